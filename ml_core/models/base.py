@@ -1,0 +1,110 @@
+"""What every model family declares, so the engine, trainer and exporter treat them alike.
+
+A model maps normalized luminance (B, 1, H, W) to a raw head output at the same or a reduced
+resolution: `ab` (B, 2, h, w) normalized chroma, `bins313` (B, Q, h, w) logits over ab bins, or
+`bins_per_channel` (B, 2 * n, h, w) logits. Decoding to chroma lives in `ml_core.decode`, once.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Iterator
+
+import torch
+from torch import nn
+
+from ..color import ColorSpace, color_space
+from ..quantize import ABBins, ChannelBins
+
+OUTPUT_KINDS = ("ab", "bins313", "bins_per_channel")
+
+
+class ColorModel(nn.Module):
+    """Base class: subclasses set `arch`, build layers from keyword config, and implement forward."""
+
+    arch: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    # Input size policy: a fixed side (the input is resized to it, e.g. a VGG trunk with a fully
+    # connected head), or any size that is a multiple of `size_multiple`.
+    fixed_input: ClassVar[int | None] = None
+    size_multiple: ClassVar[int] = 8
+    default_work_size: ClassVar[int] = 256
+
+    def __init__(self, *, space: str, output_kind: str, config: dict[str, Any], bins: int = 20) -> None:
+        """`config` is exactly the subclass's constructor keywords: create(arch, **config) rebuilds it."""
+        super().__init__()
+        if output_kind not in OUTPUT_KINDS:
+            raise ValueError(f"output kind must be one of {OUTPUT_KINDS}, got {output_kind!r}")
+        self.space: ColorSpace = color_space(space)
+        self.output_kind = output_kind
+        if output_kind == "bins313" and space != "lab":
+            raise ValueError("ab-bin classification (bins313) is defined in the Lab color space only")
+        self.channel_bins = ChannelBins(bins) if output_kind == "bins_per_channel" else None
+        self.config: dict[str, Any] = dict(config)
+
+    @property
+    def out_channels(self) -> int:
+        if self.output_kind == "ab":
+            return 2
+        if self.output_kind == "bins313":
+            return self.ab_bins().count
+        return 2 * self.channel_bins.count  # type: ignore[union-attr]
+
+    def ab_bins(self) -> ABBins:
+        """The ab bins this model classifies over; checkpoints that carry their own override this."""
+        if not hasattr(self, "_ab_bins"):
+            self._ab_bins = ABBins()
+        return self._ab_bins
+
+    def decode(self, raw: torch.Tensor, temperature: float) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Raw head output -> (chroma in the model's space, natural units; confidence in [0, 1] or None).
+
+        One place turns every head into chroma, so the engine, trainer previews and ONNX export
+        cannot disagree about what a model predicts.
+        """
+        if self.output_kind == "ab":
+            return self.space.denormalize_chroma(raw), None
+        if self.output_kind == "bins313":
+            bins = self.ab_bins()
+            return bins.annealed_mean(raw, temperature), bins.confidence(raw)
+        cb = self.channel_bins
+        assert cb is not None
+        return self.space.denormalize_chroma(cb.annealed_mean(raw, temperature)), cb.confidence(raw)
+
+    def encoder_parameters(self) -> Iterator[nn.Parameter]:
+        """Parameters frozen by 'freeze encoder' fine-tuning: the feature extractor, not the head."""
+        raise NotImplementedError
+
+    def input_size_for(self, height: int, width: int, work_size: int) -> tuple[int, int]:
+        """The (h, w) the model runs at for a photo of (height, width) at a given render size.
+
+        The long side becomes `work_size` so wide panoramas keep their aspect ratio, then sides
+        round to the model's multiple; fixed-input models ignore the photo's shape.
+        """
+        if self.fixed_input is not None:
+            return self.fixed_input, self.fixed_input
+        scale = work_size / max(height, width)
+        m = self.size_multiple
+
+        def snap(side: int) -> int:
+            return max(m, int(round(side * scale / m)) * m)
+
+        return snap(height), snap(width)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "arch": self.arch,
+            "config": dict(self.config),
+            "color_space": self.space.name,
+            "output_kind": self.output_kind,
+            "fixed_input": self.fixed_input,
+            "size_multiple": self.size_multiple,
+            "parameters": sum(p.numel() for p in self.parameters()),
+        }
+
+
+def conv_bn_relu(cin: int, cout: int, stride: int = 1, dilation: int = 1) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, stride=stride, padding=dilation, dilation=dilation, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+    )

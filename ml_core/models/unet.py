@@ -1,0 +1,79 @@
+"""U-Net / ColorUNet family (seeds 002, 003) with a choice of head.
+
+A strided stem puts the expensive early layers at 1/2 or 1/4 resolution: chroma varies slowly,
+and the measured cost of full-resolution first layers (~6 images/s training at 128² here) is
+what makes a CPU U-Net slow. Dilated bottleneck convolutions and a pooled global-context vector
+(Iizuka et al.'s idea, in a cheap form) give every pixel a view of the whole scene.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import register
+from .base import ColorModel, conv_bn_relu
+
+
+@register
+class UNet(ColorModel):
+    arch = "unet"
+    description = "U-Net with strided stem, dilated bottleneck and global context; ab, ab-bin or per-channel-bin head"
+
+    def __init__(
+        self,
+        *,
+        width: int = 32,
+        depth: int = 3,
+        stem_stride: int = 2,
+        head: str = "bins313",
+        color_space: str = "lab",
+        bins: int = 20,
+        global_context: bool = True,
+    ) -> None:
+        if stem_stride not in (1, 2, 4):
+            raise ValueError("stem_stride must be 1, 2 or 4")
+        if not 1 <= depth <= 5:
+            raise ValueError("depth must be between 1 and 5")
+        config = dict(width=width, depth=depth, stem_stride=stem_stride, head=head, color_space=color_space,
+                      bins=bins, global_context=global_context)
+        super().__init__(space=color_space, output_kind=head, bins=bins, config=config)
+        self.size_multiple = stem_stride * 2**depth  # type: ignore[misc]
+        stem: list[nn.Module] = [conv_bn_relu(1, width, stride=min(stem_stride, 2))]
+        stem.append(conv_bn_relu(width, width, stride=2 if stem_stride == 4 else 1))
+        self.stem = nn.Sequential(*stem)
+        channels = [width]
+        self.down = nn.ModuleList()
+        for _ in range(depth):
+            cin, cout = channels[-1], min(channels[-1] * 2, width * 8)
+            self.down.append(nn.Sequential(conv_bn_relu(cin, cout, stride=2), conv_bn_relu(cout, cout)))
+            channels.append(cout)
+        c = channels[-1]
+        self.bottleneck = nn.Sequential(conv_bn_relu(c, c, dilation=2), conv_bn_relu(c, c, dilation=4))
+        self.context = nn.Sequential(nn.Linear(c, c), nn.ReLU(inplace=True)) if global_context else None
+        self.up = nn.ModuleList()
+        for skip in reversed(channels[:-1]):
+            self.up.append(nn.Sequential(conv_bn_relu(c + skip, skip), conv_bn_relu(skip, skip)))
+            c = skip
+        self.head = nn.Conv2d(c, self.out_channels, 1)
+
+    def forward(self, lum: torch.Tensor) -> torch.Tensor:
+        x = self.stem(lum)
+        skips = [x]
+        for block in self.down:
+            x = block(x)
+            skips.append(x)
+        x = self.bottleneck(x)
+        if self.context is not None:
+            x = x + self.context(x.mean(dim=(2, 3)))[:, :, None, None]
+        for block, skip in zip(self.up, reversed(skips[:-1])):
+            x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+            x = block(torch.cat((x, skip), dim=1))
+        return self.head(x)
+
+    def encoder_parameters(self) -> Iterator[nn.Parameter]:
+        for part in (self.stem, self.down, self.bottleneck):
+            yield from part.parameters()
