@@ -54,18 +54,28 @@ def srgb_to_linear(x: torch.Tensor) -> torch.Tensor:
 
 
 def linear_to_srgb(x: torch.Tensor) -> torch.Tensor:
-    return torch.where(
-        x <= 0.0031308, x * 12.92, 1.055 * x.clamp(min=0.0031308) ** (1.0 / 2.4) - 0.055
-    )
+    # The power branch is concave and meets the linear toe where the toe is steeper, so the
+    # piecewise curve equals the smaller of the two: one min instead of a where over both.
+    power = x.clamp(min=0.0031308).pow_(1.0 / 2.4).mul_(1.055).sub_(0.055)
+    return torch.minimum(x * 12.92, power)
 
 
 def lab_f(t: torch.Tensor) -> torch.Tensor:
-    """CIE's f(t): cube root above the threshold, linear below, so dark colors stay finite."""
-    return torch.where(t > _EPSILON, t.clamp(min=_EPSILON) ** (1.0 / 3.0), _KAPPA * t + _F_OFFSET)
+    """CIE's f(t): cube root above the threshold, linear below, so dark colors stay finite.
+
+    The linear segment is the cube root's tangent at the threshold, so it lies above the
+    (concave) root everywhere: the piecewise f is their minimum, which avoids evaluating a
+    `where` over two full branches on every pixel.
+    """
+    return torch.minimum(t * _KAPPA + _F_OFFSET, t.clamp(min=_EPSILON).pow_(1.0 / 3.0))
 
 
 def lab_f_inverse(f: torch.Tensor) -> torch.Tensor:
-    return torch.where(f > _F_EPSILON, f**3, (f - _F_OFFSET) / _KAPPA)
+    # Sum of the linear piece below the knee and the cubic piece above it, each clamped to its
+    # side; the pieces meet at (_F_EPSILON, _EPSILON), so exactly one contributes away from it.
+    low = (f.clamp(max=_F_EPSILON) - _F_OFFSET) / _KAPPA
+    high = f.clamp(min=_F_EPSILON)
+    return low.add_(high * high * high).sub_(_EPSILON)
 
 
 def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:

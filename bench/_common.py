@@ -1,0 +1,47 @@
+"""Helpers shared by the benchmarks: test photos made on the fly, model specs, table printing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO.parent / "shared" / "photos" / "fixtures"
+
+
+def make_photo(path: Path, width: int = 4000, height: int = 3000, gray: bool = False) -> Path:
+    """A real fixture photo upscaled to the target size (real texture for the JPEG codec), or noise."""
+    if path.exists():
+        return path
+    sources = sorted(FIXTURES.glob("*.jpg"))
+    if sources:
+        img = Image.open(sources[0]).convert("RGB").resize((width, height), Image.Resampling.BICUBIC)
+    else:
+        rng = np.random.default_rng(0)
+        img = Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8))
+    if gray:
+        img = img.convert("L")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img.save(path, quality=92)
+    return path
+
+
+def parse_model_spec(spec: str) -> tuple[str, dict]:
+    """'unet:{"width":16}' -> ("unet", {"width": 16}); a bare name is a store model."""
+    if ":" in spec:
+        arch, cfg = spec.split(":", 1)
+        return arch, json.loads(cfg)
+    return spec, {}
+
+
+def print_table(rows: list[dict], columns: list[tuple[str, str]]) -> None:
+    header = [title for _, title in columns]
+    body = [[str(r.get(key, "")) for key, _ in columns] for r in rows]
+    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(header)]
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    print("  ".join("-" * w for w in widths))
+    for b in body:
+        print("  ".join(c.ljust(w) for c, w in zip(b, widths)))

@@ -1,0 +1,87 @@
+"""`chroma models list|info|import|delete`: what models are installed, and adding more."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..modelfile import ModelFileError
+from ..store import ModelStore
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("models", help="list, inspect and import models")
+    msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    ls = msub.add_parser("list", help="list built-in and user models")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=run_list)
+    info = msub.add_parser("info", help="show a model's metadata and card")
+    info.add_argument("name")
+    info.add_argument("--json", action="store_true")
+    info.set_defaults(func=run_info)
+    imp = msub.add_parser("import", help="import a .safetensors model file or Zhang et al.'s official ECCV16 .pth")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--name", default=None, help="name in the store (default: the file's name)")
+    imp.add_argument("--overwrite", action="store_true")
+    imp.set_defaults(func=run_import)
+    rm = msub.add_parser("delete", help="delete a user model")
+    rm.add_argument("name")
+    rm.set_defaults(func=run_delete)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    entries = ModelStore().entries()
+    if args.json:
+        print(json.dumps([{"name": e.name, "builtin": e.builtin, "path": str(e.path), "arch": e.info.arch,
+                           "output_kind": e.info.output_kind, "description": e.info.description} for e in entries]))
+        return 0
+    if not entries:
+        print("no models installed")
+    for e in entries:
+        kind = "built-in" if e.builtin else "user"
+        print(f"{e.name:<20} {kind:<8} {e.info.arch:<10} {e.info.output_kind:<16} {e.info.description}")
+    return 0
+
+
+def run_info(args: argparse.Namespace) -> int:
+    try:
+        entry = ModelStore().find(args.name)
+    except ModelFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    record = {"name": entry.name, "path": str(entry.path), "builtin": entry.builtin, **entry.info.__dict__}
+    if args.json:
+        print(json.dumps(record, indent=2, default=str))
+    else:
+        for key, value in record.items():
+            print(f"{key}: {value}")
+        card = entry.card()
+        if card:
+            print("\n" + card)
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    store = ModelStore()
+    try:
+        if args.file.suffix in (".pth", ".pt"):
+            entry = store.import_eccv16(args.file, args.name)
+        else:
+            entry = store.import_file(args.file, args.name, overwrite=args.overwrite)
+    except (ModelFileError, ValueError, FileExistsError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"imported {entry.name} -> {entry.path}")
+    return 0
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    try:
+        ModelStore().delete(args.name)
+    except (ModelFileError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"deleted {args.name}")
+    return 0

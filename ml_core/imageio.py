@@ -1,0 +1,722 @@
+"""Robust reading and exporting of photos.
+
+Everything the colorizer touches goes through here so the rest of the app sees one
+predictable shape: numpy pixels already turned upright, 8 or 16 bits kept as they were,
+metadata kept aside for the export.  Exports are atomic and never replace the original,
+because losing someone's only copy of a family photo is the one bug this app must not have.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import logging
+import os
+import re
+import secrets
+import stat
+import struct
+import threading
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import BinaryIO, Union
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+try:  # Pillow can be built without LittleCMS; CMYK then falls back to a plain conversion.
+    from PIL import ImageCms
+except ImportError:  # pragma: no cover - depends on the Pillow build
+    ImageCms = None  # type: ignore[assignment]
+
+__all__ = [
+    "DEFAULT_MAX_PIXELS", "EXPORT_FORMATS", "SUPPORTED_SUFFIXES", "ExportError", "ImageReadError",
+    "LoadedImage", "collect_images", "default_export_name", "export_image", "image_from_pil",
+    "is_supported_path", "read_image", "read_image_bytes",
+]
+
+_log = logging.getLogger(__name__)
+StrPath = Union[str, "os.PathLike[str]"]
+
+DEFAULT_MAX_PIXELS = 100_000_000
+
+# Decided from the installed package list, not by importing it: importing pillow_heif costs
+# ~80 ms at start-up, so the opener is registered on the first read instead (_register_heif).
+_HEIF_INSTALLED = importlib.util.find_spec("pillow_heif") is not None
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
+    {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif"}
+    | ({".heic", ".heif"} if _HEIF_INSTALLED else set())
+)
+EXPORT_FORMATS: dict[str, str] = {"png": ".png", "jpg": ".jpg", "webp": ".webp", "tiff": ".tif"}
+_FORMAT_ALIASES = {"png": "png", "jpg": "jpg", "jpeg": "jpg", "jpe": "jpg", "webp": "webp",
+                   "tif": "tiff", "tiff": "tiff"}
+_FORMAT_LIST = ", ".join(EXPORT_FORMATS)
+_PIL_FORMATS = {"png": "PNG", "jpg": "JPEG", "webp": "WEBP", "tiff": "TIFF"}
+_EXIF_HEADER = b"Exif\x00\x00"
+_ORIENTATION = 0x0112
+_MAX_JPEG_EXIF = 65533  # one APP1 segment; Pillow refuses anything larger
+
+
+class _PathError:
+    """Shared "<path>: <reason>" convention, so a batch job can list failures per file."""
+
+    def __init__(self, path: StrPath, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")  # type: ignore[call-arg]
+
+    def __reduce__(self):  # keeps the errors picklable for process pools
+        return type(self), (self.path, self.reason)
+
+
+class ImageReadError(_PathError, ValueError):
+    """A photo could not be read; the reason is meant to be shown to the user as is."""
+
+
+class ExportError(_PathError, OSError):
+    """A result could not be written (or writing it would have destroyed something)."""
+
+
+@dataclass
+class LoadedImage:
+    """Decoded pixels plus the metadata an export should carry over."""
+
+    pixels: np.ndarray
+    alpha: np.ndarray | None
+    bit_depth: int
+    exif: bytes | None
+    icc_profile: bytes | None
+    source_format: str
+    path: Path | None
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.width, self.height
+
+    @property
+    def is_grayscale(self) -> bool:
+        return self.pixels.ndim == 2
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def is_supported_path(path: StrPath) -> bool:
+    """Cheap suffix test so file dialogs and folder scans need not open every file."""
+    return Path(path).suffix.lower() in SUPPORTED_SUFFIXES
+
+
+def read_image(path: StrPath, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:
+    """Read a photo from disk, turning every failure into one ImageReadError with a clear reason."""
+    path = Path(path)
+    try:
+        st = path.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise ImageReadError(path, "is a folder, not an image file")
+        if not stat.S_ISREG(st.st_mode):
+            raise ImageReadError(path, "is not a regular file")
+        if st.st_size == 0:
+            raise ImageReadError(path, "file is empty (0 bytes)")
+        with open(path, "rb") as fp:  # read-only: the original is never written to
+            return _decode(fp, path, path, max_pixels)
+    except FileNotFoundError:
+        raise ImageReadError(path, "file not found") from None
+    except PermissionError:
+        raise ImageReadError(path, "permission denied") from None
+    except OSError as exc:
+        raise ImageReadError(path, exc.strerror or str(exc)) from exc
+
+
+def read_image_bytes(data: bytes, name: str = "<memory>",
+                     max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:
+    """Read dropped/pasted/downloaded bytes with the same rules as files; `name` labels errors."""
+    if not data:
+        raise ImageReadError(name, "file is empty (0 bytes)")
+    return _decode(io.BytesIO(data), Path(name), None, max_pixels)
+
+
+def image_from_pil(img: Image.Image, path: StrPath | None = None) -> LoadedImage:
+    """Normalise an already-open Pillow image (e.g. from the clipboard) like a file read."""
+    shown = Path(path) if path is not None else Path("<image>")
+    try:
+        img.load()
+    except Exception as exc:
+        raise _decode_error(shown, exc, DEFAULT_MAX_PIXELS) from exc
+    _check_size(img.size, shown, None)
+    return _build(img, Path(path) if path is not None else None, None)
+
+
+def _decode(fp: BinaryIO, shown: Path, source: Path | None, max_pixels: int) -> LoadedImage:
+    _register_heif()
+    _allow_pillow_pixels(max_pixels)
+    try:
+        img = Image.open(fp)  # reads the header only
+    except Exception as exc:
+        raise _decode_error(shown, exc, max_pixels) from exc
+    with img:
+        _check_size(img.size, shown, max_pixels)  # before any pixel is decoded
+        deep = _read_tiff16(fp, img)
+        if deep is None:
+            png16 = _png16_rawmode(img)
+            try:
+                img.load()
+            except Exception as exc:
+                raise _decode_error(shown, exc, max_pixels) from exc
+            if png16:
+                deep = _read_png16(fp, img, png16)
+        return _build(img, source, deep)
+
+
+def _check_size(size: tuple[int, int], shown: Path, max_pixels: int | None) -> None:
+    w, h = size
+    if w <= 0 or h <= 0:
+        raise ImageReadError(shown, f"image has no pixels ({w}×{h})")
+    if max_pixels is not None and w * h > max_pixels:
+        raise ImageReadError(shown, _too_large(w * h, max_pixels))
+
+
+def _too_large(pixels: int, max_pixels: int) -> str:
+    return f"is {pixels / 1e6:.1f} megapixels; the limit is {max_pixels / 1e6:.1f} megapixels"
+
+
+def _decode_error(shown: Path, exc: BaseException, max_pixels: int) -> ImageReadError:
+    if isinstance(exc, Image.DecompressionBombError):
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        reason = (_too_large(int(found.group(1)), max_pixels) if found
+                  else f"is larger than the limit of {max_pixels / 1e6:.1f} megapixels")
+        return ImageReadError(shown, reason)
+    if isinstance(exc, UnidentifiedImageError):
+        if shown.suffix.lower() in {".heic", ".heif"} and not _register_heif():
+            return ImageReadError(shown, "reading HEIC/HEIF photos needs the pillow-heif package")
+        return ImageReadError(shown, "not a recognized image format (or the file is damaged)")
+    if isinstance(exc, MemoryError):
+        return ImageReadError(shown, "not enough memory to decode this image")
+    # Deliberately no ImageFile.LOAD_TRUNCATED_IMAGES: half a photo silently padded with grey
+    # would be colorized and exported as if it were fine.
+    return ImageReadError(shown, f"the file is truncated or corrupt ({exc})")
+
+
+_PILLOW_LIMIT_LOCK = threading.Lock()
+
+
+def _allow_pillow_pixels(max_pixels: int) -> None:
+    """Let our own limit, not Pillow's ~89 MP default, decide what is too large.
+
+    Pillow only reads the module-global Image.MAX_IMAGE_PIXELS, so it cannot be set per call.
+    Setting and restoring it around each call would race with other threads; instead it is only
+    ever *raised* (under a lock) to the largest limit requested, never lowered, so no thread can
+    see a limit below its own. The real per-call limit is _check_size on the header. Pillow then
+    warns only above our limit (where we raise anyway) and its DecompressionBombError (at twice
+    the limit) is converted to our error in _decode_error.
+    """
+    with _PILLOW_LIMIT_LOCK:
+        current = Image.MAX_IMAGE_PIXELS
+        if current is not None and current < max_pixels:
+            Image.MAX_IMAGE_PIXELS = max_pixels
+
+
+@cache
+def _register_heif() -> bool:
+    if not _HEIF_INSTALLED:
+        return False
+    try:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+    except Exception as exc:  # broken binary wheel: report HEIC files as unreadable, not crash
+        _log.warning("pillow-heif is installed but could not be loaded: %s", exc)
+        return False
+    return True
+
+
+def _read_tiff16(fp: BinaryIO, img: Image.Image) -> np.ndarray | None:
+    """16-bit RGB(A) TIFF through tifffile, because Pillow silently keeps only 8 bits."""
+    if img.format != "TIFF" or img.tag_v2.get(262) != 2:  # 2 = RGB photometric
+        return None
+    bits = img.tag_v2.get(258, (8,))
+    if 16 not in (bits if isinstance(bits, tuple) else (bits,)):
+        return None
+    try:
+        import tifffile
+
+        fp.seek(0)
+        with tifffile.TiffFile(fp) as tif:
+            page = tif.pages[0]
+            arr, axes, extras = page.asarray(), page.axes, tuple(page.extrasamples or ())
+    except Exception as exc:  # e.g. LZW needs imagecodecs; Pillow's 8 bits beat failing
+        _log.warning("reading 16-bit TIFF with tifffile failed (%s); using 8 bits", exc)
+        return None
+    if axes.startswith("S"):  # planar storage: samples first
+        arr = np.moveaxis(arr, 0, -1)
+    if arr.dtype != np.uint16 or arr.ndim != 3 or arr.shape[2] < 3:
+        return None
+    has_alpha = arr.shape[2] > 3 and extras[:1] in ((1,), (2,))  # associated/unassociated alpha
+    return arr[..., :4] if has_alpha else arr[..., :3]
+
+
+def _png16_rawmode(img: Image.Image) -> str | None:
+    if img.format != "PNG" or getattr(img, "is_animated", False) or len(img.tile) != 1:
+        return None
+    rawmode = img.tile[0][3]
+    return rawmode if rawmode in ("RGB;16B", "RGBA;16B") else None
+
+
+def _read_png16(fp: BinaryIO, img: Image.Image, rawmode: str) -> np.ndarray | None:
+    """Recover all 16 bits of an RGB(A) PNG that Pillow decoded to 8.
+
+    Pillow keeps the high byte of each big-endian sample. Decoding the same stream again with
+    its little-endian unpacker keeps the *low* byte instead, so two passes through Pillow's own
+    C decoder (filters, interlacing, CRCs) give the full value without a hand-written decoder.
+    A transparent-colour tRNS chunk is ignored on this path; 16-bit PNGs use real alpha.
+    """
+    try:
+        fp.seek(0)
+        with Image.open(fp) as low:
+            tile = low.tile[0]
+            low_raw = rawmode.replace(";16B", ";16L")
+            low.tile = [tile._replace(args=low_raw) if hasattr(tile, "_replace")
+                        else (*tile[:3], low_raw)]
+            low.load()
+            lo = np.array(low)
+        hi = np.array(img)
+        if hi.shape != lo.shape:
+            return None
+        return (hi.astype(np.uint16) << 8) | lo
+    except Exception as exc:  # depends on Pillow internals: fall back to 8 bits, never fail
+        _log.warning("could not read all 16 bits of a PNG (%s); using 8 bits", exc)
+        return None
+
+
+def _build(img: Image.Image, source: Path | None, deep: np.ndarray | None) -> LoadedImage:
+    exif, orientation = _exif_and_orientation(img)
+    icc = img.info.get("icc_profile") or None
+    if deep is not None:
+        pixels, alpha = (deep[..., :3], deep[..., 3]) if deep.shape[2] == 4 else (deep, None)
+    else:
+        pixels, alpha, icc = _pil_to_arrays(img, icc)
+    pixels = np.ascontiguousarray(_apply_orientation(pixels, orientation))
+    if alpha is not None:
+        alpha = np.ascontiguousarray(_apply_orientation(alpha, orientation))
+    return LoadedImage(pixels=pixels, alpha=alpha, bit_depth=16 if pixels.dtype == np.uint16 else 8,
+                       exif=exif, icc_profile=icc, source_format=img.format or "", path=source)
+
+
+def _pil_to_arrays(img: Image.Image, icc: bytes | None
+                   ) -> tuple[np.ndarray, np.ndarray | None, bytes | None]:
+    mode = img.mode
+    gray_palette = False
+    if mode.startswith("I;16"):
+        return np.array(img).astype(np.uint16), None, icc  # also normalises I;16B byte order
+    if mode in ("I", "F"):
+        return _scale_to_uint16(np.array(img)), None, icc
+    if mode in ("P", "PA"):
+        gray_palette = _palette_is_gray(img)
+        has_alpha = (mode == "PA" or "transparency" in img.info
+                     or (img.palette is not None and img.palette.mode == "RGBA"))
+        img = img.convert("RGBA" if has_alpha else "RGB")
+    elif mode in ("L", "RGB") and "transparency" in img.info:  # tRNS colour key -> real alpha
+        img = img.convert("LA" if mode == "L" else "RGBA")
+    elif mode == "CMYK":
+        img, icc = _cmyk_to_rgb(img, icc)
+    elif mode not in ("L", "LA", "RGB", "RGBA"):  # 1, La, RGBa, RGBX, YCbCr, LAB, HSV, ...
+        img = img.convert({"1": "L", "La": "LA", "RGBa": "RGBA"}.get(mode, "RGB"))
+    arr = np.array(img)
+    alpha = None
+    if img.mode in ("LA", "RGBA"):
+        arr, alpha = arr[..., :-1], arr[..., -1]
+    if gray_palette or arr.shape[-1] == 1:  # grayscale stays 2-D, even when it came as a palette
+        arr = arr[..., 0]
+    return arr, alpha, icc
+
+
+def _palette_is_gray(img: Image.Image) -> bool:
+    palette = img.getpalette("RGB")
+    if not palette:
+        return False
+    rgb = np.asarray(palette).reshape(-1, 3)
+    return bool((rgb == rgb[:, :1]).all())
+
+
+def _scale_to_uint16(arr: np.ndarray) -> np.ndarray:
+    """Map 32-bit integer/float pixels (modes I and F) onto uint16.
+
+    Values already within 0..65535 are almost always 16-bit data that a decoder widened, so they
+    are kept as they are; floats within 0..1 follow the usual normalised convention. Anything
+    else (negative or huge values from scientific files) has no absolute meaning as a photo, so
+    its actual range is stretched to 0..65535 rather than clipped into a blown-out image.
+    """
+    values = arr.astype(np.float64)
+    finite = np.isfinite(values)
+    if not finite.any():
+        return np.zeros(arr.shape, np.uint16)
+    lo, hi = float(values[finite].min()), float(values[finite].max())
+    values[~finite] = lo
+    if arr.dtype.kind == "f" and lo >= 0 and hi <= 1:
+        values *= 65535
+    elif lo < 0 or hi > 65535:
+        values = (values - lo) * (65535 / (hi - lo)) if hi > lo else np.zeros_like(values)
+    return np.clip(np.rint(values), 0, 65535).astype(np.uint16)
+
+
+def _cmyk_to_rgb(img: Image.Image, icc: bytes | None) -> tuple[Image.Image, bytes | None]:
+    """CMYK -> sRGB, colour-managed when the file says how its inks look.
+
+    The result is sRGB, which is what untagged RGB means, so the CMYK profile is dropped
+    (carrying it over would mis-tag the RGB pixels).
+    """
+    if icc and ImageCms is not None:
+        try:
+            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            return ImageCms.profileToProfile(img, src, ImageCms.createProfile("sRGB"),
+                                             outputMode="RGB"), None
+        except Exception as exc:  # broken/unsupported profile: the plain formula is still fine
+            _log.warning("CMYK colour management failed (%s); converting without it", exc)
+    return img.convert("RGB"), None
+
+
+# EXIF orientation -> (transpose, flip rows, flip columns); same results as ImageOps.exif_transpose
+# but done on numpy so that the tifffile and 16-bit PNG paths share it.
+_ORIENT_OPS = {2: (False, False, True), 3: (False, True, True), 4: (False, True, False),
+               5: (True, False, False), 6: (True, False, True), 7: (True, True, True),
+               8: (True, True, False)}
+
+
+def _apply_orientation(arr: np.ndarray, orientation: int) -> np.ndarray:
+    transpose, flip_rows, flip_cols = _ORIENT_OPS.get(orientation, (False, False, False))
+    if transpose:
+        arr = arr.swapaxes(0, 1)
+    if flip_rows:
+        arr = arr[::-1]
+    if flip_cols:
+        arr = arr[:, ::-1]
+    return arr
+
+
+def _exif_and_orientation(img: Image.Image) -> tuple[bytes | None, int]:
+    try:
+        orientation = int(img.getexif().get(_ORIENTATION, 1))
+    except Exception:  # malformed EXIF must not make a readable photo unreadable
+        orientation = 1
+    raw = img.info.get("exif")
+    return (_reset_orientation(raw) if isinstance(raw, bytes) and raw else None), orientation
+
+
+def _reset_orientation(raw: bytes) -> bytes | None:
+    """Set the orientation tag to 1 in place, because the pixels are already upright.
+
+    Patching the one value (instead of re-serialising with Pillow) keeps maker notes and every
+    other offset byte-identical. Malformed EXIF gives None: dropping it is safer than exporting
+    an orientation that would rotate the picture a second time.
+    """
+    body = bytearray(raw[len(_EXIF_HEADER):] if raw.startswith(_EXIF_HEADER) else raw)
+    try:
+        order = {b"II": "<", b"MM": ">"}[bytes(body[:2])]
+        (ifd,) = struct.unpack_from(order + "I", body, 4)
+        (count,) = struct.unpack_from(order + "H", body, ifd)
+        for entry in range(ifd + 2, ifd + 2 + 12 * count, 12):
+            tag, kind, n = struct.unpack_from(order + "HHI", body, entry)
+            if tag == _ORIENTATION and kind == 3 and n == 1:  # SHORT, stored inline
+                struct.pack_into(order + "H", body, entry + 8, 1)
+    except (KeyError, struct.error):
+        return None
+    return _EXIF_HEADER + bytes(body)
+
+
+# --------------------------------------------------------------------------- collecting
+
+
+def collect_images(inputs: Iterable[StrPath], recursive: bool = True
+                   ) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Expand what the user dropped or typed into a deterministic list of photos.
+
+    Problems are returned rather than raised so a batch can start with what is usable and still
+    tell the user what was left out.
+    """
+    images: list[Path] = []
+    problems: list[tuple[Path, str]] = []
+    seen: set[str] = set()
+
+    def add(path: Path) -> None:
+        key = os.path.normcase(os.path.abspath(path))
+        if key not in seen:
+            seen.add(key)
+            images.append(path)
+
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            _walk(path, recursive, add, problems)
+        elif path.is_file():
+            if is_supported_path(path):
+                add(path)
+            else:
+                kind = path.suffix or "no extension"
+                problems.append((path, f"not a supported image type ({kind})"))
+        elif path.is_symlink():
+            problems.append((path, "is a broken link"))
+        elif path.exists():
+            problems.append((path, "is not a regular file"))
+        else:
+            problems.append((path, "does not exist"))
+    return images, problems
+
+
+def _walk(folder: Path, recursive: bool, add: Callable[[Path], None],
+          problems: list[tuple[Path, str]]) -> None:
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: (_natural_key(e.name), e.name))
+    except OSError as exc:
+        problems.append((folder, f"cannot open folder ({exc.strerror or exc})"))
+        return
+    for entry in entries:
+        if _is_hidden(entry):
+            continue
+        if entry.is_dir(follow_symlinks=False):  # not following links avoids loops
+            if recursive:
+                _walk(Path(entry.path), recursive, add, problems)
+        elif is_supported_path(entry.name) and entry.is_file():
+            add(Path(entry.path))
+
+
+def _natural_key(name: str) -> list[int | str]:
+    """Sort like a person would: scan_2 before scan_10."""
+    return [int(part) if part.isdecimal() else part.casefold() for part in re.split(r"(\d+)", name)]
+
+
+def _is_hidden(entry: os.DirEntry) -> bool:
+    if entry.name.startswith("."):
+        return True
+    if os.name == "nt":  # the stat is free on Windows (it comes with the directory listing)
+        with contextlib.suppress(OSError):
+            return bool(getattr(entry.stat(follow_symlinks=False), "st_file_attributes", 0) & 2)
+    return False
+
+
+# --------------------------------------------------------------------------- exporting
+
+
+def default_export_name(source: StrPath, pattern: str = "{name}_color", fmt: str = "png",
+                        **fields: object) -> str:
+    """File name for a result, from a user-editable pattern, safe on every OS."""
+    source = Path(source)
+    key = _FORMAT_ALIASES.get(fmt.lower().lstrip("."))
+    if key is None:
+        raise ValueError(f"unsupported export format {fmt!r}; use one of {_FORMAT_LIST}")
+    try:
+        stem = pattern.format_map({"name": source.stem, "ext": source.suffix[1:], **fields})
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        raise ValueError(f"invalid file name pattern {pattern!r}: {exc!r}") from None
+    stem = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", stem).strip().rstrip(". ") or "image"
+    return stem + EXPORT_FORMATS[key]
+
+
+def export_image(rgb: np.ndarray, dest: StrPath, fmt: str | None = None, *, quality: int = 92,
+                 alpha: np.ndarray | None = None, exif: bytes | None = None,
+                 icc_profile: bytes | None = None, source: StrPath | None = None,
+                 overwrite: bool = False) -> Path:
+    """Write a result atomically and return where it went.
+
+    The suffix matching `fmt` is appended when `dest` has another one, hence the return value.
+    Bad arrays are programming errors (ValueError); everything about the destination is an
+    ExportError for the user. The original (`source`) is never replaced, even with overwrite.
+    """
+    dest = Path(dest)
+    key = _FORMAT_ALIASES.get((fmt if fmt is not None else dest.suffix).lower().lstrip("."))
+    if key is None:
+        raise ExportError(dest, f"unsupported export format {fmt or dest.suffix or '(none)'}; "
+                                f"use one of {_FORMAT_LIST}")
+    if _FORMAT_ALIASES.get(dest.suffix.lower().lstrip(".")) != key:
+        dest = dest.with_name(dest.name + EXPORT_FORMATS[key])
+    if not 1 <= quality <= 100:
+        raise ValueError(f"quality must be 1..100, got {quality}")
+    pixels, alpha = _checked_arrays(rgb, alpha)
+    write = _encoder(key, pixels, alpha, quality, exif, icc_profile)
+
+    if source is not None and _same_file(dest, Path(source)):
+        raise ExportError(dest, "is the original photo; originals are never overwritten")
+    if dest.is_dir():
+        raise ExportError(dest, "is a folder")
+    if not overwrite and os.path.lexists(dest):
+        raise ExportError(dest, "already exists")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(dest, write, overwrite)
+    except ExportError:
+        raise
+    except OSError as exc:
+        raise ExportError(dest, exc.strerror or str(exc)) from exc
+    except Exception as exc:  # encoder failures, e.g. WebP's 16383-pixel side limit
+        raise ExportError(dest, f"could not encode {key.upper()}: {exc}") from exc
+    return dest
+
+
+def _checked_arrays(rgb: np.ndarray, alpha: np.ndarray | None
+                    ) -> tuple[np.ndarray, np.ndarray | None]:
+    pixels = np.asarray(rgb)
+    ok_shape = pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] == 3)
+    if pixels.dtype not in (np.uint8, np.uint16) or not ok_shape or pixels.size == 0:
+        raise ValueError("expected H×W×3 (or H×W) uint8/uint16 pixels, "
+                         f"got {pixels.shape} {pixels.dtype}")
+    if alpha is None:
+        return pixels, None
+    alpha = np.asarray(alpha)
+    if alpha.shape != pixels.shape[:2] or alpha.dtype not in (np.uint8, np.uint16):
+        raise ValueError("alpha must be H×W uint8/uint16 matching the pixels, "
+                         f"got {alpha.shape} {alpha.dtype}")
+    if alpha.dtype != pixels.dtype:
+        alpha = _to_uint8(alpha) if pixels.dtype == np.uint8 else alpha.astype(np.uint16) * 257
+    return pixels, alpha
+
+
+def _to_uint8(arr: np.ndarray) -> np.ndarray:
+    if arr.dtype == np.uint8:
+        return arr
+    return ((arr.astype(np.uint32) + 128) // 257).astype(np.uint8)  # round(v / 257)
+
+
+def _encoder(key: str, pixels: np.ndarray, alpha: np.ndarray | None, quality: int,
+             exif: bytes | None, icc: bytes | None) -> Callable[[BinaryIO], None]:
+    # A gray or CMYK profile attached to RGB pixels would make viewers misrender them.
+    if icc and icc[16:20] != (b"RGB " if pixels.ndim == 3 else b"GRAY"):
+        icc = None
+    # The pixels we are given are upright, so any orientation tag must say so.
+    exif = _reset_orientation(exif) if exif else None
+    deep = pixels.dtype == np.uint16
+    if key == "png" and deep:
+        return lambda f: _write_png16(f, _stack(pixels, alpha), icc, exif)
+    if key == "tiff" and deep:  # EXIF is not carried here: tifffile has no simple way to write it
+        return lambda f: _write_tiff16(f, pixels, alpha, icc)
+    if key == "jpg":
+        # JPEG has no alpha. Dropping it (not compositing) keeps the colours the model produced;
+        # callers who want a background can composite before exporting.
+        alpha = None
+        if exif and len(exif) > _MAX_JPEG_EXIF:
+            exif = None
+    img = Image.fromarray(_stack(_to_uint8(pixels), None if alpha is None else _to_uint8(alpha)))
+    params: dict[str, object] = {}
+    if exif:
+        params["exif"] = exif
+    if icc:
+        params["icc_profile"] = icc
+    if key == "jpg":
+        params.update(quality=quality, optimize=False)  # optimize is slow for little gain
+        if quality >= 90:
+            params["subsampling"] = 0  # 4:4:4: chroma is the whole point of a colorizer
+    elif key == "webp":
+        params["quality"] = quality
+    elif key == "png":
+        params["compress_level"] = 6
+    # 8-bit TIFF stays uncompressed: Pillow's libtiff (deflate) path fails on EXIF sub-IFDs, and
+    # uncompressed TIFF is what archival users expect anyway.
+    return lambda f: img.save(f, format=_PIL_FORMATS[key], **params)
+
+
+def _stack(pixels: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+    return pixels if alpha is None else np.dstack([pixels, alpha])
+
+
+def _write_png16(f: BinaryIO, arr: np.ndarray, icc: bytes | None, exif: bytes | None) -> None:
+    """Minimal 16-bit PNG writer: Pillow cannot write 16-bit RGB(A) PNG at all."""
+    h, w = arr.shape[:2]
+    channels = 1 if arr.ndim == 2 else arr.shape[2]
+
+    def chunk(kind: bytes, data: bytes) -> None:
+        f.write(struct.pack(">I", len(data)) + kind)
+        f.write(data)
+        f.write(struct.pack(">I", zlib.crc32(data, zlib.crc32(kind))))
+
+    rows = arr.astype(">u2").reshape(h, -1).view(np.uint8)
+    filtered = np.empty((h, rows.shape[1] + 1), np.uint8)
+    filtered[:, 0] = 2  # "Up" filter: vectorises in numpy and compresses photos well
+    filtered[0, 1:] = rows[0]
+    np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])
+    f.write(b"\x89PNG\r\n\x1a\n")
+    chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, {1: 0, 2: 4, 3: 2, 4: 6}[channels], 0, 0, 0))
+    if icc:
+        chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc))
+    if exif:
+        chunk(b"eXIf", exif[len(_EXIF_HEADER):] if exif.startswith(_EXIF_HEADER) else exif)
+    compressor = zlib.compressobj(6)
+    band = max(1, (1 << 22) // filtered.shape[1])  # stream ~4 MB at a time to bound memory
+    for start in range(0, h, band):
+        data = compressor.compress(filtered[start:start + band])
+        if data:
+            chunk(b"IDAT", data)
+    chunk(b"IDAT", compressor.flush())
+    chunk(b"IEND", b"")
+
+
+def _write_tiff16(f: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None,
+                  icc: bytes | None) -> None:
+    import tifffile
+
+    tifffile.imwrite(f, _stack(pixels, alpha),
+                     photometric="rgb" if pixels.ndim == 3 else "minisblack",
+                     extrasamples=("unassalpha",) if alpha is not None else None,
+                     compression="zlib", iccprofile=icc, metadata=None)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    with contextlib.suppress(OSError):
+        if os.path.samefile(a, b):  # catches hard links and case-insensitive file systems
+            return True
+    try:
+        return os.path.normcase(a.resolve()) == os.path.normcase(b.resolve())
+    except (OSError, RuntimeError):
+        return os.path.normcase(a.absolute()) == os.path.normcase(b.absolute())
+
+
+def _atomic_write(dest: Path, write: Callable[[BinaryIO], None], overwrite: bool) -> None:
+    """Write beside `dest`, then rename, so a crash or full disk never leaves half a file."""
+    # Not tempfile.mkstemp: its 0600 mode would end up on the exported photo. Exclusive
+    # creation ("x") lets the user's umask decide, as for any other file they create.
+    tmp = dest.with_name(f".{dest.name[:64]}.{secrets.token_hex(4)}.tmp")
+    f = open(tmp, "xb")
+    try:
+        with f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        if overwrite:
+            os.replace(tmp, dest)
+        else:
+            _publish_new(tmp, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if os.name == "posix":  # make the rename itself durable
+        with contextlib.suppress(OSError):
+            dir_fd = os.open(dest.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+
+def _publish_new(tmp: Path, dest: Path) -> None:
+    """Rename without clobbering a file that appeared meanwhile (another export, another app)."""
+    try:
+        os.link(tmp, dest)  # atomic "create only if absent"
+    except FileExistsError:
+        raise ExportError(dest, "already exists") from None
+    except OSError:  # no hard links here (FAT, some network shares): check, then rename
+        if os.path.lexists(dest):
+            raise ExportError(dest, "already exists") from None
+        os.replace(tmp, dest)
+        return
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)

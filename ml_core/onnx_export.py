@@ -1,0 +1,56 @@
+"""ONNX export (seed 004 deploys this way): the model plus its decoding, as one graph.
+
+The graph takes normalized luminance (1, 1, H, W) and returns chroma in natural units at the
+model's output resolution, so a runtime needs no Chroma code beyond the color conversion.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .models import ColorModel
+from .quantize import DEFAULT_TEMPERATURE
+
+
+class DecodedModel(nn.Module):
+    def __init__(self, model: ColorModel, temperature: float = DEFAULT_TEMPERATURE) -> None:
+        super().__init__()
+        self.model = model
+        self.temperature = temperature
+
+    def forward(self, lum: torch.Tensor) -> torch.Tensor:
+        chroma, _ = self.model.decode(self.model(lum), self.temperature)
+        return chroma
+
+
+def export_onnx(model: ColorModel, out: Path | str, size: int = 256, temperature: float = DEFAULT_TEMPERATURE) -> Path:
+    """Write `out` atomically; height and width stay dynamic unless the model needs a fixed input."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model = model.eval()
+    side = model.fixed_input or (size // model.size_multiple) * model.size_multiple
+    example = torch.zeros(1, 1, side, side)
+    wrapper = DecodedModel(model, temperature).eval()
+    tmp = out.with_name(f".{out.name}.tmp")
+    dynamic = None if model.fixed_input else {"lum": {2: "height", 3: "width"}}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                wrapper,
+                (example,),
+                str(tmp),
+                input_names=["lum"],
+                output_names=["chroma"],
+                dynamic_axes=dynamic,
+                opset_version=17,
+                dynamo=False,
+            )
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
