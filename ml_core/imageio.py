@@ -164,19 +164,21 @@ def _decode(fp: BinaryIO, shown: Path, source: Path | None, max_pixels: int) -> 
     try:
         img = Image.open(fp)  # reads the header only
     except Exception as exc:
+        # Pillow cannot open some TIFFs at all (e.g. 16-bit gray with alpha); tifffile can.
+        if _is_tiff(fp) and (loaded := _read_tiff16(fp, shown, source, max_pixels)):
+            return loaded
         raise _decode_error(shown, exc, max_pixels) from exc
     with img:
         _check_size(img.size, shown, max_pixels)  # before any pixel is decoded
-        deep = _read_tiff16(fp, img)
-        if deep is None:
-            png16 = _png16_rawmode(img)
-            try:
-                img.load()
-            except Exception as exc:
-                raise _decode_error(shown, exc, max_pixels) from exc
-            if png16:
-                deep = _read_png16(fp, img, png16)
-        return _build(img, source, deep)
+        if img.format == "TIFF" and 16 in _tiff_bits(img):
+            if loaded := _read_tiff16(fp, shown, source, max_pixels):
+                return loaded
+        png16 = _png16_rawmode(img)
+        try:
+            img.load()
+        except Exception as exc:
+            raise _decode_error(shown, exc, max_pixels) from exc
+        return _build(img, source, _read_png16(fp, img, png16) if png16 else None)
 
 
 def _check_size(size: tuple[int, int], shown: Path, max_pixels: int | None) -> None:
@@ -241,59 +243,79 @@ def _register_heif() -> bool:
     return True
 
 
-def _read_tiff16(fp: BinaryIO, img: Image.Image) -> np.ndarray | None:
-    """16-bit RGB(A) TIFF through tifffile, because Pillow silently keeps only 8 bits."""
-    if img.format != "TIFF" or img.tag_v2.get(262) != 2:  # 2 = RGB photometric
-        return None
+def _is_tiff(fp: BinaryIO) -> bool:
+    fp.seek(0)
+    return fp.read(4) in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+
+
+def _tiff_bits(img: Image.Image) -> tuple[int, ...]:
     bits = img.tag_v2.get(258, (8,))
-    if 16 not in (bits if isinstance(bits, tuple) else (bits,)):
-        return None
+    return bits if isinstance(bits, tuple) else (bits,)
+
+
+def _read_tiff16(fp: BinaryIO, shown: Path, source: Path | None,
+                 max_pixels: int) -> LoadedImage | None:
+    """16-bit TIFF through tifffile: Pillow silently keeps only 8 bits of RGB (and cannot open
+    gray with alpha). None means "let Pillow try", e.g. for LZW, which needs imagecodecs here."""
     try:
         import tifffile
 
         fp.seek(0)
         with tifffile.TiffFile(fp) as tif:
             page = tif.pages[0]
-            arr, axes, extras = page.asarray(), page.axes, tuple(page.extrasamples or ())
-    except Exception as exc:  # e.g. LZW needs imagecodecs; Pillow's 8 bits beat failing
-        _log.warning("reading 16-bit TIFF with tifffile failed (%s); using 8 bits", exc)
+            if page.bitspersample != 16 or page.photometric not in (1, 2):  # gray, RGB
+                return None
+            _check_size((page.imagewidth, page.imagelength), shown, max_pixels)
+            arr, axes = page.asarray(), page.axes
+            color = 3 if page.photometric == 2 else 1
+            extras = tuple(page.extrasamples or ())
+            tags = {code: page.tags[code].value for code in (274, 34675) if code in page.tags}
+    except ImageReadError:
+        raise
+    except Exception as exc:
+        _log.warning("tifffile could not read %s (%s); trying Pillow", shown, exc)
         return None
-    if axes.startswith("S"):  # planar storage: samples first
+    if arr.dtype != np.uint16:
+        return None
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    elif axes.startswith("S"):  # planar storage: samples first
         arr = np.moveaxis(arr, 0, -1)
-    if arr.dtype != np.uint16 or arr.ndim != 3 or arr.shape[2] < 3:
-        return None
-    has_alpha = arr.shape[2] > 3 and extras[:1] in ((1,), (2,))  # associated/unassociated alpha
-    return arr[..., :4] if has_alpha else arr[..., :3]
+    has_alpha = arr.shape[-1] > color and extras[:1] in ((1,), (2,))  # (un)associated alpha
+    icc = tags.get(34675)
+    return _loaded(*_split(arr, color, has_alpha), int(tags.get(274, 1)), None,
+                   bytes(icc) if icc else None, "TIFF", source)
 
 
 def _png16_rawmode(img: Image.Image) -> str | None:
     if img.format != "PNG" or getattr(img, "is_animated", False) or len(img.tile) != 1:
         return None
     rawmode = img.tile[0][3]
-    return rawmode if rawmode in ("RGB;16B", "RGBA;16B") else None
+    return rawmode if rawmode in ("RGB;16B", "RGBA;16B", "LA;16B") else None
 
 
 def _read_png16(fp: BinaryIO, img: Image.Image, rawmode: str) -> np.ndarray | None:
-    """Recover all 16 bits of an RGB(A) PNG that Pillow decoded to 8.
+    """Recover all 16 bits of an RGB(A) or gray+alpha PNG that Pillow decoded to 8.
 
     Pillow keeps the high byte of each big-endian sample. Decoding the same stream again with
-    its little-endian unpacker keeps the *low* byte instead, so two passes through Pillow's own
-    C decoder (filters, interlacing, CRCs) give the full value without a hand-written decoder.
+    its little-endian unpacker keeps the *low* byte instead (for gray+alpha, the plain "RGBA"
+    unpacker hands over all four bytes), so passes through Pillow's own C decoder (filters,
+    interlacing, CRCs) give the full values without a hand-written decoder.
     A transparent-colour tRNS chunk is ignored on this path; 16-bit PNGs use real alpha.
     """
     try:
         fp.seek(0)
         with Image.open(fp) as low:
             tile = low.tile[0]
-            low_raw = rawmode.replace(";16B", ";16L")
+            low_raw = "RGBA" if rawmode == "LA;16B" else rawmode.replace(";16B", ";16L")
             low.tile = [tile._replace(args=low_raw) if hasattr(tile, "_replace")
                         else (*tile[:3], low_raw)]
             low.load()
             lo = np.array(low)
+        if rawmode == "LA;16B":  # bytes per pixel: gray high, gray low, alpha high, alpha low
+            return (lo[..., 0::2].astype(np.uint16) << 8) | lo[..., 1::2]
         hi = np.array(img)
-        if hi.shape != lo.shape:
-            return None
-        return (hi.astype(np.uint16) << 8) | lo
+        return (hi.astype(np.uint16) << 8) | lo if hi.shape == lo.shape else None
     except Exception as exc:  # depends on Pillow internals: fall back to 8 bits, never fail
         _log.warning("could not read all 16 bits of a PNG (%s); using 8 bits", exc)
         return None
@@ -302,15 +324,25 @@ def _read_png16(fp: BinaryIO, img: Image.Image, rawmode: str) -> np.ndarray | No
 def _build(img: Image.Image, source: Path | None, deep: np.ndarray | None) -> LoadedImage:
     exif, orientation = _exif_and_orientation(img)
     icc = img.info.get("icc_profile") or None
-    if deep is not None:
-        pixels, alpha = (deep[..., :3], deep[..., 3]) if deep.shape[2] == 4 else (deep, None)
+    if deep is not None:  # 16-bit PNG: gray+alpha, RGB or RGBA
+        pixels, alpha = _split(deep, 3 if deep.shape[-1] >= 3 else 1, deep.shape[-1] in (2, 4))
     else:
         pixels, alpha, icc = _pil_to_arrays(img, icc)
+    return _loaded(pixels, alpha, orientation, exif, icc, img.format or "", source)
+
+
+def _split(arr: np.ndarray, color: int, has_alpha: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    pixels = arr[..., 0] if color == 1 else arr[..., :color]
+    return pixels, (arr[..., color] if has_alpha else None)
+
+
+def _loaded(pixels: np.ndarray, alpha: np.ndarray | None, orientation: int, exif: bytes | None,
+            icc: bytes | None, source_format: str, source: Path | None) -> LoadedImage:
     pixels = np.ascontiguousarray(_apply_orientation(pixels, orientation))
     if alpha is not None:
         alpha = np.ascontiguousarray(_apply_orientation(alpha, orientation))
     return LoadedImage(pixels=pixels, alpha=alpha, bit_depth=16 if pixels.dtype == np.uint16 else 8,
-                       exif=exif, icc_profile=icc, source_format=img.format or "", path=source)
+                       exif=exif, icc_profile=icc, source_format=source_format, path=source)
 
 
 def _pil_to_arrays(img: Image.Image, icc: bytes | None
@@ -336,7 +368,7 @@ def _pil_to_arrays(img: Image.Image, icc: bytes | None
     alpha = None
     if img.mode in ("LA", "RGBA"):
         arr, alpha = arr[..., :-1], arr[..., -1]
-    if gray_palette or arr.shape[-1] == 1:  # grayscale stays 2-D, even when it came as a palette
+    if gray_palette or img.mode == "LA":  # grayscale stays 2-D, even when it came as a palette
         arr = arr[..., 0]
     return arr, alpha, icc
 

@@ -19,8 +19,7 @@ from ml_core import imageio as mio
 from ml_core.imageio import (
     DEFAULT_MAX_PIXELS, EXPORT_FORMATS, SUPPORTED_SUFFIXES, ExportError, ImageReadError,
     LoadedImage, collect_images, default_export_name, export_image, image_from_pil,
-    is_supported_path, read_image,
-    read_image_bytes,
+    is_supported_path, read_image, read_image_bytes,
 )
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared/photos/fixtures"
@@ -55,7 +54,7 @@ def exif_with(orientation: int | None = None) -> bytes:
     return exif.tobytes()
 
 
-def fake_icc() -> bytes:
+def srgb_icc() -> bytes:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
@@ -90,6 +89,13 @@ def test_grayscale_stays_2d(tmp_path: Path) -> None:
         img = read_image(save(gray, tmp_path / name))
         assert img.is_grayscale and img.pixels.shape == (48, 64) and img.pixels.dtype == np.uint8
     assert np.array_equal(read_image(tmp_path / "g.png").pixels, gray)
+
+
+def test_one_pixel_wide_gray_stays_2d(tmp_path: Path) -> None:
+    column = np.arange(10, dtype=np.uint8).reshape(10, 1)
+    assert read_image(save(column, tmp_path / "col.png")).pixels.shape == (10, 1)
+    with_alpha = read_image(save(np.dstack([column, column]), tmp_path / "cola.png"))
+    assert with_alpha.pixels.shape == (10, 1) and with_alpha.alpha.shape == (10, 1)
 
 
 def test_mode_1_becomes_gray(tmp_path: Path) -> None:
@@ -222,7 +228,7 @@ def test_export_never_rotates_twice(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("fmt", ["png", "jpg", "webp", "tiff"])
 def test_icc_and_exif_survive_export(tmp_path: Path, fmt: str) -> None:
-    icc = fake_icc()
+    icc = srgb_icc()
     out = export_image(photo(), tmp_path / "meta", fmt, exif=exif_with(1), icc_profile=icc)
     assert out.suffix == EXPORT_FORMATS[fmt]
     img = read_image(out)
@@ -233,7 +239,7 @@ def test_icc_and_exif_survive_export(tmp_path: Path, fmt: str) -> None:
 
 
 def test_gray_icc_is_not_put_on_rgb_export(tmp_path: Path) -> None:
-    gray_icc = bytearray(fake_icc())
+    gray_icc = bytearray(srgb_icc())
     gray_icc[16:20] = b"GRAY"
     out = export_image(photo(), tmp_path / "x.png", icc_profile=bytes(gray_icc))
     assert "icc_profile" not in pil(out, lambda im: im.info)
@@ -486,39 +492,55 @@ def test_16bit_export_to_8bit_formats_rounds(tmp_path: Path) -> None:
     assert mio._to_uint8(np.array([128, 129, 65535, 32767], np.uint16)).tolist() == [0, 1, 255, 127]
 
 
-@pytest.mark.parametrize("shape", [(30, 40, 3), (30, 40), "rgba"])
-def test_16bit_png_export_round_trip(tmp_path: Path, shape) -> None:
-    rng = np.random.default_rng(3)
-    alpha = None
-    if shape == "rgba":
-        shape, alpha = (30, 40, 3), rng.integers(0, 65536, (30, 40), dtype=np.uint16)
-    arr = rng.integers(0, 65536, shape, dtype=np.uint16)
-    icc = fake_icc() if len(shape) == 3 else None
+DEEP_CASES = [((30, 40, 3), False), ((30, 40, 3), True), ((30, 40), False), ((30, 40), True)]
+
+
+def deep_image(shape: tuple[int, ...], with_alpha: bool, seed: int):
+    rng = np.random.default_rng(seed)
+    alpha = rng.integers(0, 65536, shape[:2], dtype=np.uint16) if with_alpha else None
+    return rng.integers(0, 65536, shape, dtype=np.uint16), alpha
+
+
+def assert_same_alpha(got: np.ndarray | None, expected: np.ndarray | None) -> None:
+    assert (got is None and expected is None) or np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize(("shape", "with_alpha"), DEEP_CASES)
+def test_16bit_png_export_round_trip(tmp_path: Path, shape, with_alpha: bool) -> None:
+    arr, alpha = deep_image(shape, with_alpha, 3)
+    icc = srgb_icc() if arr.ndim == 3 else None
     out = export_image(arr, tmp_path / "deep.png", alpha=alpha, icc_profile=icc, exif=exif_with(3))
     back = read_image(out)
     assert back.bit_depth == 16 and np.array_equal(back.pixels, arr)
-    if alpha is None:
-        assert back.alpha is None
-    else:
-        assert np.array_equal(back.alpha, alpha)
+    assert_same_alpha(back.alpha, alpha)
     assert back.icc_profile == icc and back.exif is not None
-    # Independent check with Pillow's own decoder: 16-bit gray exactly, RGB as its high bytes.
+    # Independent check with Pillow's own decoder: 16-bit gray exactly, colour as its high bytes.
     decoded = pil(out, np.array)
-    if arr.ndim == 2:
+    if arr.ndim == 2 and alpha is None:
         assert np.array_equal(decoded, arr)
     else:
-        assert np.array_equal(decoded[..., :3], (arr >> 8).astype(np.uint8))
+        assert np.array_equal(decoded[..., 0], (arr[..., 0] if arr.ndim == 3 else arr) >> 8)
 
 
-def test_16bit_tiff_export_round_trip(tmp_path: Path) -> None:
-    rng = np.random.default_rng(4)
-    arr = rng.integers(0, 65536, (30, 40, 3), dtype=np.uint16)
-    alpha = rng.integers(0, 65536, (30, 40), dtype=np.uint16)
-    out = export_image(arr, tmp_path / "deep.tif", alpha=alpha, icc_profile=fake_icc())
-    assert np.array_equal(tifffile.imread(out), np.dstack([arr, alpha]))
+@pytest.mark.parametrize(("shape", "with_alpha"), DEEP_CASES)
+def test_16bit_tiff_export_round_trip(tmp_path: Path, shape, with_alpha: bool) -> None:
+    arr, alpha = deep_image(shape, with_alpha, 4)
+    icc = srgb_icc() if arr.ndim == 3 else None
+    out = export_image(arr, tmp_path / "deep.tif", alpha=alpha, icc_profile=icc)
+    stored = tifffile.imread(out)
+    assert np.array_equal(stored, arr if alpha is None else np.dstack([arr, alpha]))
     back = read_image(out)
-    assert np.array_equal(back.pixels, arr) and np.array_equal(back.alpha, alpha)
-    assert back.icc_profile == fake_icc()
+    assert back.bit_depth == 16 and np.array_equal(back.pixels, arr)
+    assert_same_alpha(back.alpha, alpha)
+    assert back.icc_profile == icc
+
+
+def test_truncated_16bit_tiff(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    tifffile.imwrite(buf, deep_image((64, 80, 3), False, 5)[0], photometric="rgb")
+    path = tmp_path / "cut.tif"
+    path.write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
+    assert_read_error(path, "truncated")
 
 
 def test_export_never_overwrites_source(tmp_path: Path) -> None:
