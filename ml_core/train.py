@@ -1,0 +1,981 @@
+"""Training and fine-tuning: `Trainer(config, callbacks, cancel).run() -> TrainResult`.
+
+One loop serves the window (callbacks with everything a GUI draws), the CLI (`chroma train`) and
+multi-process training under torchrun (DistributedDataParallel; see ml_core.distributed).
+
+Guarantees:
+- Deterministic: the model init, the shuffling (seed, epoch) and every sample's augmentation
+  (seed, epoch, index) are seeded, so the same seed and data give the same loss curve on CPU.
+- Resumable: a checkpoint (model, optimizer, RNG state, class-rebalancing weights, position within
+  the epoch, history) is written atomically at every epoch end and when cancelled; `resume`
+  continues from it and reaches the same weights as an uninterrupted run.
+- Never saves a broken model: a NaN/Inf loss or gradient stops with TrainingDiverged.
+- The best model by the validation metric is a normal model file (in the user's store, or at an
+  explicit output path) with a training summary in its metadata and a NAME.md card beside it.
+
+Callbacks run on the training thread; a GUI forwards them to its UI thread (Qt signals).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import card as cardmod
+from .cancel import CancelToken, Cancelled
+from .checkpoint import (
+    CHECKPOINT_FILE,
+    RUN_FILE,
+    CheckpointError,
+    load_checkpoint,
+    read_json,
+    run_dir,
+    save_checkpoint,
+    write_json,
+)
+from .data import (
+    Augment,
+    PhotoDataset,
+    PhotoItem,
+    PhotoSet,
+    _hash01,
+    epoch_batches,
+    prepare_batch,
+    scan_photos,
+    split_photos,
+)
+from .distributed import DistContext, init_distributed
+from .losses import (
+    OPTIMIZERS,
+    SCHEDULES,
+    Criterion,
+    LRSchedule,
+    TrainingDiverged,
+    check_loss_name,
+    clip_and_check,
+    default_lr,
+    estimate_ab_counts,
+    make_optimizer,
+    rebalance_weights,
+)
+from .metrics import MetricAccumulator, gray_baseline
+from .modelfile import ModelFileError, info_for, save_model
+from .models import ColorModel, available, create
+from .quantize import DEFAULT_TEMPERATURE
+from .store import ModelStore, validate_name
+
+SELECT_METRICS = {"val_loss": "min", "psnr": "max", "auc": "max", "auc_rebalanced": "max", "ab_mse": "min"}
+DEFAULT_EPOCHS = 5
+
+__all__ = [
+    "TrainConfig", "Trainer", "TrainCallbacks", "TrainError", "TrainingDiverged", "RunStart", "StepProgress",
+    "EpochSummary", "SampleTriplet", "TrainResult",
+]
+
+
+class TrainError(RuntimeError):
+    """Training cannot start or continue (bad settings, no usable photos, missing run...)."""
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run. JSON-serializable (saved as run.json)."""
+
+    data: list[str] = field(default_factory=list)  # folders (searched recursively) and/or files
+    # What to train: a model file to fine-tune (store name or path), or an architecture from scratch.
+    base: str | None = None
+    arch: str | None = None
+    arch_config: dict[str, Any] = field(default_factory=dict)
+    # Budget: `steps` wins over `epochs`; neither: DEFAULT_EPOCHS epochs.
+    epochs: int | None = None
+    steps: int | None = None
+    batch_size: int = 16  # per process
+    lr: float | None = None  # None: per optimizer, lower when fine-tuning (losses.default_lr)
+    optimizer: str = "adam"  # adam | adamw | adamax | sgd
+    weight_decay: float | None = None  # None: per optimizer (sgd 4e-5, adamw 1e-2, else 0)
+    momentum: float = 0.9  # SGD
+    schedule: str = "cosine"  # cosine | step | constant
+    warmup_steps: int | None = None  # None: 5 % of the steps, at most 100
+    grad_clip: float | None = 5.0  # max gradient norm; None/0 disables
+    loss: str | None = None  # ab: mse | huber; bins: ce (None: mse / ce)
+    huber_delta: float = 0.1
+    rebalance: bool = True  # bins313: Zhang et al.'s class rebalancing
+    rebalance_lambda: float = 0.5
+    prior_images: int = 256  # training crops used to estimate the ab prior
+    size: int = 128  # training crop side (rounded to the model's multiple; fixed-input models use theirs)
+    val_fraction: float = 0.1
+    val_by_folder: bool = False  # split by first-level subfolder (near-duplicates stay on one side)
+    max_val_images: int | None = 500
+    freeze_encoder: bool = False
+    seed: int = 0
+    # Augmentation
+    crop: str = "resized"  # resized | short_side (seed 000: keep the aspect ratio)
+    crop_scale: tuple[float, float] = (0.35, 1.0)
+    flip: bool = True
+    lightness_jitter: float = 0.0  # e.g. 0.15: input gamma in [e^-0.15, e^0.15]
+    min_side: int | None = None  # photos with a shorter short side are skipped (None: size / 2)
+    # Output
+    name: str = "my-model"  # model name in the user's store (made unique unless overwrite)
+    output: str | None = None  # explicit model file path instead of the store
+    run_name: str | None = None  # run folder name (default: the model name)
+    overwrite: bool = False
+    description: str = ""
+    work_size: int | None = None  # render size stored in the model (None: base model's / architecture's)
+    select_metric: str = "val_loss"  # val_loss | psnr | auc | auc_rebalanced | ab_mse
+    validate_first: bool | None = None  # validate the starting model (epoch 0); None: when fine-tuning
+    preview_count: int = 4
+    temperature: float = DEFAULT_TEMPERATURE  # decoding of classification heads for previews/metrics
+    # Runtime (not part of what is trained; may differ when resuming)
+    resume: bool = False
+    workers: int | None = None  # DataLoader workers (None: automatic)
+    mp_context: str | None = None  # e.g. "spawn" when the host process has threads (GUI)
+    device: str = "auto"  # auto | cpu | cuda | mps
+    bf16: bool = False  # bf16 autocast (fast on CPUs with AMX/AVX512-BF16 and on recent GPUs)
+    threads: int | None = None  # torch intra-op threads
+
+    RUNTIME_FIELDS = ("resume", "workers", "mp_context", "device", "threads", "preview_count")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["crop_scale"] = list(self.crop_scale)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in names}
+        if "crop_scale" in kwargs:
+            kwargs["crop_scale"] = tuple(kwargs["crop_scale"])
+        return cls(**kwargs)
+
+    def check(self) -> None:
+        """Raise TrainError for settings that cannot work, with the reason."""
+        problems = []
+        if not self.resume:
+            if not self.data:
+                problems.append("no data folders given")
+            if bool(self.base) == bool(self.arch):
+                problems.append("give either a base model to fine-tune or an architecture to train from scratch")
+            if self.arch and self.arch not in available():
+                problems.append(f"unknown architecture {self.arch!r} (available: {', '.join(available())})")
+        if self.epochs is not None and self.epochs < 1:
+            problems.append("epochs must be at least 1")
+        if self.steps is not None and self.steps < 1:
+            problems.append("steps must be at least 1")
+        if self.batch_size < 2:
+            problems.append("batch size must be at least 2 (BatchNorm needs 2 samples)")
+        if self.lr is not None and not self.lr > 0:
+            problems.append("learning rate must be positive")
+        if self.optimizer not in OPTIMIZERS:
+            problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
+        if self.schedule not in SCHEDULES:
+            problems.append(f"schedule must be one of {', '.join(SCHEDULES)}")
+        if not 0.0 <= self.val_fraction < 1.0:
+            problems.append("validation fraction must be in [0, 1)")
+        if self.size < 16:
+            problems.append("image size must be at least 16")
+        if self.select_metric not in SELECT_METRICS:
+            problems.append(f"select metric must be one of {', '.join(SELECT_METRICS)}")
+        if self.crop not in ("resized", "short_side"):
+            problems.append("crop must be 'resized' or 'short_side'")
+        if problems:
+            raise TrainError("; ".join(problems))
+
+
+# --------------------------------------------------------------------------- callback payloads
+
+
+@dataclass
+class RunStart:
+    run_name: str
+    run_dir: Path
+    model_name: str
+    output_path: Path
+    resumed: bool
+    arch: str
+    parameters: int
+    trainable_parameters: int
+    image_size: int
+    batch_size: int  # per process
+    world_size: int
+    device: str
+    epochs: int
+    steps_per_epoch: int
+    total_steps: int
+    start_step: int
+    train_images: int
+    val_images: int
+    data: dict[str, Any]  # PhotoSet.summary(): folders, usable, skipped by reason, problems...
+
+
+@dataclass
+class StepProgress:
+    step: int  # optimizer steps completed (global, 1-based after the first step)
+    total_steps: int
+    epoch: int  # 1-based
+    epochs: int
+    batch: int  # batches completed in this epoch
+    batches: int  # batches in this epoch
+    loss: float  # this step's training loss (mean over processes)
+    lr: float
+    images_per_second: float  # all processes together
+    elapsed: float  # seconds of training so far (pauses excluded, earlier sessions included)
+    eta_seconds: float
+
+
+@dataclass
+class SampleTriplet:
+    name: str  # the photo's path relative to its folder
+    gray: np.ndarray  # H×W×3 uint8: what the model sees
+    prediction: np.ndarray  # H×W×3 uint8
+    truth: np.ndarray  # H×W×3 uint8
+
+
+@dataclass
+class EpochSummary:
+    epoch: int  # 1-based; 0 = the starting model before training
+    epochs: int
+    step: int
+    total_steps: int
+    train_loss: float | None
+    val_loss: float | None
+    metrics: dict[str, float]  # psnr, auc, auc_rebalanced, ab_mse, colorfulness_ratio, gray_* ...
+    is_best: bool
+    best_epoch: int | None
+    best_value: float | None
+    select_metric: str
+    samples: list[SampleTriplet]
+    seconds: float  # this epoch's wall time (training + validation)
+    elapsed: float
+    eta_seconds: float
+    model_path: Path | None  # where the best model is (None until one is saved)
+    checkpoint_path: Path | None
+
+
+@dataclass
+class TrainResult:
+    status: str  # "completed" | "cancelled"
+    model_name: str
+    model_path: Path | None  # the best model file (None if no epoch finished)
+    card_path: Path | None
+    run_name: str
+    run_dir: Path
+    checkpoint_path: Path | None
+    epochs_completed: int
+    steps_completed: int
+    total_steps: int
+    best_epoch: int | None
+    best_value: float | None
+    select_metric: str
+    metrics: dict[str, float]  # validation metrics of the best model
+    history: list[dict[str, Any]]  # one row per epoch (epoch, step, train_loss, val_loss, metrics...)
+    seconds: float
+
+
+class TrainCallbacks:
+    """Override what you need; every method is optional. Called on the training thread, rank 0 only."""
+
+    def on_status(self, message: str) -> None:
+        """Phase changes: 'scanning photos', 'estimating the color prior', warnings..."""
+
+    def on_scan(self, done: int, total: int) -> None:
+        """Photo scan progress (decoding happens only for photos not in the cache)."""
+
+    def on_start(self, info: RunStart) -> None:
+        """Everything is set up; training starts (or continues) now."""
+
+    def on_step(self, progress: StepProgress) -> None:
+        """After every optimizer step."""
+
+    def on_epoch(self, summary: EpochSummary) -> None:
+        """After every epoch's validation (and once for epoch 0 when the starting model is validated)."""
+
+    def on_checkpoint(self, path: Path, reason: str) -> None:
+        """A checkpoint was written; reason is 'epoch' or 'cancel'."""
+
+    def on_finish(self, result: TrainResult) -> None:
+        """The run ended normally or by cancel (errors raise from run() instead)."""
+
+
+class _Callbacks:
+    def __init__(self, callbacks: TrainCallbacks | Sequence[TrainCallbacks] | None) -> None:
+        if callbacks is None:
+            self.items: list[Any] = []
+        elif isinstance(callbacks, (list, tuple)):
+            self.items = list(callbacks)
+        else:
+            self.items = [callbacks]
+
+    def __getattr__(self, name: str):
+        def call(*args: Any) -> None:
+            for cb in self.items:
+                fn = getattr(cb, name, None)
+                if fn is not None:
+                    fn(*args)
+
+        return call
+
+
+def _clean_floats(d: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, (float, np.floating)):
+            v = float(v)
+            out[k] = None if not math.isfinite(v) else v
+        else:
+            out[k] = v
+    return out
+
+
+def _default_workers() -> int:
+    """Training reads small cached thumbnails (~1 ms per crop): on ≤ 4 cores a worker process
+    costs more in CPU contention than it saves (see bench/bench_train.py)."""
+    cpus = os.cpu_count() or 1
+    return 0 if cpus <= 4 else min(4, cpus // 4)
+
+
+# --------------------------------------------------------------------------- trainer
+
+
+class Trainer:
+    """Runs one training run. `run()` returns a TrainResult or raises TrainError/TrainingDiverged.
+
+    The cancel token stops the run within one step (a checkpoint is written first); pause/resume
+    on the token block the loop between steps. `Trainer.for_run(name)` resumes a saved run.
+    """
+
+    def __init__(
+        self, config: TrainConfig, callbacks: TrainCallbacks | Sequence[TrainCallbacks] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> None:
+        self.config = config
+        self.callbacks = _Callbacks(callbacks)
+        self.token = cancel or CancelToken()
+
+    @classmethod
+    def for_run(
+        cls, run_name: str, callbacks: TrainCallbacks | Sequence[TrainCallbacks] | None = None,
+        cancel: CancelToken | None = None, **runtime: Any,
+    ) -> "Trainer":
+        """A trainer that resumes the saved run `run_name` (runtime fields such as workers may be overridden)."""
+        meta = read_json(run_dir(run_name) / RUN_FILE)
+        cfg = TrainConfig.from_dict(meta.get("config", {}))
+        cfg.resume = True
+        cfg.run_name = run_name
+        for key, value in runtime.items():
+            if key not in TrainConfig.RUNTIME_FIELDS:
+                raise TrainError(f"{key} cannot be changed when resuming (only {', '.join(TrainConfig.RUNTIME_FIELDS)})")
+            setattr(cfg, key, value)
+        return cls(cfg, callbacks, cancel)
+
+    # Convenience for a GUI that holds the trainer rather than the token.
+    def cancel(self) -> None:
+        self.token.cancel()
+
+    def pause(self) -> None:
+        self.token.pause()
+
+    def resume(self) -> None:
+        self.token.resume()
+
+    def run(self) -> TrainResult:
+        ctx = init_distributed(self.config.device)
+        try:
+            return _Run(self, ctx).execute()
+        finally:
+            ctx.close()
+
+
+class _Run:
+    """State of one execution of a Trainer (kept apart so a Trainer object stays a plain handle)."""
+
+    def __init__(self, trainer: Trainer, ctx: DistContext) -> None:
+        self.trainer = trainer
+        self.ctx = ctx
+        self.token = trainer.token
+        self.cb = trainer.callbacks if ctx.is_main else _Callbacks(None)
+        self.cfg = dataclasses.replace(trainer.config)
+        self.store = ModelStore()
+
+    # ---------------------------------------------------------------- setup
+
+    def _resolve_names(self) -> tuple[str, Path, str]:
+        cfg = self.cfg
+        try:
+            if cfg.output:
+                out = Path(cfg.output)
+                if out.suffix != ".safetensors":
+                    out = out.with_name(out.name + ".safetensors")
+                name = out.stem
+            else:
+                base = validate_name(cfg.name)
+                name = base
+                if not cfg.overwrite:
+                    taken = set(self.store.names())
+                    n = 2
+                    while name in taken or run_dir(name).exists():
+                        name = f"{base}-{n}"
+                        n += 1
+                out = self.store.user_model_path(name)
+        except ValueError as exc:
+            raise TrainError(str(exc)) from None
+        run = cfg.run_name or name
+        if not cfg.overwrite and (run_dir(run) / RUN_FILE).exists():
+            if cfg.run_name:
+                raise TrainError(f"a training run named {run!r} already exists; resume it or choose another name")
+            base_run, n = run, 2
+            while run_dir(run).exists():
+                run = f"{base_run}-{n}"
+                n += 1
+        return name, out, run
+
+    def _train_size(self, model: ColorModel) -> int:
+        if model.fixed_input is not None:
+            if model.fixed_input != self.cfg.size and self.cfg.size != TrainConfig.size:
+                self.cb.on_status(f"{model.arch} has a fixed input of {model.fixed_input}²; training at that size")
+            return int(model.fixed_input)
+        m = int(model.size_multiple)
+        return max(m, int(round(self.cfg.size / m)) * m)
+
+    def _scan(self, size: int) -> PhotoSet:
+        cfg = self.cfg
+        self.cb.on_status("scanning photos")
+
+        def scan(progress: Any) -> PhotoSet:
+            return scan_photos(cfg.data, size, min_side=cfg.min_side, workers=cfg.workers, progress=progress,
+                               cancel=self.token if not self.ctx.distributed else None, mp_context=cfg.mp_context)
+
+        photos = scan(self.cb.on_scan) if self.ctx.is_main else None
+        self.ctx.barrier()  # rank 0 filled the cache; the others now read it
+        if not self.ctx.is_main:
+            photos = scan(None)
+        assert photos is not None
+        for path, reason in photos.problems:
+            self.cb.on_status(f"warning: {path}: {reason}")
+        return photos
+
+    def _estimate_prior(self, model: ColorModel, items: list[PhotoItem], size: int, cache_side: int) -> torch.Tensor:
+        cfg = self.cfg
+        self.cb.on_status("estimating the color prior for class rebalancing")
+        chosen = sorted(items, key=lambda it: (_hash01(cfg.seed + 1, it.rel), it.rel))[: cfg.prior_images]
+        ds = PhotoDataset(chosen, size, train=False, cache_side=cache_side)
+        bins = model.ab_bins()
+        small = max(1, size // 4)
+
+        def maps() -> Iterable[torch.Tensor]:
+            for start in range(0, len(ds), 32):
+                rgb = torch.stack([ds[i][0] for i in range(start, min(len(ds), start + 32))])
+                _, _, chroma = prepare_batch(rgb, None, model.space)
+                yield F.adaptive_avg_pool2d(chroma, (small, small))
+
+        return estimate_ab_counts(maps(), bins)
+
+    # ---------------------------------------------------------------- main
+
+    def execute(self) -> TrainResult:
+        cfg, ctx = self.cfg, self.ctx
+        if cfg.threads:
+            torch.set_num_threads(int(cfg.threads))
+        cfg.check()
+        self.t_start = time.perf_counter()
+
+        # --- where the run lives, and the checkpoint to continue from
+        ckpt: dict[str, Any] | None = None
+        meta: dict[str, Any] = {}
+        if cfg.resume:
+            run_name = cfg.run_name or cfg.name
+            rdir = run_dir(run_name)
+            try:
+                meta = read_json(rdir / RUN_FILE)
+                saved = TrainConfig.from_dict(meta["config"])
+                ckpt = load_checkpoint(rdir / CHECKPOINT_FILE)
+            except (CheckpointError, KeyError) as exc:
+                raise TrainError(f"cannot resume run {run_name!r}: {exc}") from None
+            for key in TrainConfig.RUNTIME_FIELDS:
+                setattr(saved, key, getattr(cfg, key))
+            saved.resume, saved.run_name = True, run_name
+            cfg = self.cfg = saved
+            model_name, output_path = meta["model_name"], Path(meta["output_path"])
+        else:
+            names = self._resolve_names() if ctx.is_main else None
+            model_name, output_path, run_name = ctx.broadcast_object(names)
+            rdir = run_dir(run_name)
+        self.model_name, self.output_path, self.run_name, self.rdir = model_name, output_path, run_name, rdir
+        self.card_path = output_path.with_suffix(".md")
+        self.ckpt_path = rdir / CHECKPOINT_FILE
+
+        # --- model
+        torch.manual_seed(cfg.seed)
+        base_info = None
+        try:
+            if ckpt is not None:
+                model = create(str(ckpt["arch"]), **json.loads(str(ckpt["arch_config"])))
+            elif cfg.base:
+                loaded = self.store.load(cfg.base)
+                model, base_info = loaded.model, loaded.info
+            else:
+                model = create(str(cfg.arch), **cfg.arch_config)
+        except ModelFileError as exc:
+            raise TrainError(f"cannot load the base model: {exc}") from None
+        except (TypeError, ValueError) as exc:
+            raise TrainError(f"cannot build {cfg.arch or 'the model'}: {exc}") from None
+        self.model = model
+        self.fine_tune = bool(cfg.base)
+        if ckpt is not None:
+            self.work_size = int(meta.get("work_size") or model.default_work_size)
+            self.base_description = str(meta.get("base_description", ""))
+        else:
+            self.work_size = int(cfg.work_size or (base_info.work_size if base_info else model.default_work_size))
+            self.base_description = base_info.description if base_info else ""
+        size = self.size = self._train_size(model)
+        loss_name = check_loss_name(model.output_kind, cfg.loss)
+
+        # --- data
+        photos = self.photos = self._scan(size)
+        train_items, val_items = split_photos(photos.items, cfg.val_fraction, cfg.seed, cfg.val_by_folder)
+        if cfg.max_val_images is not None and len(val_items) > cfg.max_val_images:
+            keep = set(sorted(range(len(val_items)), key=lambda i: _hash01(cfg.seed + 2, val_items[i].rel))[: cfg.max_val_images])
+            val_items = [it for i, it in enumerate(val_items) if i in keep]
+        self.train_items, self.val_items = train_items, val_items
+        skipped = ", ".join(f"{n} {r}" for r, n in photos.skipped.items() if n) or "none"
+        if len(train_items) < 2 * ctx.world_size:
+            raise TrainError(
+                f"not enough usable photos: {len(photos.items)} found ({len(train_items)} for training), skipped: {skipped}"
+            )
+        batch = min(cfg.batch_size, len(train_items) // ctx.world_size)
+        if batch < cfg.batch_size:
+            self.cb.on_status(f"only {len(train_items)} training photos: batch size reduced to {batch}")
+        self.batch = batch
+        spe = self.spe = len(train_items) // (batch * ctx.world_size)
+        total = self.total = int(cfg.steps) if cfg.steps else int(cfg.epochs or DEFAULT_EPOCHS) * spe
+        epochs = self.epochs = math.ceil(total / spe)
+        fingerprint = hashlib.sha256("\n".join(it.path for it in train_items + val_items).encode()).hexdigest()[:16]
+        if ckpt is not None and ckpt.get("data_fingerprint") != fingerprint:
+            self.cb.on_status("warning: the photos changed since this run started; the resumed run will differ")
+
+        # --- loss (with the class-rebalancing prior for ab-bin classification)
+        counts = weights = None
+        if model.output_kind == "bins313" and cfg.rebalance:
+            if ckpt is not None and isinstance(ckpt.get("class_weights"), torch.Tensor):
+                counts, weights = ckpt.get("prior_counts"), ckpt["class_weights"]
+            else:
+                counts = self._estimate_prior(model, train_items, size, photos.cache_side)
+                weights = rebalance_weights(counts, model.ab_bins(), cfg.rebalance_lambda)
+        self.prior_counts, self.class_weights = counts, weights
+        device = ctx.device
+        criterion = self.criterion = Criterion(model, loss_name, weights, cfg.huber_delta, device)
+
+        # --- parameters, device, optimizer
+        if cfg.freeze_encoder:
+            for p in model.encoder_parameters():
+                p.requires_grad_(False)
+        self.frozen_norms = [
+            m for m in model.modules()
+            if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.weight is not None and not m.weight.requires_grad
+        ]
+        model.to(device)
+        self.channels_last = device.type == "cpu"
+        if self.channels_last:
+            model.to(memory_format=torch.channels_last)
+        if ckpt is not None:
+            model.load_state_dict(ckpt["model"])
+        self._set_train_mode()
+        net: nn.Module = model
+        if ctx.distributed:
+            net = nn.parallel.DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
+        self.net = net
+        params = self.params = [p for p in model.parameters() if p.requires_grad]
+        lr = self.lr = float(cfg.lr or default_lr(cfg.optimizer, self.fine_tune))
+        try:
+            optimizer = make_optimizer(cfg.optimizer, params, lr, cfg.weight_decay, cfg.momentum)
+        except ValueError as exc:
+            raise TrainError(str(exc)) from None
+        self.optimizer = optimizer
+        warmup = self.warmup = cfg.warmup_steps if cfg.warmup_steps is not None else min(100, total // 20)
+        schedule = LRSchedule(cfg.schedule, lr, total, warmup)
+        self.autocast_on = bool(cfg.bf16) and device.type in ("cpu", "cuda")
+
+        # --- position
+        step = epoch = batch_done = 0
+        epoch_loss_sum, epoch_loss_n = 0.0, 0
+        self.history: list[dict[str, Any]] = []
+        self.best_value: float | None = None
+        self.best_epoch: int | None = None
+        self.best_metrics: dict[str, float] = {}
+        self.model_saved = False
+        self.elapsed0 = 0.0
+        if ckpt is not None:
+            optimizer.load_state_dict(ckpt["optimizer"])
+            torch.set_rng_state(ckpt["torch_rng"])
+            if device.type == "cuda" and isinstance(ckpt.get("cuda_rng"), torch.Tensor):
+                torch.cuda.set_rng_state(ckpt["cuda_rng"], device)
+            step, epoch, batch_done = int(ckpt["step"]), int(ckpt["epoch"]), int(ckpt["batch"])
+            epoch_loss_sum, epoch_loss_n = float(ckpt["epoch_loss_sum"]), int(ckpt["epoch_loss_n"])
+            self.history = json.loads(str(ckpt["history"]))
+            self.best_value = None if ckpt.get("best_value") is None else float(ckpt["best_value"])
+            self.best_epoch = None if ckpt.get("best_epoch") is None else int(ckpt["best_epoch"])
+            self.best_metrics = json.loads(str(ckpt.get("best_metrics", "{}")))
+            self.model_saved = bool(ckpt.get("model_saved", False)) and output_path.is_file()
+            self.elapsed0 = float(ckpt.get("elapsed", 0.0))
+        self.meta = {
+            "config": cfg.to_dict(), "model_name": model_name, "output_path": str(output_path),
+            "work_size": self.work_size, "base_description": self.base_description, "status": "running",
+            "message": "", "data": photos.summary(), "train_images": len(train_items), "val_images": len(val_items),
+        }
+        self.fingerprint = fingerprint
+        self._write_meta(step, epoch)
+
+        train_ds = PhotoDataset(
+            train_items, size, train=True, seed=cfg.seed, cache_side=photos.cache_side,
+            augment=Augment(crop=cfg.crop, scale=tuple(cfg.crop_scale), flip=cfg.flip,
+                            lightness_jitter=cfg.lightness_jitter),
+        )
+        self.val_ds = PhotoDataset(val_items, size, train=False, cache_side=photos.cache_side)
+        workers = _default_workers() if cfg.workers is None else max(0, int(cfg.workers))
+
+        n_params = sum(p.numel() for p in model.parameters())
+        self.n_params, self.n_trainable = n_params, sum(p.numel() for p in params)
+        self.cb.on_start(RunStart(
+            run_name=run_name, run_dir=rdir, model_name=model_name, output_path=output_path, resumed=ckpt is not None,
+            arch=model.arch, parameters=n_params, trainable_parameters=self.n_trainable, image_size=size,
+            batch_size=batch, world_size=ctx.world_size, device=str(device), epochs=epochs, steps_per_epoch=spe,
+            total_steps=total, start_step=step, train_images=len(train_items), val_images=len(val_items),
+            data=photos.summary(),
+        ))
+
+        # --- epoch 0: the starting model
+        validate_first = cfg.validate_first if cfg.validate_first is not None else self.fine_tune
+        self.val_seconds = 0.0
+        self.step_time: float | None = None
+        self.active = 0.0  # seconds of work in this session
+        if ckpt is None and validate_first and val_items:
+            t0 = time.perf_counter()
+            val_loss, metrics, samples = self._validate()
+            self.val_seconds = time.perf_counter() - t0
+            self.active += self.val_seconds
+            row = {"epoch": 0, "step": 0, "train_loss": None, "val_loss": val_loss, **metrics}
+            self.history.append(_clean_floats(row))
+            self.cb.on_epoch(EpochSummary(
+                epoch=0, epochs=epochs, step=0, total_steps=total, train_loss=None, val_loss=val_loss, metrics=metrics,
+                is_best=False, best_epoch=None, best_value=None, select_metric=cfg.select_metric, samples=samples,
+                seconds=self.val_seconds, elapsed=self._elapsed(), eta_seconds=self._eta(0, 0), model_path=None,
+                checkpoint_path=None,
+            ))
+
+        # --- the loop
+        status = "completed"
+        pos = (epoch, batch_done)
+        try:
+            while epoch < epochs:
+                t_epoch = time.perf_counter()
+                batches = epoch_batches(len(train_items), batch, cfg.seed, epoch, ctx.rank, ctx.world_size)
+                n_batches = min(len(batches), total - epoch * spe)
+                if batch_done < n_batches:
+                    loader = torch.utils.data.DataLoader(
+                        train_ds, batch_sampler=batches[batch_done:n_batches], num_workers=workers,
+                        generator=torch.Generator(), pin_memory=device.type == "cuda",
+                        multiprocessing_context=cfg.mp_context if workers else None,
+                    )
+                    for rgb, gamma, _ in loader:
+                        self._check_cancel()
+                        t0 = time.perf_counter()
+                        lr_now = schedule.apply(optimizer, step)
+                        loss_value = self._train_step(rgb, gamma, step, lr_now)
+                        step += 1
+                        batch_done += 1
+                        epoch_loss_sum += loss_value
+                        epoch_loss_n += 1
+                        pos = (epoch, batch_done)
+                        dt = time.perf_counter() - t0
+                        self.active += dt
+                        self.step_time = dt if self.step_time is None else 0.9 * self.step_time + 0.1 * dt
+                        self.cb.on_step(StepProgress(
+                            step=step, total_steps=total, epoch=epoch + 1, epochs=epochs, batch=batch_done,
+                            batches=n_batches, loss=loss_value, lr=lr_now,
+                            images_per_second=batch * ctx.world_size / max(dt, 1e-9), elapsed=self._elapsed(),
+                            eta_seconds=self._eta(step, epoch),
+                        ))
+                        # Like the checks above: `pos` is what a checkpoint written now would resume from.
+                # --- validation and epoch end
+                self._check_cancel()
+                t_val = time.perf_counter()
+                train_loss = epoch_loss_sum / max(1, epoch_loss_n)
+                if val_items:
+                    val_loss, metrics, samples = self._validate()
+                else:
+                    val_loss, metrics, samples = None, {}, []
+                self.val_seconds = time.perf_counter() - t_val
+                self.active += self.val_seconds
+                if val_loss is not None and not math.isfinite(val_loss):
+                    raise TrainingDiverged(
+                        f"the validation loss became {val_loss} after epoch {epoch + 1}; stopped without saving "
+                        f"a broken model. Try a lower learning rate (it was {lr:.3g})."
+                    )
+                row = _clean_floats({"epoch": epoch + 1, "step": step, "train_loss": train_loss, "val_loss": val_loss,
+                                     **metrics})
+                self.history.append(row)
+                value = self._select_value(train_loss, val_loss, metrics)
+                is_best = self._is_better(value)
+                epoch += 1
+                batch_done, epoch_loss_sum, epoch_loss_n = 0, 0.0, 0
+                pos = (epoch, 0)
+                if is_best:
+                    self.best_value, self.best_epoch = value, epoch
+                    self.best_metrics = _clean_floats({"val_loss": val_loss, "train_loss": train_loss, **metrics})
+                    if ctx.is_main:
+                        self._save_model(step, epoch)
+                    self.model_saved = True
+                if ctx.is_main:
+                    self._save_checkpoint(step, pos, epoch_loss_sum, epoch_loss_n, "epoch")
+                ctx.barrier()
+                self.cb.on_epoch(EpochSummary(
+                    epoch=epoch, epochs=epochs, step=step, total_steps=total, train_loss=train_loss, val_loss=val_loss,
+                    metrics=metrics, is_best=is_best, best_epoch=self.best_epoch, best_value=self.best_value,
+                    select_metric=cfg.select_metric, samples=samples, seconds=time.perf_counter() - t_epoch,
+                    elapsed=self._elapsed(), eta_seconds=self._eta(step, epoch),
+                    model_path=output_path if self.model_saved else None, checkpoint_path=self.ckpt_path,
+                ))
+        except Cancelled:
+            status = "cancelled"
+            if ctx.is_main:
+                self._save_checkpoint(step, pos, epoch_loss_sum, epoch_loss_n, "cancel")
+            ctx.barrier()
+        except TrainingDiverged as exc:
+            if ctx.is_main:
+                self.meta.update(status="failed", message=str(exc))
+                self._write_meta(step, pos[0])
+            raise
+        if ctx.is_main:
+            if self.model_saved and status == "completed":
+                self._write_card(step, epoch)  # final card: total time and full history
+            self.meta["status"] = status
+            self._write_meta(step, pos[0])
+        result = TrainResult(
+            status=status, model_name=model_name, model_path=output_path if self.model_saved else None,
+            card_path=self.card_path if self.model_saved else None, run_name=run_name, run_dir=rdir,
+            checkpoint_path=self.ckpt_path if self.ckpt_path.exists() else None, epochs_completed=pos[0],
+            steps_completed=step, total_steps=total, best_epoch=self.best_epoch, best_value=self.best_value,
+            select_metric=cfg.select_metric, metrics=dict(self.best_metrics), history=list(self.history),
+            seconds=self._elapsed(),
+        )
+        self.cb.on_finish(result)
+        return result
+
+    # ---------------------------------------------------------------- pieces
+
+    def _set_train_mode(self) -> None:
+        self.model.train()
+        for m in self.frozen_norms:
+            m.eval()  # frozen encoder: keep its BatchNorm statistics too
+
+    def _check_cancel(self) -> None:
+        if self.ctx.distributed:
+            if self.ctx.any(self.token.cancelled):
+                raise Cancelled()
+        else:
+            t0 = time.perf_counter()
+            self.token.checkpoint()  # blocks while paused
+            del t0
+
+    def _inputs(self, rgb: torch.Tensor, gamma: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        dev = self.ctx.device
+        inp, lum, chroma = prepare_batch(rgb.to(dev, non_blocking=True), None if gamma is None else gamma.to(dev),
+                                         self.model.space)
+        if self.channels_last:
+            inp = inp.contiguous(memory_format=torch.channels_last)
+        return inp, lum, chroma
+
+    def _train_step(self, rgb: torch.Tensor, gamma: torch.Tensor, step: int, lr: float) -> float:
+        inp, _, chroma = self._inputs(rgb, gamma)
+        with torch.autocast(self.ctx.device.type, dtype=torch.bfloat16, enabled=self.autocast_on):
+            raw = self.net(inp)
+        loss = self.criterion(raw.float(), chroma)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        value = float(loss.detach())
+        if self.ctx.distributed:
+            reduced = self.ctx.all_reduce_sum(torch.tensor([value if math.isfinite(value) else float("nan")]))
+            value = float(reduced[0]) / self.ctx.world_size
+        clip_and_check(self.params, self.cfg.grad_clip, value, step + 1, lr)
+        self.optimizer.step()
+        return value
+
+    def _render(self, raw: torch.Tensor, lum: torch.Tensor) -> np.ndarray:
+        """Head output -> 8-bit RGB (B, H, W, 3) with the crop's own lightness."""
+        chroma, _ = self.model.decode(raw.float(), self.cfg.temperature)
+        chroma = F.interpolate(chroma, size=lum.shape[-2:], mode="bilinear", align_corners=False)
+        rgb = self.model.space.merge(lum.float(), chroma)
+        return (rgb.clamp(0, 1) * 255.0 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+
+    @torch.no_grad()
+    def _validate(self) -> tuple[float, dict[str, float], list[SampleTriplet]]:
+        ctx, ds = self.ctx, self.val_ds
+        self.model.eval()
+        try:
+            shard = list(range(ctx.rank, len(ds), ctx.world_size))
+            acc = MetricAccumulator(with_ssim=False)
+            loss_sum = 0.0
+            for start in range(0, len(shard), self.batch):
+                if not ctx.distributed:
+                    self.token.checkpoint()
+                idx = shard[start : start + self.batch]
+                rgb = torch.stack([ds[i][0] for i in idx])
+                inp, lum, chroma = self._inputs(rgb, None)
+                with torch.autocast(ctx.device.type, dtype=torch.bfloat16, enabled=self.autocast_on):
+                    raw = self.model(inp)
+                raw = raw.float()
+                loss_sum += float(self.criterion(raw, chroma)) * len(idx)
+                preds = self._render(raw, lum)
+                truths = rgb.permute(0, 2, 3, 1).numpy()
+                for p, t in zip(preds, truths):
+                    acc.add(p, t)
+            state = ctx.all_reduce_sum(torch.cat((torch.tensor([loss_sum, float(len(shard))], dtype=torch.float64),
+                                                  acc.state_tensor())))
+            acc.load_state_tensor(state[2:])
+            val_loss = float(state[0] / max(1.0, float(state[1])))
+            summary = acc.summary()
+            metrics = {k: float(summary[k]) for k in ("psnr", "auc", "auc_rebalanced", "ab_mse", "colorfulness",
+                                                      "colorfulness_truth", "colorfulness_ratio", "gray_psnr",
+                                                      "gray_auc", "gray_auc_rebalanced", "gray_ab_mse")}
+            metrics["images"] = float(summary["images"])
+            samples: list[SampleTriplet] = []
+            if ctx.is_main and self.cfg.preview_count > 0:
+                idx = list(range(min(self.cfg.preview_count, len(ds))))
+                rgb = torch.stack([ds[i][0] for i in idx])
+                inp, lum, _ = self._inputs(rgb, None)
+                with torch.autocast(ctx.device.type, dtype=torch.bfloat16, enabled=self.autocast_on):
+                    raw = self.model(inp)
+                preds = self._render(raw, lum)
+                for i, p in zip(idx, preds):
+                    truth = rgb[len(samples)].permute(1, 2, 0).numpy().copy()
+                    samples.append(SampleTriplet(ds.items[i].rel, gray_baseline(truth), p, truth))
+            return val_loss, metrics, samples
+        finally:
+            self._set_train_mode()
+
+    def _select_value(self, train_loss: float, val_loss: float | None, metrics: dict[str, float]) -> float:
+        key = self.cfg.select_metric
+        if val_loss is None:
+            return train_loss  # no validation set: the training loss is all there is
+        return val_loss if key == "val_loss" else float(metrics.get(key, float("nan")))
+
+    def _is_better(self, value: float) -> bool:
+        if not math.isfinite(value):
+            return False
+        if self.best_value is None:
+            return True
+        mode = "min" if self.val_items == [] or SELECT_METRICS[self.cfg.select_metric] == "min" else "max"
+        return value < self.best_value if mode == "min" else value > self.best_value
+
+    def _elapsed(self) -> float:
+        return self.elapsed0 + self.active
+
+    def _eta(self, step: int, epoch_done: int) -> float:
+        remaining_steps = max(0, self.total - step)
+        remaining_vals = max(0, self.epochs - epoch_done) if self.val_items else 0
+        per_step = self.step_time or 0.0
+        return remaining_steps * per_step + remaining_vals * self.val_seconds
+
+    # ---------------------------------------------------------------- files
+
+    def _write_meta(self, step: int, epoch: int) -> None:
+        if not self.ctx.is_main:
+            return
+        self.meta["progress"] = {"step": step, "epoch": epoch, "total_steps": self.total, "epochs": self.epochs}
+        self.meta["updated"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        write_json(self.rdir / RUN_FILE, self.meta)
+
+    def _save_checkpoint(self, step: int, pos: tuple[int, int], loss_sum: float, loss_n: int, reason: str) -> None:
+        model = self.model
+        state: dict[str, Any] = {
+            "arch": model.arch,
+            "arch_config": json.dumps(model.config, sort_keys=True),
+            "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+            "optimizer": self.optimizer.state_dict(),
+            "step": step, "epoch": pos[0], "batch": pos[1],
+            "epoch_loss_sum": float(loss_sum), "epoch_loss_n": int(loss_n),
+            "torch_rng": torch.get_rng_state(),
+            "class_weights": self.class_weights, "prior_counts": self.prior_counts,
+            "best_value": self.best_value, "best_epoch": self.best_epoch,
+            "best_metrics": json.dumps(self.best_metrics), "model_saved": self.model_saved,
+            "history": json.dumps(self.history), "elapsed": self._elapsed(),
+            "data_fingerprint": self.fingerprint, "config": json.dumps(self.cfg.to_dict()),
+        }
+        if self.ctx.device.type == "cuda":
+            state["cuda_rng"] = torch.cuda.get_rng_state(self.ctx.device)
+        save_checkpoint(self.ckpt_path, state)
+        self.meta["status"] = "running" if reason == "epoch" else "cancelled"
+        self._write_meta(step, pos[0])
+        self.cb.on_checkpoint(self.ckpt_path, reason)
+
+    def _training_summary(self, step: int, epoch: int) -> dict[str, Any]:
+        cfg, photos = self.cfg, self.photos
+        return {
+            "base": cfg.base,
+            "from_scratch": not self.fine_tune,
+            "parameters": self.n_params,
+            "trainable_parameters": self.n_trainable,
+            "data": {
+                "folders": [str(Path(f).resolve()) for f in cfg.data], "usable": len(photos.items),
+                "train": len(self.train_items), "val": len(self.val_items), "skipped": dict(photos.skipped),
+                "split": "subfolder" if cfg.val_by_folder else "file",
+            },
+            "settings": {
+                "epochs": self.epochs, "steps": self.total, "batch_size": self.batch, "world_size": self.ctx.world_size,
+                "image_size": self.size, "optimizer": cfg.optimizer, "lr": self.lr, "weight_decay": cfg.weight_decay,
+                "schedule": cfg.schedule, "warmup_steps": self.warmup, "grad_clip": cfg.grad_clip,
+                "loss": self.criterion.name + (" (class-rebalanced)" if self.class_weights is not None else ""),
+                "rebalance_lambda": cfg.rebalance_lambda if self.class_weights is not None else None,
+                "freeze_encoder": cfg.freeze_encoder, "crop": cfg.crop, "lightness_jitter": cfg.lightness_jitter,
+                "bf16": cfg.bf16, "device": str(self.ctx.device), "seed": cfg.seed,
+            },
+            "best": {"epoch": self.best_epoch, "metric": cfg.select_metric if self.val_items else "train_loss",
+                     "value": self.best_value},
+            "epochs_completed": epoch,
+            "steps_completed": step,
+            "seconds": round(self._elapsed(), 1),
+            "finished": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "history": self.history,
+        }
+
+    def _info(self, step: int, epoch: int):
+        description = self.cfg.description or (
+            f"{self.model.arch} fine-tuned on {len(self.train_items)} photos" if self.fine_tune
+            else f"{self.model.arch} trained on {len(self.train_items)} photos"
+        )
+        return info_for(self.model, self.model_name, self.work_size, description=description,
+                        training=self._training_summary(step, epoch), metrics=dict(self.best_metrics))
+
+    def _save_model(self, step: int, epoch: int) -> None:
+        info = self._info(step, epoch)
+        save_model(self.model, self.output_path, info)
+        self._write_card(step, epoch, info)
+
+    def _write_card(self, step: int, epoch: int, info: Any = None) -> None:
+        if info is None:
+            info = self._info(step, epoch)
+        text = cardmod.render_card(info.name, info.arch, info.config, info.training, info.metrics, info.description)
+        cardmod.write_card(self.card_path, text)
+
+
+def list_runs():
+    """Training runs on disk (most recent first), for a 'resume' list: see checkpoint.RunRecord."""
+    from .checkpoint import list_runs as _list
+
+    return _list()
