@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor, QImage
 THUMB_SIZE = QSize(224, 168)  # thumbnail box in device pixels (2× the filmstrip cell)
 # Uncertainty overlay: transparent where the model is sure, warm magenta where it is not.
 _OVERLAY_RGB = (255, 40, 150)
-_OVERLAY_MAX_ALPHA = 190
+_OVERLAY_MAX_ALPHA = 150  # even "completely unsure" leaves the photo visible underneath
 
 
 def _display_bytes(pixels: np.ndarray) -> np.ndarray:
@@ -75,6 +75,7 @@ def uncertainty_overlay(confidence: np.ndarray, size: QSize) -> QImage:
     h, w = unsure.shape
     indexed = QImage(unsure.data, w, h, w, QImage.Format.Format_Indexed8)
     r, g, b = _OVERLAY_RGB
-    indexed.setColorTable([QColor(r, g, b, i * _OVERLAY_MAX_ALPHA // 255).rgba() for i in range(256)])
+    # Quadratic ramp: mild doubt barely tints, real uncertainty stands out.
+    indexed.setColorTable([QColor(r, g, b, round((i / 255) ** 2 * _OVERLAY_MAX_ALPHA)).rgba() for i in range(256)])
     argb = indexed.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)  # owns its pixels
     return argb.scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)

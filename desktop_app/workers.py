@@ -75,7 +75,6 @@ class _Task(QRunnable):
         try:
             self.token.raise_if_cancelled()
             value = self.fn(self.token, lambda payload: sig.progress.emit(tid, payload))
-            self.token.raise_if_cancelled()
         except Cancelled:
             sig.cancelled.emit(tid)
         except Exception as exc:  # delivered as a message; the traceback goes to the log
@@ -144,14 +143,17 @@ class TaskRunner(QObject):
         on_finished: Callable[[], None] | None = None,
         payload: dict[str, Any] | None = None,
     ) -> TaskHandle:
-        if self._closed:
-            raise RuntimeError("the task runner has been shut down")
-        if slot is not None:
-            self.supersede(slot)
         task_id = next(self._ids)
         token = CancelToken()
         handle = TaskHandle(task_id, name, slot, token, on_result, on_error, on_progress,
                             on_cancelled, on_finished, payload=dict(payload or {}))
+        if self._closed:  # the window is closing: late requests (timers, queued events) are dropped
+            token.cancel()
+            handle.silenced = True
+            handle.running = False
+            return handle
+        if slot is not None:
+            self.supersede(slot)
         task = _Task(task_id, fn, token)
         queued = Qt.ConnectionType.QueuedConnection
         task.signals.progress.connect(self._on_progress, queued)
@@ -188,6 +190,10 @@ class TaskRunner(QObject):
     def active_count(self) -> int:
         """Tasks submitted and not yet finished (queued or running)."""
         return len(self._tasks)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     @property
     def idle(self) -> bool:

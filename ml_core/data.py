@@ -304,8 +304,8 @@ def inspect_photo(path: str, cache_side: int, cache_dir: Path | None = None) -> 
         pixels, width, height = _decode_small(path, cache_side)
     except ImageReadError as exc:
         facts = {"status": "corrupt", "detail": exc.reason}
-    except (MemoryError, OSError, ValueError) as exc:
-        facts = {"status": "corrupt", "detail": str(exc)}
+    except Exception as exc:  # any decoder failure is this file's problem, never the whole scan's
+        facts = {"status": "corrupt", "detail": f"{type(exc).__name__}: {exc}"}
     else:
         facts = {"width": int(width), "height": int(height)}
         if pixels.ndim == 2:
@@ -443,6 +443,25 @@ def scan_photos(
         items=items, skipped=skipped, skipped_files=skipped_files, roots=roots, cache_side=side,
         min_side=min_side, seconds=time.perf_counter() - t0, decoded=len(misses), problems=problems,
     )
+
+
+def cache_usage() -> tuple[int, int]:
+    """(files, bytes) in the thumbnail cache, for a settings page."""
+    files = size = 0
+    root = thumbs_dir()
+    if root.is_dir():
+        for path in root.rglob("*"):
+            if path.is_file():
+                files += 1
+                size += path.stat().st_size
+    return files, size
+
+
+def clear_cache() -> None:
+    """Delete every cached thumbnail (they are re-made from the photos when needed)."""
+    import shutil
+
+    shutil.rmtree(thumbs_dir(), ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- split

@@ -149,13 +149,23 @@ def auc_from_histogram(hist: torch.Tensor, class_weights: torch.Tensor | None = 
     return float(cdf.mean())
 
 
-def rebalance_class_weights(hist: torch.Tensor) -> torch.Tensor:
-    """Per-bin weights ∝ 1 / p̃ (λ = 0, Gaussian-smoothed prior) from a (Q, buckets) histogram."""
+def rebalance_class_weights(hist: torch.Tensor, sigma: float = 5.0) -> torch.Tensor:
+    """Per-bin weights ∝ 1 / p̃ with E_p̃[w] = 1, p̃ the Gaussian-smoothed (σ = 5) prior of the true bins.
+
+    Zhang et al.'s λ = 0 case of the rebalancing weights; bins the data never comes near get 0
+    (they hold no pixels, and 1 / 0 would poison the sums).
+    """
     bins, _, _ = _metric_bins()
-    counts = hist.sum(dim=1).float()
+    counts = hist.sum(dim=1).double()
     if counts.sum() <= 0:
         return torch.ones_like(counts)
-    return bins.rebalance_weights(counts, lam=0.0)
+    p = counts / counts.sum()
+    centers = bins.centers.double()
+    kernel = torch.exp(-torch.cdist(centers, centers).square() / (2.0 * sigma * sigma))
+    smoothed = kernel @ p
+    smoothed = smoothed / smoothed.sum()
+    w = torch.where(smoothed > 1e-12, 1.0 / smoothed.clamp(min=1e-12), torch.zeros_like(smoothed))
+    return w / (smoothed * w).sum()
 
 
 def auc(pred: np.ndarray, truth: np.ndarray) -> float:
@@ -278,3 +288,49 @@ def evaluate_pairs(pairs, with_ssim: bool = True) -> dict[str, Any]:
     for pred, truth in pairs:
         acc.add(pred, truth)
     return acc.summary()
+
+
+def evaluate_files(
+    colorizer: Any,
+    paths: list,
+    work_size: int | None = None,
+    temperature: float | None = None,
+    progress: Any = None,
+    cancel: Any = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[tuple[str, str]]]:
+    """Colorize each photo from its own lightness with an engine Colorizer and compare with the photo.
+
+    Returns (summary, per-image records, skipped (path, reason)). Photos that cannot be read or
+    have no color (nothing to compare with) are skipped. `progress(done, total)` after each photo.
+    """
+    from .engine import ColorizeOptions
+    from .imageio import ImageReadError, LoadedImage, read_image
+
+    options = ColorizeOptions(work_size=work_size)
+    if temperature is not None:
+        options.temperature = temperature
+    acc = MetricAccumulator()
+    records: list[dict[str, Any]] = []
+    skipped: list[tuple[str, str]] = []
+    for i, path in enumerate(paths):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        try:
+            loaded = read_image(path)
+        except ImageReadError as exc:
+            skipped.append((str(path), exc.reason))
+            continue
+        pixels = loaded.pixels
+        if pixels.ndim == 2:
+            skipped.append((str(path), "grayscale photo: no colors to compare with"))
+            continue
+        truth = pixels if pixels.dtype == np.uint8 else ((pixels.astype(np.uint32) + 128) // 257).astype(np.uint8)
+        gray = gray_image(truth)
+        source = LoadedImage(pixels=gray, alpha=None, bit_depth=8, exif=None, icc_profile=None,
+                             source_format=loaded.source_format, path=loaded.path)
+        result = colorizer.colorize(source, options, cancel)
+        record = acc.add(result.rgb, truth)
+        records.append({"path": str(path), "width": int(truth.shape[1]), "height": int(truth.shape[0]), **record})
+        if progress is not None:
+            progress(i + 1, len(paths))
+    return acc.summary(), records, skipped

@@ -72,7 +72,7 @@ from .losses import (
     rebalance_weights,
 )
 from .metrics import MetricAccumulator, gray_baseline
-from .modelfile import ModelFileError, info_for, save_model
+from .modelfile import ModelFileError, info_for, load_model, save_model
 from .models import ColorModel, available, create
 from .quantize import DEFAULT_TEMPERATURE
 from .store import ModelStore, validate_name
@@ -286,6 +286,7 @@ class TrainResult:
     metrics: dict[str, float]  # validation metrics of the best model
     history: list[dict[str, Any]]  # one row per epoch (epoch, step, train_loss, val_loss, metrics...)
     seconds: float
+    is_main: bool = True  # False on the other ranks of a multi-process run (they should stay quiet)
 
 
 class TrainCallbacks:
@@ -374,7 +375,10 @@ class Trainer:
         cancel: CancelToken | None = None, **runtime: Any,
     ) -> "Trainer":
         """A trainer that resumes the saved run `run_name` (runtime fields such as workers may be overridden)."""
-        meta = read_json(run_dir(run_name) / RUN_FILE)
+        try:
+            meta = read_json(run_dir(run_name) / RUN_FILE)
+        except CheckpointError as exc:
+            raise TrainError(f"cannot resume run {run_name!r}: {exc}") from None
         cfg = TrainConfig.from_dict(meta.get("config", {}))
         cfg.resume = True
         cfg.run_name = run_name
@@ -547,7 +551,10 @@ class _Run:
         loss_name = check_loss_name(model.output_kind, cfg.loss)
 
         # --- data
-        photos = self.photos = self._scan(size)
+        try:
+            photos = self.photos = self._scan(size)
+        except Cancelled:
+            return self._cancelled_before_start()
         train_items, val_items = split_photos(photos.items, cfg.val_fraction, cfg.seed, cfg.val_by_folder)
         if cfg.max_val_images is not None and len(val_items) > cfg.max_val_images:
             keep = set(sorted(range(len(val_items)), key=lambda i: _hash01(cfg.seed + 2, val_items[i].rel))[: cfg.max_val_images])
@@ -664,24 +671,23 @@ class _Run:
         self.val_seconds = 0.0
         self.step_time: float | None = None
         self.active = 0.0  # seconds of work in this session
-        if ckpt is None and validate_first and val_items:
-            t0 = time.perf_counter()
-            val_loss, metrics, samples = self._validate()
-            self.val_seconds = time.perf_counter() - t0
-            self.active += self.val_seconds
-            row = {"epoch": 0, "step": 0, "train_loss": None, "val_loss": val_loss, **metrics}
-            self.history.append(_clean_floats(row))
-            self.cb.on_epoch(EpochSummary(
-                epoch=0, epochs=epochs, step=0, total_steps=total, train_loss=None, val_loss=val_loss, metrics=metrics,
-                is_best=False, best_epoch=None, best_value=None, select_metric=cfg.select_metric, samples=samples,
-                seconds=self.val_seconds, elapsed=self._elapsed(), eta_seconds=self._eta(0, 0), model_path=None,
-                checkpoint_path=None,
-            ))
-
         # --- the loop
         status = "completed"
         pos = (epoch, batch_done)
         try:
+            if ckpt is None and validate_first and val_items:
+                t0 = time.perf_counter()
+                val_loss, metrics, samples = self._validate()
+                self.val_seconds = time.perf_counter() - t0
+                self.active += self.val_seconds
+                row = {"epoch": 0, "step": 0, "train_loss": None, "val_loss": val_loss, **metrics}
+                self.history.append(_clean_floats(row))
+                self.cb.on_epoch(EpochSummary(
+                    epoch=0, epochs=epochs, step=0, total_steps=total, train_loss=None, val_loss=val_loss, metrics=metrics,
+                    is_best=False, best_epoch=None, best_value=None, select_metric=cfg.select_metric, samples=samples,
+                    seconds=self.val_seconds, elapsed=self._elapsed(), eta_seconds=self._eta(0, 0), model_path=None,
+                    checkpoint_path=None,
+                ))
             while epoch < epochs:
                 t_epoch = time.perf_counter()
                 batches = epoch_batches(len(train_items), batch, cfg.seed, epoch, ctx.rank, ctx.world_size)
@@ -711,7 +717,6 @@ class _Run:
                             images_per_second=batch * ctx.world_size / max(dt, 1e-9), elapsed=self._elapsed(),
                             eta_seconds=self._eta(step, epoch),
                         ))
-                        # Like the checks above: `pos` is what a checkpoint written now would resume from.
                 # --- validation and epoch end
                 self._check_cancel()
                 t_val = time.perf_counter()
@@ -763,7 +768,7 @@ class _Run:
             raise
         if ctx.is_main:
             if self.model_saved and status == "completed":
-                self._write_card(step, epoch)  # final card: total time and full history
+                self._finalize_model(step, epoch)
             self.meta["status"] = status
             self._write_meta(step, pos[0])
         result = TrainResult(
@@ -772,12 +777,23 @@ class _Run:
             checkpoint_path=self.ckpt_path if self.ckpt_path.exists() else None, epochs_completed=pos[0],
             steps_completed=step, total_steps=total, best_epoch=self.best_epoch, best_value=self.best_value,
             select_metric=cfg.select_metric, metrics=dict(self.best_metrics), history=list(self.history),
-            seconds=self._elapsed(),
+            seconds=self._elapsed(), is_main=ctx.is_main,
         )
         self.cb.on_finish(result)
         return result
 
     # ---------------------------------------------------------------- pieces
+
+    def _cancelled_before_start(self) -> TrainResult:
+        """Cancelled while scanning photos: nothing was trained, nothing is written."""
+        result = TrainResult(
+            status="cancelled", model_name=self.model_name, model_path=None, card_path=None, run_name=self.run_name,
+            run_dir=self.rdir, checkpoint_path=None, epochs_completed=0, steps_completed=0, total_steps=0,
+            best_epoch=None, best_value=None, select_metric=self.cfg.select_metric, metrics={}, history=[],
+            seconds=time.perf_counter() - self.t_start, is_main=self.ctx.is_main,
+        )
+        self.cb.on_finish(result)
+        return result
 
     def _set_train_mode(self) -> None:
         self.model.train()
@@ -789,9 +805,7 @@ class _Run:
             if self.ctx.any(self.token.cancelled):
                 raise Cancelled()
         else:
-            t0 = time.perf_counter()
-            self.token.checkpoint()  # blocks while paused
-            del t0
+            self.token.checkpoint()  # blocks while paused; step timing starts after it
 
     def _inputs(self, rgb: torch.Tensor, gamma: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         dev = self.ctx.device
@@ -853,7 +867,7 @@ class _Run:
             metrics = {k: float(summary[k]) for k in ("psnr", "auc", "auc_rebalanced", "ab_mse", "colorfulness",
                                                       "colorfulness_truth", "colorfulness_ratio", "gray_psnr",
                                                       "gray_auc", "gray_auc_rebalanced", "gray_ab_mse")}
-            metrics["images"] = float(summary["images"])
+            metrics["images"] = int(summary["images"])
             samples: list[SampleTriplet] = []
             if ctx.is_main and self.cfg.preview_count > 0:
                 idx = list(range(min(self.cfg.preview_count, len(ds))))
@@ -862,9 +876,9 @@ class _Run:
                 with torch.autocast(ctx.device.type, dtype=torch.bfloat16, enabled=self.autocast_on):
                     raw = self.model(inp)
                 preds = self._render(raw, lum)
-                for i, p in zip(idx, preds):
-                    truth = rgb[len(samples)].permute(1, 2, 0).numpy().copy()
-                    samples.append(SampleTriplet(ds.items[i].rel, gray_baseline(truth), p, truth))
+                for j, i in enumerate(idx):
+                    truth = rgb[j].permute(1, 2, 0).numpy().copy()
+                    samples.append(SampleTriplet(ds.items[i].rel, gray_baseline(truth), preds[j], truth))
             return val_loss, metrics, samples
         finally:
             self._set_train_mode()
@@ -954,12 +968,13 @@ class _Run:
             "history": self.history,
         }
 
-    def _info(self, step: int, epoch: int):
+    def _info(self, step: int, epoch: int, model: ColorModel | None = None):
+        model = model or self.model
         description = self.cfg.description or (
             f"{self.model.arch} fine-tuned on {len(self.train_items)} photos" if self.fine_tune
             else f"{self.model.arch} trained on {len(self.train_items)} photos"
         )
-        return info_for(self.model, self.model_name, self.work_size, description=description,
+        return info_for(model, self.model_name, self.work_size, description=description,
                         training=self._training_summary(step, epoch), metrics=dict(self.best_metrics))
 
     def _save_model(self, step: int, epoch: int) -> None:
@@ -967,9 +982,14 @@ class _Run:
         save_model(self.model, self.output_path, info)
         self._write_card(step, epoch, info)
 
-    def _write_card(self, step: int, epoch: int, info: Any = None) -> None:
-        if info is None:
-            info = self._info(step, epoch)
+    def _finalize_model(self, step: int, epoch: int) -> None:
+        """Rewrite the best model's metadata and card with the whole run (total time, full history)."""
+        loaded = load_model(self.output_path)
+        info = self._info(step, epoch, loaded.model)
+        save_model(loaded.model, self.output_path, info)
+        self._write_card(step, epoch, info)
+
+    def _write_card(self, step: int, epoch: int, info: Any) -> None:
         text = cardmod.render_card(info.name, info.arch, info.config, info.training, info.metrics, info.description)
         cardmod.write_card(self.card_path, text)
 

@@ -1,0 +1,183 @@
+"""Training speed: images/s per model family at 128² and 256² (batch 16), and data loading with a
+cold and a warm thumbnail cache.
+
+    python bench/bench_train.py                 # all families, fp32 and bf16, 300 photos
+    python bench/bench_train.py --quick         # fewer steps/photos
+    python bench/bench_train.py --full-width    # also the published full-width networks (slow)
+
+Throughput is batch / median step time. A training step here is exactly the trainer's: batch preparation (sRGB -> model space), forward
+(channels-last on CPU), the family's loss at its output resolution, backward, gradient clipping
+and an Adam step. Data loading reads real photos (default /work/shared/photos/train, never
+copied) into a temporary cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ml_core.data import PhotoDataset, epoch_batches, prepare_batch, scan_photos  # noqa: E402
+from ml_core.losses import Criterion, make_optimizer  # noqa: E402
+from ml_core.models import available, create  # noqa: E402
+
+# The configurations a laptop CPU can train (the published widths are --full-width).
+FAMILIES = {
+    "unet": [dict(width=32, head="bins313"), dict(width=32, head="ab")],
+    "eccv16": [dict(width=0.25)],
+    "fusion": [dict(width=0.25, head="ab")],
+    "vgg_chroma": [dict(width=0.25)],
+}
+FULL = {"eccv16": [dict(width=1.0)], "fusion": [dict(width=1.0, head="ab")], "vgg_chroma": [dict(width=1.0)]}
+
+
+def train_speed(arch: str, config: dict, size: int, batch: int, steps: int, bf16: bool) -> float:
+    torch.manual_seed(0)
+    model = create(arch, **config)
+    if model.fixed_input is not None:
+        size = model.fixed_input
+    model.train().to(memory_format=torch.channels_last)
+    crit = Criterion(model)
+    opt = make_optimizer("adam", model.parameters(), 1e-4)
+    rgb = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8)
+    params = [p for p in model.parameters() if p.requires_grad]
+
+    def step() -> None:
+        inp, _, chroma = prepare_batch(rgb, None, model.space)
+        inp = inp.contiguous(memory_format=torch.channels_last)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            raw = model(inp)
+        loss = crit(raw.float(), chroma)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 5.0)
+        opt.step()
+
+    step()  # warm-up: oneDNN creates its primitives (and bf16 weight copies) on first use
+    step()
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    return batch / statistics.median(times)  # the median resists other processes' bursts on a shared CPU
+
+
+def sample_photos(root: Path, count: int) -> list[Path]:
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    if not files:
+        return []
+    stride = max(1, len(files) // count)
+    return files[::stride][:count]
+
+
+def data_speed(files: list[Path], size: int, workers_list: list[int]) -> list[tuple[str, float]]:
+    rows = []
+    cache = Path(tempfile.mkdtemp(prefix="chroma-bench-cache-"))
+    for f in files:  # measure decoding, not the disk: every variant sees the files in the OS cache
+        f.read_bytes()
+    try:
+        for w in workers_list:
+            shutil.rmtree(cache, ignore_errors=True)
+            t0 = time.perf_counter()
+            photos = scan_photos(files, size, cache_dir=cache, workers=w)
+            rows.append((f"cold cache: scan (decode, checks, thumbnail), {w} workers",
+                         len(files) / (time.perf_counter() - t0)))
+        t0 = time.perf_counter()
+        photos = scan_photos(files, size, cache_dir=cache)
+        rows.append(("warm cache: scan", len(files) / (time.perf_counter() - t0)))
+        assert photos.decoded == 0
+        ds = PhotoDataset(photos.items, size, train=True, seed=0)
+        for w in workers_list:
+            batches = epoch_batches(len(ds), 16, seed=0, epoch=0)
+            loader = torch.utils.data.DataLoader(ds, batch_sampler=batches, num_workers=w,
+                                                 generator=torch.Generator())
+            t0 = time.perf_counter()
+            n = 0
+            for rgb, _, _ in loader:
+                n += rgb.shape[0]
+            rows.append((f"warm cache: random crops + flip ({size}²), {w} workers", n / (time.perf_counter() - t0)))
+        # Cold end to end: first epoch of a new data set = scan + crops.
+        shutil.rmtree(cache, ignore_errors=True)
+        t0 = time.perf_counter()
+        photos = scan_photos(files, size, cache_dir=cache)
+        ds = PhotoDataset(photos.items, size, train=True, seed=0)
+        n = sum(ds[(0, i)][0].shape[0] > 0 for i in range(len(ds)))
+        rows.append(("cold cache: first epoch end to end (scan + crops)", n / (time.perf_counter() - t0)))
+        t0 = time.perf_counter()
+        photos = scan_photos(files, size, cache_dir=cache)
+        ds = PhotoDataset(photos.items, size, train=True, seed=0)
+        n = sum(ds[(1, i)][0].shape[0] > 0 for i in range(len(ds)))
+        rows.append(("warm cache: next run end to end (scan + crops)", n / (time.perf_counter() - t0)))
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    return rows
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="2 timed steps, 100 photos")
+    ap.add_argument("--steps", type=int, default=5, help="timed steps per measurement (after 2 warm-up steps)")
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--sizes", default="128,256")
+    ap.add_argument("--families", default=",".join(FAMILIES))
+    ap.add_argument("--no-bf16", action="store_true")
+    ap.add_argument("--full-width", action="store_true", help="also the published full-width networks")
+    ap.add_argument("--photos", type=Path, default=Path("/work/shared/photos/train"))
+    ap.add_argument("--photo-count", type=int, default=300)
+    ap.add_argument("--skip-train", action="store_true")
+    ap.add_argument("--skip-data", action="store_true")
+    args = ap.parse_args()
+    steps = 2 if args.quick else args.steps
+    sizes = [int(s) for s in args.sizes.split(",")]
+    precisions = [False] if args.no_bf16 else [False, True]
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs")
+
+    if not args.skip_train:
+        print(f"\nTraining images/s (batch {args.batch}; forward + loss + backward + Adam; channels-last)")
+        cols = [f"{s}² {'bf16' if bf else 'fp32'}" for s in sizes for bf in precisions]
+        print(f"{'family':<11} {'config':<34} {'params':>9} " + " ".join(f"{c:>10}" for c in cols))
+        table = {a: list(c) for a, c in FAMILIES.items()}
+        if args.full_width:
+            for a, c in FULL.items():
+                table.setdefault(a, []).extend(c)
+        for arch in args.families.split(","):
+            if arch not in available():
+                continue
+            for config in table.get(arch, [{}]):
+                model = create(arch, **config)
+                params = sum(p.numel() for p in model.parameters())
+                label = " ".join(f"{k}={v}" for k, v in config.items())
+                if model.fixed_input:
+                    label += f" (always {model.fixed_input}²)"
+                cells = []
+                for s in sizes:
+                    for bf in precisions:
+                        cells.append(train_speed(arch, config, s, args.batch, steps, bf))
+                print(f"{arch:<11} {label:<34} {params / 1e6:>8.2f}M " + " ".join(f"{c:>10.1f}" for c in cells),
+                      flush=True)
+
+    if not args.skip_data:
+        files = sample_photos(args.photos, 100 if args.quick else args.photo_count)
+        if not files:
+            print(f"\nno photos under {args.photos}; skipping data loading")
+            return 0
+        size = 128
+        workers = [0, min(2, os.cpu_count() or 1)]
+        print(f"\nData loading: {len(files)} photos from {args.photos}, training size {size} (images/s)")
+        for label, rate in data_speed(files, size, workers):
+            print(f"  {label:<58} {rate:>8.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

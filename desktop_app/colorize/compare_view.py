@@ -1,0 +1,485 @@
+"""Before/after preview: gray original and colorized result, side by side or split by a slider.
+
+One zoom factor and one pan centre are shared by both halves, so they always show the same part
+of the photo. Painting stays cheap for large photos: only the visible part of a pixmap is drawn,
+and when zoomed out a pixmap pre-scaled to the current zoom is cached (rebuilt with smooth
+filtering shortly after zooming stops) instead of filtering the whole preview on every frame.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from PySide6.QtCore import QPointF, QRectF, QSize, QSizeF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPainterPath, QPalette, QPen, QPixmap, QWheelEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+_GAP = 8.0  # between the two panes in side-by-side mode
+_PAD = 12.0  # free border around a fitted photo, so it never touches the window edge
+_SPLIT_GRAB = 10.0  # how close (px) to the split line a press grabs it
+_SMOOTH_DELAY_MS = 140
+_ZOOM_STEP = 1.25
+
+
+class ViewMode(enum.Enum):
+    SIDE_BY_SIDE = "side_by_side"
+    SPLIT = "split"
+
+
+class CompareView(QWidget):
+    zoom_changed = Signal(float)  # percent of the photo's own pixels (100 = one photo pixel per screen pixel)
+    mode_changed = Signal(object)
+    # A click (not a drag) on the photo, as fractions (0..1) of its width and height: the hook for
+    # color hints, which will be placed by clicking on the preview.
+    photo_clicked = Signal(float, float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(320, 240)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("Before and after preview")
+        self._pix: dict[str, QPixmap] = {}  # "gray", "color", "overlay"
+        self._cache: dict[str, tuple[float, QPixmap]] = {}
+        self._image_size = QSize()
+        self._original_size = QSize()
+        self._scale = 1.0
+        self._center = QPointF()
+        self._fit = True
+        self._mode = ViewMode.SIDE_BY_SIDE
+        self._split = 0.5
+        self._show_overlay = False
+        self._message = ""
+        self._busy_text = ""
+        self._drag: str | None = None  # "pan" or "split"
+        self._last_pos = QPointF()
+        self._press_pos = QPointF()
+        self._smooth_timer = QTimer(self)
+        self._smooth_timer.setSingleShot(True)
+        self._smooth_timer.setInterval(_SMOOTH_DELAY_MS)
+        self._smooth_timer.timeout.connect(self._rebuild_cache)
+
+    # ------------------------------------------------------------------ content
+
+    def set_images(self, gray: QPixmap, color: QPixmap, overlay: QPixmap | None,
+                   original_size: tuple[int, int], keep_view: bool = False) -> None:
+        """Show a new before/after pair; `keep_view` keeps zoom and pan (same photo re-rendered)."""
+        same_shape = keep_view and gray.size() == self._image_size and not self._image_size.isEmpty()
+        self._pix = {"gray": gray, "color": color}
+        if overlay is not None:
+            self._pix["overlay"] = overlay
+        self._cache.clear()
+        old_percent = self.zoom_percent()
+        self._image_size = gray.size()
+        self._original_size = QSize(*original_size)
+        self._message = ""
+        if not same_shape:
+            if keep_view and not self._fit and old_percent > 0:
+                self._set_percent(old_percent, keep_center=False)
+            else:
+                self.zoom_fit()
+        self._smooth_timer.start()
+        self.update()
+
+    def clear(self, message: str = "") -> None:
+        self._pix.clear()
+        self._cache.clear()
+        self._image_size = QSize()
+        self._message = message
+        self._busy_text = ""
+        self.update()
+        self.zoom_changed.emit(0.0)
+
+    def set_message(self, message: str) -> None:
+        """Text shown instead of a picture (no preview yet, or why there is none)."""
+        self._message = message
+        self.update()
+
+    def set_busy(self, text: str) -> None:
+        """A small pill over a stale preview while a newer one is being computed."""
+        if text != self._busy_text:
+            self._busy_text = text
+            self.update()
+
+    @property
+    def has_images(self) -> bool:
+        return bool(self._pix)
+
+    @property
+    def message(self) -> str:
+        return self._message
+
+    def pixmap(self, which: str) -> QPixmap | None:
+        return self._pix.get(which)
+
+    # ------------------------------------------------------------------ modes
+
+    def mode(self) -> ViewMode:
+        return self._mode
+
+    def set_mode(self, mode: ViewMode) -> None:
+        if mode == self._mode:
+            return
+        self._mode = mode
+        if self._fit:
+            self._apply_fit()
+        else:
+            self._clamp_center()
+        self._cache.clear()
+        self._smooth_timer.start()
+        self.update()
+        self.mode_changed.emit(mode)
+
+    def split_fraction(self) -> float:
+        return self._split
+
+    def set_split_fraction(self, fraction: float) -> None:
+        self._split = min(1.0, max(0.0, fraction))
+        self.update()
+
+    def set_overlay_visible(self, visible: bool) -> None:
+        self._show_overlay = visible
+        self.update()
+
+    def overlay_visible(self) -> bool:
+        return self._show_overlay and "overlay" in self._pix
+
+    # ------------------------------------------------------------------ zoom and pan
+
+    def zoom_percent(self) -> float:
+        if self._image_size.isEmpty() or self._original_size.isEmpty():
+            return 0.0
+        ratio = self._image_size.width() / self._original_size.width()
+        return self._scale * self.devicePixelRatioF() * ratio * 100.0
+
+    def is_fit(self) -> bool:
+        return self._fit
+
+    def zoom_fit(self) -> None:
+        self._fit = True
+        self._apply_fit()
+        self.update()
+
+    def zoom_actual(self) -> None:
+        """100 %: one pixel of the photo per device pixel (the preview is upscaled past its size)."""
+        self._set_percent(100.0, keep_center=True)
+
+    def zoom_in(self) -> None:
+        self._zoom_by(_ZOOM_STEP, None)
+
+    def zoom_out(self) -> None:
+        self._zoom_by(1 / _ZOOM_STEP, None)
+
+    def center(self) -> QPointF:
+        return QPointF(self._center)
+
+    def scale(self) -> float:
+        return self._scale
+
+    def _set_percent(self, percent: float, keep_center: bool) -> None:
+        if self._image_size.isEmpty():
+            return
+        ratio = self._image_size.width() / self._original_size.width()
+        target = percent / 100.0 / (self.devicePixelRatioF() * ratio)
+        self._zoom_by(target / self._scale, None, keep_center=keep_center)
+
+    def _fit_scale(self) -> float:
+        if self._image_size.isEmpty():
+            return 1.0
+        pane = self._pane_size()
+        w, h = max(1.0, pane.width() - 2 * _PAD), max(1.0, pane.height() - 2 * _PAD)
+        return max(1e-4, min(w / self._image_size.width(), h / self._image_size.height()))
+
+    def _scale_limits(self) -> tuple[float, float]:
+        fit = self._fit_scale()
+        ratio = self._image_size.width() / max(1, self._original_size.width())
+        actual = 1.0 / (self.devicePixelRatioF() * ratio)
+        return min(fit, actual) * 0.5, max(actual * 8.0, fit * 2.0)
+
+    def _apply_fit(self) -> None:
+        if self._image_size.isEmpty():
+            return
+        self._scale = self._fit_scale()
+        self._center = QPointF(self._image_size.width() / 2, self._image_size.height() / 2)
+        self._smooth_timer.start()
+        self.zoom_changed.emit(self.zoom_percent())
+
+    def _zoom_by(self, factor: float, anchor: QPointF | None, keep_center: bool = True) -> None:
+        """Zoom keeping the photo point under `anchor` (widget coordinates) where it is."""
+        if self._image_size.isEmpty():
+            return
+        lo, hi = self._scale_limits()
+        new_scale = min(hi, max(lo, self._scale * factor))
+        if anchor is not None:
+            pane = self._pane_at(anchor)
+            offset = anchor - pane.center()
+            point = self._center + offset / self._scale
+            self._center = point - offset / new_scale
+        elif not keep_center:
+            self._center = QPointF(self._image_size.width() / 2, self._image_size.height() / 2)
+        self._scale = new_scale
+        self._fit = False
+        self._clamp_center()
+        self._smooth_timer.start()
+        self.update()
+        self.zoom_changed.emit(self.zoom_percent())
+
+    def _clamp_center(self) -> None:
+        """Keep the photo on screen; axes where it fits entirely stay centred."""
+        if self._image_size.isEmpty():
+            return
+        pane = self._pane_size()
+        w, h = self._image_size.width(), self._image_size.height()
+        x, y = self._center.x(), self._center.y()
+        half_w, half_h = pane.width() / 2 / self._scale, pane.height() / 2 / self._scale
+        x = w / 2 if w * self._scale <= pane.width() else min(max(x, half_w), w - half_w)
+        y = h / 2 if h * self._scale <= pane.height() else min(max(y, half_h), h - half_h)
+        self._center = QPointF(x, y)
+
+    # ------------------------------------------------------------------ geometry
+
+    def _pane_size(self) -> QSizeF:
+        r = QRectF(self.rect())
+        if self._mode == ViewMode.SIDE_BY_SIDE:
+            return QSizeF(max(1.0, (r.width() - _GAP) / 2), max(1.0, r.height()))
+        return QSizeF(max(1.0, r.width()), max(1.0, r.height()))
+
+    def panes(self) -> list[QRectF]:
+        r = QRectF(self.rect())
+        if self._mode == ViewMode.SIDE_BY_SIDE:
+            w = (r.width() - _GAP) / 2
+            return [QRectF(r.left(), r.top(), w, r.height()), QRectF(r.left() + w + _GAP, r.top(), w, r.height())]
+        return [r]
+
+    def _pane_at(self, pos: QPointF) -> QRectF:
+        panes = self.panes()
+        return next((p for p in panes if p.contains(pos)), panes[0])
+
+    def _image_rect(self, pane: QRectF) -> QRectF:
+        size = QSizeF(self._image_size) * self._scale
+        top_left = pane.center() - self._center * self._scale
+        return QRectF(top_left, size)
+
+    def _visible_image(self, pane: QRectF) -> QRectF:
+        return pane.intersected(self._image_rect(pane))
+
+    def split_x(self) -> float:
+        """The divider sits at a fraction of the visible photo, so it is always on the photo."""
+        visible = self._visible_image(self.panes()[0])
+        return visible.left() + self._split * visible.width()
+
+    # ------------------------------------------------------------------ painting
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.fillRect(self.rect(), self._background())
+        if not self._pix:
+            self._paint_message(p)
+            return
+        if self._mode == ViewMode.SIDE_BY_SIDE:
+            left, right = self.panes()
+            self._paint_layer(p, "gray", left, self._image_rect(left))
+            self._paint_color(p, right, self._image_rect(right))
+            self._paint_label(p, "Original", self._visible_image(left), Qt.AlignmentFlag.AlignLeft)
+            self._paint_label(p, "Colorized", self._visible_image(right), Qt.AlignmentFlag.AlignLeft)
+        else:
+            pane = self.panes()[0]
+            image_rect = self._image_rect(pane)
+            x = self.split_x()
+            self._paint_layer(p, "gray", QRectF(pane.left(), pane.top(), x - pane.left(), pane.height()), image_rect)
+            self._paint_color(p, QRectF(x, pane.top(), pane.right() - x, pane.height()), image_rect)
+            visible = self._visible_image(pane)
+            self._paint_split_handle(p, x, visible)
+            self._paint_label(p, "Original", visible, Qt.AlignmentFlag.AlignLeft)
+            self._paint_label(p, "Colorized", visible, Qt.AlignmentFlag.AlignRight)
+        if self._busy_text:
+            self._paint_pill(p, self._busy_text)
+
+    def _background(self) -> QColor:
+        dark = self.palette().color(QPalette.ColorRole.Window).lightness() < 128
+        return QColor(30, 31, 34) if dark else QColor(226, 227, 230)
+
+    def _paint_color(self, p: QPainter, clip: QRectF, image_rect: QRectF) -> None:
+        self._paint_layer(p, "color", clip, image_rect)
+        if self.overlay_visible():
+            self._paint_layer(p, "overlay", clip, image_rect)
+
+    def _paint_layer(self, p: QPainter, which: str, clip: QRectF, image_rect: QRectF) -> None:
+        """Draw only the visible part of `which`, from the pre-scaled cache when there is one."""
+        visible = clip.intersected(image_rect)
+        if visible.isEmpty():
+            return
+        source = QRectF((visible.topLeft() - image_rect.topLeft()) / self._scale, visible.size() / self._scale)
+        pix, factor = self._source_pixmap(which)
+        if factor != 1.0:
+            source = QRectF(source.topLeft() * factor, source.size() * factor)
+        device_scale = self._scale * self.devicePixelRatioF() / factor
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, device_scale < 3.0)
+        p.drawPixmap(visible, pix, source)
+
+    def _source_pixmap(self, which: str) -> tuple[QPixmap, float]:
+        """The pixmap to draw from and its size relative to the preview image."""
+        full = self._pix[which]
+        target = self._scale * self.devicePixelRatioF()
+        if target >= 1.0:
+            return full, 1.0
+        cached = self._cache.get(which)
+        if cached is not None and abs(cached[0] - target) < 1e-6:
+            return cached[1], target
+        if not self._smooth_timer.isActive():
+            self._smooth_timer.start()
+        return full, 1.0
+
+    def _rebuild_cache(self) -> None:
+        target = self._scale * self.devicePixelRatioF()
+        self._cache.clear()
+        if target < 1.0 and not self._image_size.isEmpty():
+            size = QSize(max(1, round(self._image_size.width() * target)),
+                         max(1, round(self._image_size.height() * target)))
+            for which, pix in self._pix.items():
+                self._cache[which] = (target, pix.scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio,
+                                                          Qt.TransformationMode.SmoothTransformation))
+        self.update()
+
+    def _paint_split_handle(self, p: QPainter, x: float, pane: QRectF) -> None:
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(QPen(QColor(0, 0, 0, 90), 4))
+        p.drawLine(QPointF(x, pane.top()), QPointF(x, pane.bottom()))
+        p.setPen(QPen(QColor(255, 255, 255), 2))
+        p.drawLine(QPointF(x, pane.top()), QPointF(x, pane.bottom()))
+        c = QPointF(x, pane.center().y())
+        p.setBrush(QColor(255, 255, 255))
+        p.setPen(QPen(QColor(0, 0, 0, 110), 1))
+        p.drawEllipse(c, 15, 15)
+        arrows = QPainterPath()
+        for sign in (-1, 1):
+            arrows.moveTo(c.x() + sign * 4, c.y() - 5)
+            arrows.lineTo(c.x() + sign * 9, c.y())
+            arrows.lineTo(c.x() + sign * 4, c.y() + 5)
+            arrows.closeSubpath()
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(40, 40, 44))
+        p.drawPath(arrows)
+
+    def _paint_label(self, p: QPainter, text: str, pane: QRectF, align: Qt.AlignmentFlag) -> None:
+        font = QFont(self.font())
+        font.setPointSizeF(max(8.0, font.pointSizeF() * 0.92))
+        font.setBold(True)
+        metrics = QFontMetrics(font)
+        w, h = metrics.horizontalAdvance(text) + 16, metrics.height() + 6
+        x = pane.left() + 8 if align == Qt.AlignmentFlag.AlignLeft else pane.right() - 8 - w
+        rect = QRectF(x, pane.top() + 8, w, h)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(0, 0, 0, 140))
+        p.drawRoundedRect(rect, h / 2, h / 2)
+        p.setFont(font)
+        p.setPen(QColor(255, 255, 255))
+        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _paint_pill(self, p: QPainter, text: str) -> None:
+        metrics = QFontMetrics(self.font())
+        w, h = metrics.horizontalAdvance(text) + 24, metrics.height() + 10
+        rect = QRectF((self.width() - w) / 2, self.height() - h - 14, w, h)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(20, 20, 24, 190))
+        p.drawRoundedRect(rect, h / 2, h / 2)
+        p.setPen(QColor(255, 255, 255))
+        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _paint_message(self, p: QPainter) -> None:
+        if not self._message:
+            return
+        p.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        rect = QRectF(self.rect()).adjusted(40, 40, -40, -40)
+        p.drawText(rect, int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self._message)
+
+    # ------------------------------------------------------------------ interaction
+
+    def resizeEvent(self, event) -> None:
+        if self._fit:
+            self._apply_fit()
+        else:
+            self._clamp_center()
+        super().resizeEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if not self._pix:
+            return
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self._zoom_by(_ZOOM_STEP ** steps, event.position())
+        event.accept()
+
+    def _near_split(self, pos: QPointF) -> bool:
+        return self._mode == ViewMode.SPLIT and bool(self._pix) and abs(pos.x() - self.split_x()) <= _SPLIT_GRAB
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or not self._pix:
+            return super().mousePressEvent(event)
+        self._drag = "split" if self._near_split(event.position()) else "pan"
+        self._last_pos = event.position()
+        self._press_pos = event.position()
+        if self._drag == "split":
+            self._move_split(event.position())
+        else:
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        pos = event.position()
+        if self._drag == "split":
+            self._move_split(pos)
+        elif self._drag == "pan":
+            delta = pos - self._last_pos
+            self._last_pos = pos
+            self._center = self._center - delta / self._scale
+            self._fit = False
+            self._clamp_center()
+            self.update()
+        elif self._near_split(pos):
+            self.setCursor(Qt.CursorShape.SplitHCursor)
+        elif self._pix:
+            self.setCursor(Qt.CursorShape.OpenHandCursor)
+        else:
+            self.unsetCursor()
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._drag is not None:
+            if self._drag == "pan" and (event.position() - self._press_pos).manhattanLength() < 4:
+                self._emit_click(event.position())
+            self._drag = None
+            self.setCursor(Qt.CursorShape.SplitHCursor if self._near_split(event.position())
+                           else Qt.CursorShape.OpenHandCursor)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        """Double-click toggles between fitting the window and 100 % at the clicked point."""
+        if not self._pix or self._near_split(event.position()):
+            return
+        if self._fit:
+            pane = self._pane_at(event.position())
+            point = (event.position() - self._image_rect(pane).topLeft()) / self._scale
+            self._set_percent(100.0, keep_center=True)
+            self._center = point
+            self._clamp_center()
+            self.update()
+        else:
+            self.zoom_fit()
+
+    def _emit_click(self, pos: QPointF) -> None:
+        rect = self._image_rect(self._pane_at(pos))
+        if rect.contains(pos):
+            self.photo_clicked.emit((pos.x() - rect.left()) / rect.width(), (pos.y() - rect.top()) / rect.height())
+
+    def _move_split(self, pos: QPointF) -> None:
+        visible = self._visible_image(self.panes()[0])
+        self.set_split_fraction((pos.x() - visible.left()) / max(1.0, visible.width()))
+
+    def sizeHint(self) -> QSize:
+        return QSize(900, 600)

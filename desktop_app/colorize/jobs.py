@@ -1,0 +1,204 @@
+"""The Colorize tab's worker jobs: thin calls into ml_core that run on a pool thread.
+
+Each job is a plain function returning plain data (and thread-safe QImages), so the tab only
+schedules them through `workers.TaskRunner` and never does image or model work itself. Heavy
+ml_core modules (torch) are imported inside the jobs: the window can appear before torch loads.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QImage, QImageReader
+
+from ml_core.cancel import CancelToken
+from ml_core.imageio import ImageReadError, read_image
+
+from .. import imaging
+from ..workers import Progress, UserError
+
+if TYPE_CHECKING:
+    from ml_core.batch import ExportSettings, FileOutcome
+    from ml_core.engine import ColorizeOptions, Colorizer
+    from ml_core.modelfile import LoadedModel
+
+PREVIEW_MAX_SIDE = 1600  # the preview's long side: screen-ish, so a slider drag stays quick
+
+
+@dataclass
+class ModelChoice:
+    """One entry of the model selector, with everything the GUI shows about it precomputed."""
+
+    name: str
+    description: str
+    builtin: bool
+    arch: str
+    output_kind: str
+    work_size: int
+    path: Path | None = None
+    card: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
+    in_memory: "LoadedModel | None" = None  # self-test only: never written to disk
+    default_temperature: float = 0.5  # filled from ml_core.quantize by the (worker-side) scan
+
+    @property
+    def classification(self) -> bool:
+        """Classification heads have an annealed-mean temperature and a confidence map."""
+        return self.output_kind != "ab"
+
+    @property
+    def kind_label(self) -> str:
+        if self.in_memory is not None:
+            return "temporary"
+        return "built-in" if self.builtin else "yours"
+
+    def summary(self) -> str:
+        return self.description.strip().splitlines()[0] if self.description.strip() else f"{self.arch} model"
+
+    def tooltip_html(self) -> str:
+        lines = [f"<b>{html.escape(self.name)}</b> <i>({self.kind_label})</i>", html.escape(self.summary())]
+        lines.append(f"Architecture: {html.escape(self.arch)} · head: {html.escape(self.output_kind)} · "
+                     f"render size {self.work_size} px")
+        for key, value in list(self.metrics.items())[:6]:
+            lines.append(f"{html.escape(str(key))}: {html.escape(_fmt(value))}")
+        return "<br>".join(lines)
+
+    def details_markdown(self) -> str:
+        parts = [f"### {self.name}", self.description or "_No description._", ""]
+        parts.append(f"- **Kind:** {self.kind_label}")
+        parts.append(f"- **Architecture:** {self.arch} ({self.output_kind} head)")
+        parts.append(f"- **Default render size:** {self.work_size} px")
+        if self.path is not None:
+            parts.append(f"- **File:** `{self.path.name}`")
+        if self.metrics:
+            parts += ["", "**Metrics**", ""] + [f"- {k}: {_fmt(v)}" for k, v in self.metrics.items()]
+        if self.training:
+            parts += ["", "**Training**", ""] + [f"- {k}: {_fmt(v)}" for k, v in list(self.training.items())[:12]]
+        if self.card.strip():
+            parts += ["", "---", "", self.card.strip()]
+        return "\n".join(parts)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _choice_from_info(info: Any, name: str, builtin: bool, path: Path | None, card: str = "",
+                      in_memory: "LoadedModel | None" = None) -> ModelChoice:
+    from ml_core.quantize import DEFAULT_TEMPERATURE  # imports torch: only ever on a worker or later
+
+    return ModelChoice(name=name, description=info.description or "", builtin=builtin, arch=info.arch,
+                       output_kind=info.output_kind, work_size=int(info.work_size), path=path, card=card,
+                       metrics=dict(info.metrics or {}), training=dict(info.training or {}), in_memory=in_memory,
+                       default_temperature=float(DEFAULT_TEMPERATURE))
+
+
+def scan_models(token: CancelToken, progress: Progress) -> list[ModelChoice]:
+    """Every model in the store (built-ins first), with cards read here rather than on hover."""
+    from ml_core.store import ModelStore
+
+    return [_choice_from_info(e.info, e.name, e.builtin, e.path, e.card()) for e in ModelStore().entries()]
+
+
+def choice_for_loaded(loaded: "LoadedModel", name: str) -> ModelChoice:
+    return _choice_from_info(loaded.info, name, False, None, in_memory=loaded)
+
+
+def load_colorizer(choice: ModelChoice) -> "Colorizer":
+    """Loaded once per selection; the tab keeps and reuses the result."""
+    from ml_core.engine import Colorizer
+    from ml_core.store import ModelStore
+
+    loaded = choice.in_memory if choice.in_memory is not None else ModelStore().load(choice.path or choice.name)
+    return Colorizer(loaded)
+
+
+def import_model(path: Path) -> str:
+    """Copy a dropped model file into the user store (validated by loading); returns its name."""
+    from ml_core.store import ModelStore
+
+    store = ModelStore()
+    name = store.unique_name(path.stem)
+    return store.import_file(path, name=name).name
+
+
+@dataclass
+class RenderOutput:
+    """A finished preview: images ready for the GUI thread to turn into pixmaps."""
+
+    color: QImage
+    gray: QImage
+    overlay: QImage | None
+    thumb: QImage
+    original_size: tuple[int, int]  # (width, height) of the photo itself
+    timings: dict[str, float]
+    seconds: float
+
+
+def render_preview(colorizer: "Colorizer", path: Path, options: "ColorizeOptions",
+                   token: CancelToken) -> RenderOutput:
+    """Read, colorize at preview resolution, and convert to display images, all off the GUI thread."""
+    start = time.perf_counter()
+    try:
+        image = read_image(path)
+    except ImageReadError as exc:
+        raise UserError(exc.reason) from None
+    token.raise_if_cancelled()
+    result = colorizer.colorize(image, options, token)
+    token.raise_if_cancelled()
+    color = imaging.to_qimage(result.rgb)
+    gray = imaging.gray_display(image.pixels, color.size())
+    overlay = (imaging.uncertainty_overlay(result.confidence, color.size())
+               if result.confidence is not None else None)
+    return RenderOutput(color=color, gray=gray, overlay=overlay, thumb=imaging.thumbnail(color),
+                        original_size=image.size, timings=dict(result.timings),
+                        seconds=time.perf_counter() - start)
+
+
+def make_thumbnail(path: Path, box: QSize = imaging.THUMB_SIZE) -> QImage:
+    """Qt's scaled decode (JPEG decodes at 1/8 size directly); ml_core's reader as a fallback."""
+    reader = QImageReader(str(path))
+    reader.setAutoTransform(True)  # EXIF orientation, as read_image does
+    size = reader.size()
+    if size.isValid() and (size.width() > box.width() or size.height() > box.height()):
+        reader.setScaledSize(size.scaled(box, Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
+    if not image.isNull():
+        return image
+    try:
+        loaded = read_image(path)
+    except ImageReadError as exc:
+        raise UserError(exc.reason) from None
+    return imaging.thumbnail(imaging.borrowed_qimage(loaded.pixels), box)
+
+
+def export_photos(colorizer: "Colorizer", sources: list[Path], settings: "ExportSettings",
+                  options: "ColorizeOptions", token: CancelToken, progress: Progress) -> list["FileOutcome"]:
+    """Full resolution through ml_core.batch; each FileOutcome is reported as soon as it exists."""
+    from ml_core.batch import colorize_files
+
+    def report(done: int, total: int, outcome: "FileOutcome") -> None:
+        progress((done, total, outcome))
+
+    return colorize_files(colorizer, sources, settings, options, progress=report, cancel=token)
+
+
+def save_pasted(image: QImage, folder: Path, stem: str) -> Path:
+    """A pasted image becomes a PNG in the cache, so it flows through the same file pipeline."""
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / f"{stem}.png"
+    n = 2
+    while dest.exists():
+        dest = folder / f"{stem}-{n}.png"
+        n += 1
+    if not image.save(str(dest), "PNG"):
+        raise UserError(f"could not save the pasted image to {dest}")
+    return dest

@@ -1,0 +1,304 @@
+"""Decides what to colorize next and runs it through the workers; the tab only shows the outcome.
+
+Rules, in order of what the person notices:
+
+* The selected photo comes first. If its preview is missing or was made with other settings or
+  another model, it is rendered now, and a background render of another photo is cancelled for
+  it (that photo goes back to waiting). A settings change supersedes an in-flight preview of the
+  same photo, so dragging a slider never queues stale work.
+* Otherwise photos still waiting are colorized one after another in the background (the model
+  is shared and locked, so one render at a time is as fast as it gets on a laptop CPU).
+  Finished photos are not redone when settings change; they are refreshed when selected, and
+  export always renders at full resolution with the current settings.
+* A model is loaded once per selection, off the GUI thread, and kept (the last two are cached).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QImage, QPixmap
+
+from ..workers import PRIORITY_BACKGROUND, PRIORITY_PREVIEW, PRIORITY_THUMBNAIL, TaskHandle, TaskRunner
+from . import jobs
+from .jobs import ModelChoice, RenderOutput
+from .queue import ItemState, Preview, QueueItem, QueueModel
+
+if TYPE_CHECKING:
+    from ml_core.engine import ColorizeOptions, Colorizer
+    from ml_core.modelfile import LoadedModel
+
+_MODEL_CACHE = 2
+
+
+@dataclass(frozen=True)
+class Adjustments:
+    work_size: int | None
+    saturation: float
+    temperature: float
+
+
+class PreviewPipeline(QObject):
+    models_refreshed = Signal(list, object)  # choices, name to select (or None)
+    models_failed = Signal(str)
+    model_state = Signal(str, str)  # name, "loading" | "ready" | error message
+    item_updated = Signal(int)
+    preview_ready = Signal(int)
+    item_failed = Signal(int, str)
+    rendering = Signal(bool)
+
+    def __init__(self, runner: TaskRunner, queue: QueueModel, adjustments: Callable[[], Adjustments],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self._queue = queue
+        self._adjustments = adjustments
+        self._choices: dict[str, ModelChoice] = {}
+        self._extra: dict[str, ModelChoice] = {}  # in-memory models (self-test)
+        self._colorizers: OrderedDict[tuple, "Colorizer"] = OrderedDict()
+        self._model_name: str | None = None
+        self._model_error: str | None = None
+        self._selected_id: int | None = None
+        self._render: tuple[TaskHandle, int, tuple] | None = None  # (handle, item id, key)
+        self.preview_max_side = jobs.PREVIEW_MAX_SIDE
+        self._pump_timer = QTimer(self)
+        self._pump_timer.setSingleShot(True)
+        self._pump_timer.setInterval(0)
+        self._pump_timer.timeout.connect(self._pump)
+
+    # ------------------------------------------------------------------ models
+
+    def refresh_models(self, select: str | None = None) -> None:
+        self._runner.submit(jobs.scan_models, name="scan", slot="scan", priority=PRIORITY_PREVIEW,
+                            on_result=partial(self._on_models, select), on_error=self.models_failed.emit)
+
+    def add_in_memory_model(self, loaded: "LoadedModel", name: str) -> ModelChoice:
+        choice = jobs.choice_for_loaded(loaded, name)
+        self._extra[name] = choice
+        return choice
+
+    def choices(self) -> list[ModelChoice]:
+        return list(self._choices.values()) + [c for n, c in self._extra.items() if n not in self._choices]
+
+    def _on_models(self, select: str | None, choices: list[ModelChoice]) -> None:
+        self._choices = {c.name: c for c in choices}
+        live = {self._cache_key(c) for c in self.choices()}
+        for key in [k for k in self._colorizers if k not in live]:  # file replaced or deleted
+            del self._colorizers[key]
+        self.models_refreshed.emit(self.choices(), select)
+
+    @staticmethod
+    def _cache_key(choice: ModelChoice) -> tuple:
+        if choice.in_memory is not None:
+            return (choice.name, id(choice.in_memory))
+        try:
+            stamp = choice.path.stat().st_mtime_ns if choice.path else 0
+        except OSError:
+            stamp = -1
+        return (choice.name, str(choice.path), stamp)
+
+    @property
+    def model_name(self) -> str | None:
+        return self._model_name
+
+    def model_choice(self) -> ModelChoice | None:
+        if self._model_name is None:
+            return None
+        return self._choices.get(self._model_name) or self._extra.get(self._model_name)
+
+    @property
+    def colorizer(self) -> "Colorizer | None":
+        choice = self.model_choice()
+        return self._colorizers.get(self._cache_key(choice)) if choice else None
+
+    @property
+    def model_error(self) -> str | None:
+        return self._model_error
+
+    def set_model(self, name: str | None) -> None:
+        """Select a model; loads it in the background unless it is cached."""
+        if name == self._model_name and (self.colorizer is not None or self._runner.current("model")):
+            return
+        self._model_name = name
+        self._model_error = None
+        self._abandon_render()
+        choice = self.model_choice()
+        if choice is None:
+            self._runner.supersede("model")
+            return
+        key = self._cache_key(choice)
+        if key in self._colorizers:
+            self._runner.supersede("model")
+            self._colorizers.move_to_end(key)
+            self.model_state.emit(choice.name, "ready")
+            self.schedule()
+            return
+        self.model_state.emit(choice.name, "loading")
+        self._runner.submit(lambda token, progress: jobs.load_colorizer(choice), name="model", slot="model",
+                            priority=PRIORITY_PREVIEW, on_result=partial(self._on_model_loaded, choice.name, key),
+                            on_error=partial(self._on_model_failed, choice.name))
+
+    def _on_model_loaded(self, name: str, key: tuple, colorizer: "Colorizer") -> None:
+        self._colorizers[key] = colorizer
+        self._colorizers.move_to_end(key)
+        while len(self._colorizers) > _MODEL_CACHE:
+            self._colorizers.popitem(last=False)
+        if name == self._model_name:
+            self.model_state.emit(name, "ready")
+            self.schedule()
+
+    def _on_model_failed(self, name: str, message: str) -> None:
+        if name == self._model_name:
+            self._model_error = message
+            self.model_state.emit(name, message)
+
+    # ------------------------------------------------------------------ queue
+
+    def add_items(self, items: list[QueueItem]) -> None:
+        for item in items:
+            if item.state == ItemState.FAILED:
+                continue
+            path = item.path
+            self._runner.submit(lambda token, progress, p=path: jobs.make_thumbnail(p), name="thumbnail",
+                                priority=PRIORITY_THUMBNAIL, on_result=partial(self._on_thumb, item.id),
+                                on_error=partial(self._on_thumb_error, item.id))
+        self.schedule()
+
+    def remove_items(self, item_ids: set[int]) -> None:
+        if self._render is not None and self._render[1] in item_ids:
+            self._abandon_render()
+        if self._selected_id in item_ids:
+            self._selected_id = None
+        self._queue.remove(item_ids)
+        self.schedule()
+
+    def set_selected(self, item_id: int | None) -> None:
+        self._selected_id = item_id
+        self.schedule()
+
+    def settings_changed(self) -> None:
+        self.schedule()
+
+    def is_rendering(self, item_id: int | None = None) -> bool:
+        return self._render is not None and (item_id is None or self._render[1] == item_id)
+
+    def _on_thumb(self, item_id: int, image: QImage) -> None:
+        item = self._queue.find(item_id)
+        if item is None or item.preview is not None:
+            return  # a colorized thumbnail is better than the gray one
+        item.thumb = QPixmap.fromImage(image)
+        self.item_updated.emit(item_id)
+
+    def _on_thumb_error(self, item_id: int, message: str) -> None:
+        item = self._queue.find(item_id)
+        if item is not None and item.state == ItemState.WAITING:
+            self._fail(item, message)
+
+    def _fail(self, item: QueueItem, message: str) -> None:
+        item.state = ItemState.FAILED
+        item.error = message
+        self.item_updated.emit(item.id)
+        self.item_failed.emit(item.id, message)
+
+    # ------------------------------------------------------------------ rendering
+
+    def render_key(self) -> tuple | None:
+        choice = self.model_choice()
+        if choice is None:
+            return None
+        adj = self._adjustments()
+        temperature = adj.temperature if choice.classification else None
+        return (self._cache_key(choice), adj.work_size, adj.saturation, temperature, self.preview_max_side)
+
+    def colorize_options(self, preview: bool) -> "ColorizeOptions":
+        from ml_core.engine import ColorizeOptions
+
+        adj = self._adjustments()
+        return ColorizeOptions(work_size=adj.work_size, saturation=adj.saturation, temperature=adj.temperature,
+                               output_max_side=self.preview_max_side if preview else None)
+
+    def schedule(self) -> None:
+        """Coalesce: many changes in one event-loop turn cause one decision."""
+        self._pump_timer.start()
+
+    def _next_target(self, key: tuple) -> QueueItem | None:
+        selected = self._queue.find(self._selected_id) if self._selected_id is not None else None
+        if selected is not None and selected.state != ItemState.FAILED and (
+                selected.preview is None or selected.preview.key != key):
+            return selected
+        return next((i for i in self._queue.items if i.state == ItemState.WAITING), None)
+
+    def _pump(self) -> None:
+        colorizer = self.colorizer
+        key = self.render_key()
+        if colorizer is None or key is None:
+            return
+        target = self._next_target(key)
+        if self._render is not None:
+            _, item_id, render_key = self._render
+            wanted = target is not None and target.id == item_id
+            preempted = target is not None and target.id == self._selected_id and not wanted
+            if render_key == key and (wanted or target is None or not preempted):
+                return  # the in-flight render is still what we want
+            self._abandon_render()
+        if target is not None:
+            self._start_render(colorizer, target, key)
+
+    def _start_render(self, colorizer: "Colorizer", item: QueueItem, key: tuple) -> None:
+        options = self.colorize_options(preview=True)
+        path: Path = item.path
+        handle = self._runner.submit(
+            lambda token, progress: jobs.render_preview(colorizer, path, options, token),
+            name="render", slot="render",
+            priority=PRIORITY_PREVIEW if item.id == self._selected_id else PRIORITY_BACKGROUND,
+            on_result=partial(self._on_rendered, item.id, key),
+            on_error=partial(self._on_render_error, item.id),
+        )
+        handle.on_finished = partial(self._on_render_finished, handle)
+        self._render = (handle, item.id, key)
+        item.state = ItemState.WORKING
+        self.item_updated.emit(item.id)
+        self.rendering.emit(True)
+
+    def _abandon_render(self) -> None:
+        if self._render is None:
+            return
+        _, item_id, _ = self._render
+        self._render = None
+        self._runner.supersede("render")
+        item = self._queue.find(item_id)
+        if item is not None and item.state == ItemState.WORKING:
+            item.state = ItemState.DONE if item.preview is not None else ItemState.WAITING
+            self.item_updated.emit(item_id)
+        self.rendering.emit(False)
+
+    def _on_rendered(self, item_id: int, key: tuple, out: RenderOutput) -> None:
+        item = self._queue.find(item_id)
+        if item is None:
+            return
+        item.preview = Preview(
+            color=QPixmap.fromImage(out.color), gray=QPixmap.fromImage(out.gray),
+            overlay=QPixmap.fromImage(out.overlay) if out.overlay is not None else None,
+            original_size=out.original_size, key=key, seconds=out.seconds)
+        item.thumb = QPixmap.fromImage(out.thumb)
+        item.state = ItemState.DONE
+        item.error = None
+        self.item_updated.emit(item_id)
+        self.preview_ready.emit(item_id)
+
+    def _on_render_error(self, item_id: int, message: str) -> None:
+        item = self._queue.find(item_id)
+        if item is not None:
+            self._fail(item, message)
+
+    def _on_render_finished(self, handle: TaskHandle) -> None:
+        if self._render is not None and self._render[0] is handle:
+            self._render = None
+            self.rendering.emit(False)
+        self.schedule()

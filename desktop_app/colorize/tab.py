@@ -1,0 +1,716 @@
+"""The Colorize tab: drop photos, see them in color, export them.
+
+This module is wiring: widgets from the sibling modules, actions and shortcuts, and the flow of
+events between the queue, the pipeline (what to render) and the exporter. It never touches pixels
+or models itself.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog, QLabel, QMessageBox, QProgressBar, QScrollArea, QSizePolicy, QSplitter, QStackedWidget, QToolBar,
+    QToolButton, QVBoxLayout, QWidget,
+)
+
+from ml_core.imageio import SUPPORTED_SUFFIXES, collect_images
+from ml_core.paths import user_cache_dir
+
+from .. import resources
+from ..settings import AppSettings
+from ..workers import PRIORITY_PREVIEW, TaskRunner
+from . import jobs
+from .compare_view import CompareView, ViewMode
+from .controls import AdjustPanel, ModelPanel
+from .empty_state import EmptyState
+from .export_dialog import SCOPE_DONE, SCOPE_SELECTED, ExportDialog
+from .exporter import Exporter, ExportReport, planned_destinations
+from .pipeline import Adjustments, PreviewPipeline
+from .queue import Filmstrip, ItemRole, ItemState, QueueItem, QueueModel
+
+if TYPE_CHECKING:
+    from ml_core.batch import ExportSettings
+    from ml_core.modelfile import LoadedModel
+
+MODEL_SUFFIX = ".safetensors"
+_ADJUST_DEBOUNCE_MS = 120
+
+
+class ColorizeTab(QWidget):
+    """Public API (used by the main window, a future Training tab, the self-test and tests):
+    refresh_models, add_paths, handle_mime, paste, start_export, cancel_export, shutdown."""
+
+    status_message = Signal(str, int)  # text, timeout in ms (0: until replaced)
+    preview_shown = Signal(int)  # item id whose fresh preview is now on screen
+    export_finished = Signal(object)  # ExportReport
+    models_refreshed = Signal(list)  # list[ModelChoice]
+    photos_added = Signal(list)  # list[QueueItem], also for photos found in a folder by a worker
+
+    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        # Replaceable so tests and the self-test can answer without a modal dialog.
+        self.confirm: Callable[[str, str], bool] = self._ask
+        self.report: Callable[[ExportReport], None] = self._show_report
+        self.last_export: ExportReport | None = None
+        self._shown_item: int | None = None
+        self._model_list_loaded = False
+        self._pasted = 0
+
+        self.runner = TaskRunner(self)
+        self.queue = QueueModel(self)
+        self.adjust_panel = AdjustPanel()
+        self.model_panel = ModelPanel()
+        self.pipeline = PreviewPipeline(self.runner, self.queue, self._adjustments, self)
+        self.exporter = Exporter(self.runner, self)
+        self._adjust_timer = QTimer(self)  # slider drags: render once the hand pauses
+        self._adjust_timer.setSingleShot(True)
+        self._adjust_timer.setInterval(_ADJUST_DEBOUNCE_MS)
+        self._adjust_timer.timeout.connect(self.pipeline.settings_changed)
+
+        self.view = CompareView()
+        self.empty = EmptyState()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.view)
+        self.filmstrip = Filmstrip()
+        self.filmstrip.setModel(self.queue)
+
+        self.commands: dict[str, QAction] = {}
+        self._build_actions()
+        self.toolbar = self._build_toolbar()
+        self._build_status_widgets()
+        self._build_layout()
+        self._connect()
+        mode = ViewMode.SPLIT if settings.view_mode == ViewMode.SPLIT.value else ViewMode.SIDE_BY_SIDE
+        self.view.set_mode(mode)
+        self._sync_mode_actions()
+        self._update_state()
+
+    # ================================================================== construction
+
+    def _command(self, key: str, text: str, slot: Callable, shortcut: QKeySequence | str | None = None,
+                icon: str | None = None, tip: str = "", checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        if icon:
+            action.setIcon(resources.icon(icon))
+            action.setData(icon)  # to redraw in the new text colour when the palette changes
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        tooltip = tip or text.replace("…", "").replace("&", "")
+        if shortcut is not None:
+            tooltip += f" ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})"
+        action.setToolTip(tooltip)
+        action.setCheckable(checkable)
+        (action.toggled if checkable else action.triggered).connect(slot)
+        self.commands[key] = action
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        K = QKeySequence.StandardKey
+        self._command("open", "&Open Photos…", self.open_photos, K.Open, "open", "Add photos to the queue")
+        self._command("open_folder", "Open &Folder…", self.open_folder, "Ctrl+Shift+O", "folder",
+                     "Add every photo in a folder (and its subfolders)")
+        self._command("paste", "&Paste Image", self.paste, K.Paste, "paste", "Add the image on the clipboard")
+        self._command("import_model", "&Import Model…", self.import_model_dialog, "Ctrl+I", "import",
+                     "Add a model file (.safetensors) to the model list")
+        self._command("export", "&Export Photo…", lambda: self.export_dialog(SCOPE_SELECTED), "Ctrl+E",
+                     "export", "Export the selected photo in full resolution")
+        self._command("export_all", "Export &All…", lambda: self.export_dialog(SCOPE_DONE), "Ctrl+Shift+E",
+                     "export_all", "Export every colorized photo in full resolution")
+        self._command("remove", "&Remove from Queue", self.remove_selected, K.Delete, "remove")
+        self._command("clear", "&Clear Queue", self.clear_queue, None, None)
+        self._command("side", "&Side by Side", lambda on: on and self.set_mode(ViewMode.SIDE_BY_SIDE), "Ctrl+1",
+                     "side", "Show the original and the result next to each other", checkable=True)
+        self._command("split", "S&plit View", lambda on: on and self.set_mode(ViewMode.SPLIT), "Ctrl+2",
+                     "split", "One picture with a before/after slider", checkable=True)
+        self._command("fit", "&Fit to Window", self.view.zoom_fit, "Ctrl+0", "fit")
+        self._command("actual", "&Actual Size (100 %)", self.view.zoom_actual, "Ctrl+Shift+0", "actual")
+        self._command("zoom_in", "Zoom &In", self.view.zoom_in, K.ZoomIn, "zoom_in")
+        self._command("zoom_out", "Zoom O&ut", self.view.zoom_out, K.ZoomOut, "zoom_out")
+        self._command("confidence", "&Uncertainty Overlay", self._toggle_overlay, "Ctrl+U", "confidence",
+                     "Highlight where the model is unsure of the color", checkable=True)
+        self._command("next", "&Next Photo", lambda: self._step(1), "Ctrl+Right", None)
+        self._command("previous", "Pre&vious Photo", lambda: self._step(-1), "Ctrl+Left", None)
+        self._command("cancel", "&Cancel Export", self.cancel_export, "Esc", None)
+
+    def _build_toolbar(self) -> QToolBar:
+        bar = QToolBar("Colorize")
+        bar.setIconSize(QSize(20, 20))
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for key in ("open", "paste"):
+            bar.addAction(self.commands[key])
+        bar.addSeparator()
+        for key in ("side", "split"):
+            bar.addAction(self.commands[key])
+        bar.addSeparator()
+        for key in ("fit", "actual", "zoom_out", "zoom_in"):
+            bar.addAction(self.commands[key])
+            bar.widgetForAction(self.commands[key]).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        self.zoom_label = QLabel()
+        self.zoom_label.setMinimumWidth(64)
+        self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        bar.addWidget(self.zoom_label)
+        bar.addSeparator()
+        bar.addAction(self.commands["confidence"])
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        bar.addAction(self.commands["export"])
+        bar.addAction(self.commands["export_all"])
+        self.commands["fit"].setText("Fit")
+        self.commands["actual"].setText("100 %")
+        self.commands["confidence"].setIconText("Uncertainty")
+        self.commands["export"].setIconText("Export…")
+        self.commands["export_all"].setIconText("Export All…")
+        return bar
+
+    def _build_status_widgets(self) -> None:
+        self.queue_label = QLabel()
+        self.export_progress = QProgressBar()
+        self.export_progress.setMaximumWidth(180)
+        self.export_progress.setTextVisible(True)
+        self.export_cancel = QToolButton()
+        self.export_cancel.setText("Cancel")
+        self.export_cancel.clicked.connect(self.cancel_export)
+        self.export_progress.hide()
+        self.export_cancel.hide()
+
+    def status_widgets(self) -> list[QWidget]:
+        """Permanent status bar widgets the main window shows for this tab."""
+        return [self.queue_label, self.export_progress, self.export_cancel]
+
+    def _build_layout(self) -> None:
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.setSpacing(0)
+        left_layout.addWidget(self.stack, 1)
+        left_layout.addWidget(self.filmstrip)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(8, 8, 8, 8)
+        side_layout.addWidget(self.model_panel)
+        side_layout.addWidget(self.adjust_panel)
+        side_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(260)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(scroll)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.splitter.setCollapsible(0, False)
+        self.splitter.setSizes([900, 300])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.splitter, 1)
+
+    def _connect(self) -> None:
+        self.empty.open_photos.connect(self.open_photos)
+        self.empty.open_folder.connect(self.open_folder)
+        self.empty.import_model.connect(self.import_model_dialog)
+        self.filmstrip.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.queue.rowsInserted.connect(self._update_state)
+        self.queue.rowsRemoved.connect(self._update_state)
+        self.model_panel.model_selected.connect(self._on_model_selected)
+        self.model_panel.import_requested.connect(self.import_model_dialog)
+        self.adjust_panel.changed.connect(self._adjust_timer.start)
+        self.pipeline.models_refreshed.connect(self._on_models_refreshed)
+        self.pipeline.models_failed.connect(lambda msg: self._status(f"Could not list models: {msg}"))
+        self.pipeline.model_state.connect(self._on_model_state)
+        self.pipeline.item_updated.connect(self._on_item_updated)
+        self.pipeline.preview_ready.connect(self._on_preview_ready)
+        self.pipeline.item_failed.connect(self._on_item_failed)
+        self.pipeline.rendering.connect(lambda _: self._update_busy())
+        self.exporter.progress.connect(self._on_export_progress)
+        self.exporter.finished.connect(self._on_export_finished)
+        self.view.zoom_changed.connect(self._on_zoom)
+        self.view.mode_changed.connect(lambda _: self._sync_mode_actions())
+
+    # ================================================================== models
+
+    def refresh_models(self, select: str | None = None) -> None:
+        """Re-read the model store (e.g. after training saved a model) and optionally select one."""
+        self.pipeline.refresh_models(select)
+
+    def use_in_memory_model(self, loaded: "LoadedModel", name: str) -> None:
+        """Offer a model that exists only in memory (the self-test's untrained stand-in) and select it."""
+        self.pipeline.add_in_memory_model(loaded, name)
+        self.refresh_models(select=name)
+
+    def current_model(self) -> str | None:
+        return self.pipeline.model_name
+
+    def _on_models_refreshed(self, choices: list, select: str | None) -> None:
+        self._model_list_loaded = True
+        if select and any(c.name == select and c.in_memory is None for c in choices):
+            self.settings.model = select  # chosen on purpose (imported, or trained in another tab)
+        current = self.pipeline.model_name
+        wanted = next((n for n in (select, current, self.settings.model) if n and any(c.name == n for c in choices)),
+                      choices[0].name if choices else None)
+        self.model_panel.set_choices(choices, wanted)
+        self.pipeline.set_model(wanted)
+        self._on_model_applied()
+        self._update_state()
+        self.models_refreshed.emit(choices)
+
+    def _on_model_selected(self, name: str) -> None:
+        self.settings.model = name
+        self.pipeline.set_model(name)
+        self._on_model_applied()
+
+    def _on_model_applied(self) -> None:
+        choice = self.pipeline.model_choice()
+        if choice is not None:
+            self.adjust_panel.set_model_defaults(choice.work_size, choice.classification, choice.default_temperature)
+        self._update_state()
+        self._show_selected()
+
+    def _on_model_state(self, name: str, state: str) -> None:
+        if state == "loading":
+            self.model_panel.set_status("Loading model…")
+            self._status(f"Loading model {name}…")
+        elif state == "ready":
+            self.model_panel.set_status("")
+            self._status(f"Model {name} ready", 3000)
+        else:
+            self.model_panel.set_status(f"Could not load: {state}")
+            self._status(f"Could not load model {name}: {state}")
+        self._update_state()
+        self._show_selected()
+
+    def import_model_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import a model", self.settings.last_open_dir,
+                                              "Chroma models (*.safetensors)")
+        if path:
+            self.import_model_file(Path(path), ask=False)
+
+    def import_model_file(self, path: Path, ask: bool = True) -> None:
+        if ask and not self.confirm("Import model?",
+                                    f"“{path.name}” is a colorization model file. Add it to your models?"):
+            return
+        self._status(f"Importing {path.name}…")
+        self.runner.submit(lambda token, progress: jobs.import_model(path), name="import", priority=PRIORITY_PREVIEW,
+                           on_result=self._on_model_imported,
+                           on_error=lambda msg: self._status(f"Could not import {path.name}: {msg}"))
+
+    def _on_model_imported(self, name: str) -> None:
+        self._status(f"Model “{name}” imported", 5000)
+        self.refresh_models(select=name)
+
+    # ================================================================== adding photos
+
+    def add_paths(self, paths: Iterable[Path | str]) -> list[QueueItem]:
+        """Queue photos and folders; unusable entries become failed items with the reason.
+
+        Files are added at once (returned); folders are searched by a worker, since a deep or
+        network folder can take a while, and their photos follow (folder_added fires).
+        """
+        paths = [Path(p) for p in paths]
+        folders = [p for p in paths if p.is_dir()]
+        files = [p for p in paths if p not in folders]
+        if folders:
+            self.settings.last_open_dir = str(folders[0])
+            self._status(f"Looking for photos in {folders[0].name}…")
+            self.runner.submit(lambda token, progress: collect_images(folders), name="scan folders",
+                               priority=PRIORITY_PREVIEW, on_result=lambda found: self._add_collected(*found),
+                               on_error=lambda msg: self._status(f"Could not read the folder: {msg}"))
+        if not files:
+            return []
+        if files[0].parent.is_dir():
+            self.settings.last_open_dir = str(files[0].parent)
+        return self._add_collected(*collect_images(files))
+
+    def _add_collected(self, images: list[Path], problems: list[tuple[Path, str]]) -> list[QueueItem]:
+        new: list[QueueItem] = []
+        for path in images:
+            if self.queue.find_path(path) is None:
+                new.append(QueueItem(path))
+        for path, reason in problems:
+            if self.queue.find_path(path) is None:
+                new.append(QueueItem(path, state=ItemState.FAILED, error=reason))
+        self.queue.add(new)
+        self.pipeline.add_items(new)
+        ok = [i for i in new if i.state != ItemState.FAILED]
+        added = f"Added {len(ok)} photo{'s' if len(ok) != 1 else ''}"
+        if problems:
+            path, reason = problems[0]
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            self._status(f"{added}. Skipped {path.name}: {reason}{more}", 10000)
+        elif ok:
+            self._status(added, 4000)
+        elif images:
+            self._status("Already in the queue", 4000)
+            self.select_item(self.queue.find_path(images[0]).id)
+        else:
+            self._status("No photos found there", 6000)
+        if new and self.selected_item() is None:
+            self.select_item((ok or new)[0].id)
+        self._update_state()
+        self.photos_added.emit(new)
+        return new
+
+    def can_accept(self, mime: QMimeData) -> bool:
+        return (mime.hasUrls() and any(u.isLocalFile() for u in mime.urls())) or mime.hasImage()
+
+    def handle_mime(self, mime: QMimeData) -> bool:
+        """A drop or a paste: files and folders, model files, or raw image data."""
+        if mime.hasUrls():
+            local = [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
+            models = [p for p in local if p.suffix.lower() == MODEL_SUFFIX and p.is_file()]
+            others = [p for p in local if p not in models]
+            for model in models:
+                self.import_model_file(model, ask=True)
+            if others:
+                self.add_paths(others)
+            if local:
+                return True
+        if mime.hasImage():
+            image = mime.imageData()
+            if isinstance(image, QImage) and not image.isNull():
+                self.add_image(image)
+                return True
+        return False
+
+    def paste(self) -> None:
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is None or not self.handle_mime(mime):
+            self._status("The clipboard holds no image or photo files", 5000)
+
+    def add_image(self, image: QImage) -> None:
+        """Raw image data (clipboard, dragged from a browser): saved to the cache as PNG first."""
+        self._pasted += 1
+        stem = time.strftime("pasted-%Y%m%d-%H%M%S") + (f"-{self._pasted}" if self._pasted > 1 else "")
+        folder = user_cache_dir() / "pasted"
+        self.runner.submit(lambda token, progress: jobs.save_pasted(image, folder, stem), name="paste",
+                           priority=PRIORITY_PREVIEW, on_result=lambda path: self.add_paths([path]),
+                           on_error=lambda msg: self._status(f"Could not paste: {msg}"))
+
+    def open_photos(self) -> None:
+        patterns = " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES))
+        files, _ = QFileDialog.getOpenFileNames(self, "Open photos", self.settings.last_open_dir,
+                                                f"Photos ({patterns});;All files (*)")
+        if files:
+            self.add_paths(files)
+
+    def open_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of photos", self.settings.last_open_dir)
+        if folder:
+            self.add_paths([folder])
+
+    # ================================================================== queue and selection
+
+    def selected_item(self) -> QueueItem | None:
+        index = self.filmstrip.currentIndex()
+        return index.data(ItemRole) if index.isValid() else None
+
+    def select_item(self, item_id: int) -> None:
+        row = self.queue.row_of(item_id)
+        if row >= 0:
+            self.filmstrip.setCurrentIndex(self.queue.index(row))
+
+    def items(self) -> list[QueueItem]:
+        return self.queue.items
+
+    def done_items(self) -> list[QueueItem]:
+        return [i for i in self.queue.items if i.state == ItemState.DONE]
+
+    def remove_selected(self) -> None:
+        item = self.selected_item()
+        if item is None:
+            return
+        row = self.queue.row_of(item.id)
+        self.pipeline.remove_items({item.id})
+        if len(self.queue):
+            self.filmstrip.setCurrentIndex(self.queue.index(min(row, len(self.queue) - 1)))
+        else:
+            self._shown_item = None
+            self._show_selected()
+
+    def clear_queue(self) -> None:
+        self.pipeline.remove_items({i.id for i in self.queue.items})
+        self._shown_item = None
+        self._show_selected()
+
+    def _step(self, delta: int) -> None:
+        if not len(self.queue):
+            return
+        row = self.filmstrip.currentIndex().row()
+        self.filmstrip.setCurrentIndex(self.queue.index(max(0, min(len(self.queue) - 1, row + delta))))
+
+    def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        item = current.data(ItemRole) if current.isValid() else None
+        self.pipeline.set_selected(item.id if item else None)
+        self._show_selected()
+        self._update_state()
+
+    def _show_selected(self) -> None:
+        """Put the selected photo's best available picture (or the reason there is none) on screen."""
+        item = self.selected_item()
+        if item is None:
+            self._shown_item = None
+            self.view.clear("")
+            self._update_state()
+            return
+        if item.preview is not None:
+            self._show_preview(item)
+        elif item.state == ItemState.FAILED:
+            self._shown_item = None
+            self.view.clear(f"{item.name} could not be colorized:\n{item.error}")
+        else:
+            self._shown_item = None
+            self.view.clear(self._waiting_text())
+        self._update_busy()
+
+    def _waiting_text(self) -> str:
+        if not self._model_list_loaded:
+            return "Loading…"
+        if self.pipeline.model_choice() is None:
+            return "No model is installed, so this photo cannot be colorized yet.\nImport a model (Ctrl+I)."
+        if self.pipeline.model_error:
+            return f"The model could not be loaded:\n{self.pipeline.model_error}"
+        if self.pipeline.colorizer is None:
+            return "Loading the model…"
+        return "Colorizing…"
+
+    def _show_preview(self, item: QueueItem) -> None:
+        preview = item.preview
+        assert preview is not None
+        keep = self._shown_item == item.id
+        self.view.set_images(preview.gray, preview.color, preview.overlay, preview.original_size, keep_view=keep)
+        self._shown_item = item.id
+
+    def _on_item_updated(self, item_id: int) -> None:
+        item = self.queue.find(item_id)
+        if item is None:
+            return
+        self.queue.changed(item)
+        selected = self.selected_item()
+        if selected is not None and selected.id == item_id and item.preview is None:
+            self._show_selected()
+        self._update_state()
+
+    def _on_preview_ready(self, item_id: int) -> None:
+        selected = self.selected_item()
+        if selected is not None and selected.id == item_id:
+            self._show_preview(selected)
+            self._update_busy()
+            self.preview_shown.emit(item_id)
+
+    def _on_item_failed(self, item_id: int, message: str) -> None:
+        item = self.queue.find(item_id)
+        if item is not None:
+            self._status(f"{item.name}: {message}", 10000)
+
+    def _update_busy(self) -> None:
+        item = self.selected_item()
+        busy = ""
+        if item is not None and item.preview is not None:
+            if self.pipeline.is_rendering(item.id):
+                busy = "Updating preview…"
+            elif self.pipeline.colorizer is None and self.pipeline.model_choice() is not None:
+                busy = "Loading model…"
+        self.view.set_busy(busy)
+        self.filmstrip.set_busy(self.pipeline.is_rendering())
+
+    # ================================================================== view
+
+    def set_mode(self, mode: ViewMode) -> None:
+        self.view.set_mode(mode)
+        self.settings.view_mode = mode.value
+        self._sync_mode_actions()
+
+    def _sync_mode_actions(self) -> None:
+        for key, mode in (("side", ViewMode.SIDE_BY_SIDE), ("split", ViewMode.SPLIT)):
+            action = self.commands[key]
+            action.blockSignals(True)
+            action.setChecked(self.view.mode() == mode)
+            action.blockSignals(False)
+
+    def _toggle_overlay(self, on: bool) -> None:
+        self.view.set_overlay_visible(on)
+
+    def _on_zoom(self, percent: float) -> None:
+        self.zoom_label.setText(f"{percent:.0f} %" if percent > 0 else "")
+
+    def _adjustments(self) -> Adjustments:
+        panel = self.adjust_panel
+        return Adjustments(panel.work_size(), panel.saturation(), panel.temperature())
+
+    # ================================================================== export
+
+    def export_dialog(self, scope: str = SCOPE_SELECTED) -> None:
+        if not self._can_export():
+            return
+        selected = self.selected_item()
+        usable = selected if selected is not None and selected.state != ItemState.FAILED else None
+        dialog = ExportDialog(self, self.settings, selected=usable.path if usable else None,
+                              done_count=len(self.done_items()), default_dir=self._default_export_dir(),
+                              model_name=self._export_model_name(), scope=scope)
+        if dialog.exec() != ExportDialog.DialogCode.Accepted:
+            return
+        items = self.done_items() if dialog.scope() == SCOPE_DONE else ([usable] if usable else [])
+        self.start_export(dialog.export_settings(), items)
+
+    def _can_export(self) -> bool:
+        if self.exporter.running:
+            self._status("An export is already running", 4000)
+            return False
+        if self.pipeline.colorizer is None:
+            self._status("Nothing to export yet: no model is loaded", 5000)
+            return False
+        if not any(i.state != ItemState.FAILED for i in self.queue.items):
+            self._status("Add photos first", 4000)
+            return False
+        return True
+
+    def _default_export_dir(self) -> str:
+        pictures = Path.home() / "Pictures"
+        return str(pictures / "Chroma" if pictures.is_dir() else Path.home() / "Chroma")
+
+    def _export_model_name(self) -> str:
+        colorizer = self.pipeline.colorizer
+        return colorizer.info.name if colorizer is not None else ""
+
+    def start_export(self, settings: "ExportSettings", items: list[QueueItem]) -> bool:
+        """Export `items` at full resolution with the current model and adjustments, in the background.
+
+        Asks (through `confirm`) before replacing files from an earlier export; originals are never
+        replaced, whatever the answer (ml_core refuses to write over a source photo).
+        """
+        colorizer = self.pipeline.colorizer
+        if colorizer is None or self.exporter.running or not items:
+            return False
+        sources = [i.path for i in items]
+        destinations = planned_destinations(sources, settings, colorizer.info.name)
+        originals = {p.resolve() for p in sources}
+        existing = [d for d in destinations if d.exists() and d.resolve() not in originals]
+        if existing and not settings.overwrite:
+            names = ", ".join(d.name for d in existing[:3]) + (" …" if len(existing) > 3 else "")
+            if not self.confirm("Replace earlier exports?",
+                                f"{len(existing)} file{'s' if len(existing) > 1 else ''} already exist in "
+                                f"{settings.out_dir}:\n{names}\n\nReplace {'them' if len(existing) > 1 else 'it'}?"):
+                self._status("Export cancelled: nothing was replaced", 5000)
+                return False
+            settings.overwrite = True
+        self.exporter.start(colorizer, sources, settings, self.pipeline.colorize_options(preview=False))
+        self.export_progress.setRange(0, len(sources))
+        self.export_progress.setValue(0)
+        self.export_progress.setFormat(f"%v of {len(sources)}")
+        self.export_progress.show()
+        self.export_cancel.show()
+        self._status(f"Exporting {len(sources)} photo{'s' if len(sources) != 1 else ''} to {settings.out_dir}…")
+        self._update_state()
+        return True
+
+    def cancel_export(self) -> None:
+        if self.exporter.running:
+            self.exporter.cancel()
+            self._status("Cancelling export…")
+
+    def _on_export_progress(self, done: int, total: int) -> None:
+        self.export_progress.setValue(done)
+
+    def _on_export_finished(self, report: ExportReport) -> None:
+        self.export_progress.hide()
+        self.export_cancel.hide()
+        self.last_export = report
+        self._status(report.summary(), 15000)
+        self._update_state()
+        if report.failed or report.error:
+            self.report(report)
+        self.export_finished.emit(report)
+
+    def _show_report(self, report: ExportReport) -> None:
+        """Non-blocking: the window stays usable while the report is open."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Export finished with problems", report.summary(),
+                          QMessageBox.StandardButton.Ok, self)
+        details = [f"{o.source.name}: {o.error}" for o in report.failed]
+        if report.error:
+            details.append(report.error)
+        box.setDetailedText("\n".join(details))
+        box.setInformativeText("\n".join(details[:5]) + ("\n…" if len(details) > 5 else ""))
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.show()
+
+    def _ask(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(self, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    # ================================================================== state and lifecycle
+
+    def showEvent(self, event) -> None:
+        """Previews are made for this screen: its long side in device pixels, within reason."""
+        super().showEvent(event)
+        screen = self.screen()
+        if screen is not None:
+            size = screen.geometry().size() * screen.devicePixelRatio()
+            self.pipeline.preview_max_side = max(1280, min(2048, max(size.width(), size.height())))
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Light/dark switch while running: the drawn icons follow the new text colour."""
+        if event.type() == QEvent.Type.PaletteChange:
+            for action in self.commands.values():
+                if action.data():
+                    action.setIcon(resources.icon(str(action.data())))
+        super().changeEvent(event)
+
+    def _status(self, text: str, timeout_ms: int = 0) -> None:
+        self.status_message.emit(text, timeout_ms)
+
+    def _update_state(self, *args) -> None:
+        has_items = len(self.queue) > 0
+        self.stack.setCurrentWidget(self.view if has_items else self.empty)
+        self.filmstrip.setVisible(has_items)
+        no_model = self._model_list_loaded and not self.pipeline.choices()
+        self.empty.set_model_missing(no_model)
+        selected = self.selected_item()
+        choice = self.pipeline.model_choice()
+        ready = self.pipeline.colorizer is not None
+        exporting = self.exporter.running
+        self.commands["export"].setEnabled(ready and not exporting and selected is not None
+                                          and selected.state != ItemState.FAILED)
+        self.commands["export_all"].setEnabled(ready and not exporting and bool(self.done_items()))
+        self.commands["cancel"].setEnabled(exporting)
+        self.commands["remove"].setEnabled(selected is not None)
+        self.commands["clear"].setEnabled(has_items)
+        for key in ("fit", "actual", "zoom_in", "zoom_out"):
+            self.commands[key].setEnabled(has_items)
+        self.adjust_panel.setEnabled(choice is not None)  # nothing to adjust without a model
+        overlay_ok = choice is not None and choice.classification
+        self.commands["confidence"].setEnabled(overlay_ok)
+        self.commands["confidence"].setToolTip(
+            "Highlight where the model is unsure of the color (Ctrl+U)" if overlay_ok
+            else "This model gives no confidence map")
+        counts = self.queue.counts()
+        total = len(self.queue)
+        if total:
+            text = f"{counts[ItemState.DONE]} of {total} colorized"
+            if counts[ItemState.FAILED]:
+                text += f" · {counts[ItemState.FAILED]} failed"
+            self.queue_label.setText(text)
+        else:
+            self.queue_label.setText("")
+
+    def shutdown(self, timeout_ms: int = 60_000) -> bool:
+        """Cancel all work and wait for the workers; called when the window closes."""
+        self._adjust_timer.stop()
+        self.filmstrip.set_busy(False)
+        return self.runner.shutdown(timeout_ms)

@@ -1,0 +1,155 @@
+"""The main window: a tab per job (Colorize now, Training later), shared menus and status bar.
+
+Drops are accepted anywhere on the window and handed to the Colorize tab, which is brought to
+the front. Closing the window cancels every tab's work and waits for it, so no worker thread
+outlives the widgets it reports to.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QTabWidget, QWidget
+
+from . import resources
+from .colorize import ColorizeTab
+from .settings import AppSettings
+
+
+class MainWindow(QMainWindow):
+    shown = Signal()  # first time the window is on screen (launch benchmark, self-test)
+
+    def __init__(self, settings: AppSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or AppSettings()
+        self.setWindowTitle("Chroma")
+        self.setWindowIcon(resources.app_icon())
+        self.setAcceptDrops(True)
+        self._was_shown = False
+        self._closed = False
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.tabBar().setAutoHide(True)  # one tab: no tab bar; Training will make it appear
+        self.setCentralWidget(self.tabs)
+        self.colorize_tab = ColorizeTab(self.settings, self)
+        self.add_tab(self.colorize_tab, "Colorize")
+        self.colorize_tab.status_message.connect(self._show_status)
+        for widget in self.colorize_tab.status_widgets():
+            self.statusBar().addPermanentWidget(widget)
+        self._build_menus()
+        self.resize(1280, 820)
+        self.setMinimumSize(900, 600)
+        if self.settings.window_geometry is not None:
+            self.restoreGeometry(self.settings.window_geometry)
+        if self.settings.splitter_state is not None:
+            self.colorize_tab.splitter.restoreState(self.settings.splitter_state)
+
+    def add_tab(self, widget: QWidget, title: str) -> int:
+        """Tabs are added here (the Training tab will be one); each owns its workers."""
+        return self.tabs.addTab(widget, title)
+
+    # ------------------------------------------------------------------ menus
+
+    def _build_menus(self) -> None:
+        a = self.colorize_tab.commands
+        file_menu = self.menuBar().addMenu("&File")
+        for key in ("open", "open_folder"):
+            file_menu.addAction(a[key])
+        file_menu.addSeparator()
+        file_menu.addAction(a["import_model"])
+        file_menu.addSeparator()
+        for key in ("export", "export_all", "cancel"):
+            file_menu.addAction(a[key])
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        edit_menu = self.menuBar().addMenu("&Edit")
+        for key in ("paste", "remove", "clear"):
+            edit_menu.addAction(a[key])
+
+        view_menu = self.menuBar().addMenu("&View")
+        for key in ("side", "split"):
+            view_menu.addAction(a[key])
+        view_menu.addSeparator()
+        for key in ("fit", "actual", "zoom_in", "zoom_out"):
+            view_menu.addAction(a[key])
+        view_menu.addSeparator()
+        view_menu.addAction(a["confidence"])
+        view_menu.addSeparator()
+        for key in ("previous", "next"):
+            view_menu.addAction(a[key])
+
+        help_menu = self.menuBar().addMenu("&Help")
+        shortcuts = QAction("&Keyboard Shortcuts", self)
+        shortcuts.setShortcut(QKeySequence.StandardKey.HelpContents)
+        shortcuts.triggered.connect(self._show_shortcuts)
+        help_menu.addAction(shortcuts)
+        about = QAction("&About Chroma", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def _show_shortcuts(self) -> None:
+        rows = []
+        for action in self.colorize_tab.commands.values():
+            if not action.shortcut().isEmpty():
+                key = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+                rows.append(f"<tr><td><b>{key}</b></td><td>&nbsp;&nbsp;{action.text().replace('&', '')}</td></tr>")
+        QMessageBox.information(self, "Keyboard shortcuts", "<table>" + "".join(rows) + "</table>")
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About Chroma",
+                          "<h3>Chroma</h3><p>Colorize black-and-white photos on your own computer.</p>"
+                          "<p>Drop photos on the window, choose a model, export in full resolution. "
+                          "Your originals are never changed.</p>")
+
+    def _show_status(self, text: str, timeout_ms: int) -> None:
+        self.statusBar().showMessage(text, timeout_ms)
+
+    # ------------------------------------------------------------------ drag and drop
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self.colorize_tab.can_accept(event.mimeData()):
+            event.acceptProposedAction()
+            self.colorize_tab.empty.set_highlight(True)
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self.colorize_tab.can_accept(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dragLeaveEvent(self, event) -> None:
+        self.colorize_tab.empty.set_highlight(False)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.colorize_tab.empty.set_highlight(False)
+        self.tabs.setCurrentWidget(self.colorize_tab)
+        if self.colorize_tab.handle_mime(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._was_shown:
+            self._was_shown = True
+            self.shown.emit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closed:
+            self._closed = True
+            self.settings.window_geometry = self.saveGeometry()
+            self.settings.splitter_state = self.colorize_tab.splitter.saveState()
+            self.settings.sync()
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                self.colorize_tab.shutdown()
+            finally:
+                QApplication.restoreOverrideCursor()
+        super().closeEvent(event)

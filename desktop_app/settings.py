@@ -1,0 +1,128 @@
+"""What the app remembers between runs: folders, model, export options, window layout.
+
+Stored as an INI file in Chroma's per-user data folder rather than the platform default
+(registry, plist): it follows CHROMA_DATA_DIR, so tests and portable installs never read or write
+the real user's settings, and one format works everywhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from ml_core.paths import user_data_dir
+
+
+class AppSettings:
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = Path(path) if path is not None else user_data_dir() / "settings.ini"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._q = QSettings(str(self.path), QSettings.Format.IniFormat)
+
+    # Generic typed access: INI stores everything as text, so convert on the way out.
+    def _get(self, key: str, default: Any, kind: type) -> Any:
+        value = self._q.value(key, default)
+        if value is None:
+            return default
+        try:
+            if kind is bool:
+                return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+            return kind(value)
+        except (TypeError, ValueError):
+            return default
+
+    def _set(self, key: str, value: Any) -> None:
+        self._q.setValue(key, value)
+
+    def sync(self) -> None:
+        self._q.sync()
+
+    # Folders -------------------------------------------------------------------------------
+    @property
+    def last_open_dir(self) -> str:
+        return self._get("folders/open", "", str)
+
+    @last_open_dir.setter
+    def last_open_dir(self, value: str) -> None:
+        self._set("folders/open", value)
+
+    @property
+    def last_export_dir(self) -> str:
+        return self._get("folders/export", "", str)
+
+    @last_export_dir.setter
+    def last_export_dir(self, value: str) -> None:
+        self._set("folders/export", value)
+
+    # Model -----------------------------------------------------------------------------------
+    @property
+    def model(self) -> str:
+        return self._get("colorize/model", "", str)
+
+    @model.setter
+    def model(self, value: str) -> None:
+        self._set("colorize/model", value)
+
+    # Export ----------------------------------------------------------------------------------
+    @property
+    def export_format(self) -> str:
+        return self._get("export/format", "png", str)
+
+    @export_format.setter
+    def export_format(self, value: str) -> None:
+        self._set("export/format", value)
+
+    @property
+    def export_quality(self) -> int:
+        return self._get("export/quality", 92, int)
+
+    @export_quality.setter
+    def export_quality(self, value: int) -> None:
+        self._set("export/quality", int(value))
+
+    @property
+    def export_pattern(self) -> str:
+        return self._get("export/pattern", "{name}_color", str) or "{name}_color"
+
+    @export_pattern.setter
+    def export_pattern(self, value: str) -> None:
+        self._set("export/pattern", value)
+
+    # View ------------------------------------------------------------------------------------
+    @property
+    def view_mode(self) -> str:
+        return self._get("view/mode", "side_by_side", str)
+
+    @view_mode.setter
+    def view_mode(self, value: str) -> None:
+        self._set("view/mode", value)
+
+    # Window ----------------------------------------------------------------------------------
+    @property
+    def window_geometry(self) -> QByteArray | None:
+        value = self._q.value("window/geometry")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    @window_geometry.setter
+    def window_geometry(self, value: QByteArray) -> None:
+        self._set("window/geometry", value)
+
+    @property
+    def window_state(self) -> QByteArray | None:
+        value = self._q.value("window/state")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    @window_state.setter
+    def window_state(self, value: QByteArray) -> None:
+        self._set("window/state", value)
+
+    @property
+    def splitter_state(self) -> QByteArray | None:
+        value = self._q.value("window/splitter")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    @splitter_state.setter
+    def splitter_state(self, value: QByteArray) -> None:
+        self._set("window/splitter", value)

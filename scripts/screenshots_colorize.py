@@ -1,0 +1,130 @@
+"""Screenshots of the Colorize window for the README: `xvfb-run -a -s "-screen 0 1600x1000x24" python scripts/screenshots_colorize.py`.
+
+Uses the bundled `default` model when resources/models has one; otherwise an untrained tiny U-Net
+written to a throw-away user store (its colors are random, which is fine for showing the layout).
+Nothing is written outside a temporary folder except the PNGs in docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
+    parser.add_argument("--size", default="1360x840", help="window size WxH")
+    parser.add_argument("--theme", choices=["light", "dark"], default="light")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="chroma-shots-"))
+    os.environ["CHROMA_DATA_DIR"] = str(tmp / "data")
+    os.environ["CHROMA_CACHE_DIR"] = str(tmp / "cache")
+    os.environ["CHROMA_THEME"] = args.theme
+
+    from PIL import Image
+
+    from ml_core.paths import builtin_models_dir, resources_dir, user_models_dir
+
+    if not (builtin_models_dir() / "default.safetensors").is_file():
+        import torch
+
+        from ml_core.modelfile import info_for, save_model
+        from ml_core.models import create
+
+        torch.manual_seed(0)
+        model = create("unet", width=16)
+        save_model(model, user_models_dir() / "untrained-preview.safetensors",
+                   info_for(model, "untrained-preview", description="Untrained U-Net (screenshots only; colors are random)"))
+
+    photos = tmp / "photos"
+    photos.mkdir()
+    for src in sorted((resources_dir() / "samples").glob("*.jpg")):
+        (photos / src.name).write_bytes(src.read_bytes())
+    fixtures = REPO.parent / "shared" / "photos" / "fixtures"
+    for src in sorted(fixtures.glob("*.jpg")):
+        Image.open(src).convert("L").save(photos / src.name, quality=92)
+
+    from PySide6.QtCore import QTimer
+
+    from desktop_app.app import create_app
+    from desktop_app.colorize.compare_view import ViewMode
+    from desktop_app.colorize.export_dialog import SCOPE_DONE, ExportDialog
+    from desktop_app.colorize.queue import ItemState
+    from desktop_app.main_window import MainWindow
+    from desktop_app.self_test import wait_until
+
+    app = create_app()  # kept alive for the whole run
+    window = MainWindow()
+    w, h = (int(v) for v in args.size.split("x"))
+    window.resize(w, h)
+    window.show()
+    tab = window.colorize_tab
+    tab.refresh_models()
+    wait_until(lambda: tab.pipeline.colorizer is not None, 120, "the model")
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    def settle(ms: int = 300) -> None:
+        done = []
+        QTimer.singleShot(ms, lambda: done.append(1))
+        wait_until(lambda: bool(done), 10, "the UI to settle")
+
+    settle()
+    window.grab().save(str(args.out / "empty.png"))
+
+    tab.add_paths(sorted(photos.iterdir()))
+    wait_until(lambda: all(i.state in (ItemState.DONE, ItemState.FAILED) for i in tab.items()), 300, "the batch")
+    pick = next((i for i in tab.items() if i.path.name.startswith("mountains")), tab.items()[0])
+    tab.select_item(pick.id)
+    wait_until(lambda: pick.state == ItemState.DONE and tab.view.has_images, 120, "the selected preview")
+    settle()
+    window.grab().save(str(args.out / "side_by_side.png"))
+
+    tab.set_mode(ViewMode.SPLIT)
+    tab.view.set_split_fraction(0.42)
+    settle()
+    window.grab().save(str(args.out / "split.png"))
+    tab.set_mode(ViewMode.SIDE_BY_SIDE)
+
+    dialog = ExportDialog(window, window.settings, selected=pick.path, done_count=len(tab.done_items()),
+                          default_dir=str(Path.home() / "Pictures" / "Chroma"), model_name=tab._export_model_name(),
+                          scope=SCOPE_DONE)
+    dialog.folder_edit.setText("/home/you/Pictures/Chroma")  # not the build machine's home folder
+    dialog.show()
+    settle()
+    _over_window(window.grab(), dialog.grab()).save(str(args.out / "export_dialog.png"))
+    dialog.close()
+    window.close()
+    app.processEvents()
+    for name in ("empty", "side_by_side", "split", "export_dialog"):
+        print(args.out / f"{name}.png")
+    return 0
+
+
+def _over_window(base, top):
+    """The dialog centred over the dimmed window, as a person sees it (Xvfb has no window manager)."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QColor, QPainter, QPixmap
+
+    canvas = QPixmap(base.size())
+    painter = QPainter(canvas)
+    painter.drawPixmap(0, 0, base)
+    painter.fillRect(canvas.rect(), QColor(0, 0, 0, 80))
+    x, y = (base.width() - top.width()) // 2, (base.height() - top.height()) // 3
+    for i in range(8, 0, -1):  # soft shadow
+        painter.fillRect(QRect(x - i, y - i + 4, top.width() + 2 * i, top.height() + 2 * i), QColor(0, 0, 0, 10))
+    painter.drawPixmap(x, y, top)
+    painter.setPen(QColor(0, 0, 0, 110))
+    painter.drawRect(QRect(x - 1, y - 1, top.width() + 1, top.height() + 1))
+    painter.end()
+    return canvas
+
+
+if __name__ == "__main__":
+    sys.exit(main())
