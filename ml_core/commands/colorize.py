@@ -7,14 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from tqdm import tqdm
-
-from ..batch import ExportSettings, colorize_files
-from ..engine import ColorizeOptions, Colorizer
-from ..imageio import EXPORT_FORMATS, collect_images
-from ..modelfile import ModelFileError
-from ..quantize import DEFAULT_TEMPERATURE
-from ..store import ModelStore
+EXPORT_FORMATS = ("jpg", "png", "tiff", "webp")  # kept torch-free: `chroma` parses args before loading torch
+DEFAULT_TEMPERATURE = 0.38  # ml_core.quantize.DEFAULT_TEMPERATURE (a test keeps them equal)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,6 +29,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ..batch import ExportSettings, colorize_files
+    from ..engine import ColorizeOptions, Colorizer
+    from ..imageio import collect_images
+    from ..modelfile import ModelFileError
+    from ..store import ModelStore
+
     paths, problems = collect_images(args.inputs)
     for path, reason in problems:
         _report_error(args, path, f"{path}: {reason}")

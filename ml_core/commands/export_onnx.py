@@ -6,8 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..modelfile import ModelFileError
-from ..store import ModelStore
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,7 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..modelfile import ModelFileError
     from ..onnx_export import export_onnx  # onnx is an optional extra; import only when asked
+    from ..store import ModelStore
 
     try:
         loaded = ModelStore().load(args.model)

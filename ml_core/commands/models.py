@@ -7,8 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-from ..modelfile import ModelFileError
-from ..store import ModelStore
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,6 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from ..modelfile import ModelFileError  # noqa: F401  (imported here so `chroma` starts without torch)
+    from ..store import ModelStore
     entries = ModelStore().entries()
     if args.json:
         print(json.dumps([{"name": e.name, "builtin": e.builtin, "path": str(e.path), "arch": e.info.arch,
@@ -46,6 +46,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_info(args: argparse.Namespace) -> int:
+    from ..modelfile import ModelFileError  # noqa: F401  (imported here so `chroma` starts without torch)
+    from ..store import ModelStore
     try:
         entry = ModelStore().find(args.name)
     except ModelFileError as exc:
@@ -64,6 +66,8 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    from ..modelfile import ModelFileError  # noqa: F401  (imported here so `chroma` starts without torch)
+    from ..store import ModelStore
     store = ModelStore()
     try:
         if args.file.suffix in (".pth", ".pt"):
@@ -78,6 +82,8 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_delete(args: argparse.Namespace) -> int:
+    from ..modelfile import ModelFileError  # noqa: F401  (imported here so `chroma` starts without torch)
+    from ..store import ModelStore
     try:
         ModelStore().delete(args.name)
     except (ModelFileError, ValueError) as exc:

@@ -140,3 +140,18 @@ def test_console_entry_point_runs_as_a_module(tmp_path) -> None:
     assert proc.returncode == 0
     for command in ("colorize", "models", "export-onnx"):
         assert command in proc.stdout
+
+
+def test_cli_constants_match_the_library() -> None:
+    from ml_core.commands import colorize
+    from ml_core.imageio import EXPORT_FORMATS
+    from ml_core.quantize import DEFAULT_TEMPERATURE
+
+    assert colorize.DEFAULT_TEMPERATURE == DEFAULT_TEMPERATURE
+    assert sorted(colorize.EXPORT_FORMATS) == sorted(EXPORT_FORMATS)
+
+
+def test_parsing_arguments_does_not_import_torch() -> None:
+    code = "import sys; from ml_core.cli import build_parser; build_parser(); print('torch' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.stdout.strip() == "False", proc.stderr
