@@ -41,6 +41,10 @@ def _duration(seconds: float) -> str:
     return f"{h} h {m:02d} min" if h else (f"{m} min {s:02d} s" if m else f"{s} s")
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def metrics_table(metrics: dict[str, Any]) -> list[str]:
     lines = ["| metric | this model | gray baseline (a = b = 0) |", "|---|---:|---:|"]
     for key, gray_key, label, pattern in METRIC_ROWS:
@@ -98,7 +102,7 @@ def render_card(
     seconds = training.get("seconds")
     if seconds is not None:
         out.append(
-            f"Trained for {training.get('steps_completed', 0)} steps ({training.get('epochs_completed', 0)} epochs) "
+            f"Trained for {training.get('steps_completed', 0)} steps ({_plural(training.get('epochs_completed', 0), 'epoch')}) "
             f"in {_duration(seconds)}; finished {training.get('finished', '')}."
         )
         out.append("")

@@ -36,7 +36,7 @@ _BUCKETS = AUC_MAX_ERROR + 2  # bucket b holds errors in (b - 1, b]; the last on
 # Keys of MetricAccumulator.summary(), in table order.
 SUMMARY_KEYS = (
     "psnr", "ssim", "auc", "auc_rebalanced", "ab_mse", "colorfulness", "colorfulness_truth", "colorfulness_ratio",
-    "gray_psnr", "gray_ssim", "gray_auc", "gray_auc_rebalanced", "gray_ab_mse", "images",
+    "gray_psnr", "gray_ssim", "gray_auc", "gray_auc_rebalanced", "gray_ab_mse", "gray_colorfulness", "images",
 )
 
 
@@ -185,7 +185,7 @@ class MetricAccumulator:
     """
 
     _SCALARS = ("psnr", "ssim", "ab_mse", "colorfulness", "colorfulness_truth",
-                "gray_psnr", "gray_ssim", "gray_ab_mse", "images", "ssim_images")
+                "gray_psnr", "gray_ssim", "gray_ab_mse", "gray_colorfulness", "images", "ssim_images")
 
     def __init__(self, with_ssim: bool = True, with_gray: bool = True) -> None:
         self.with_ssim = with_ssim
@@ -225,9 +225,11 @@ class MetricAccumulator:
             out["gray_psnr"] = psnr(gray, truth)
             out["gray_ab_mse"] = float(g2.double().mean()) / 2.0
             out["gray_auc"] = auc_from_histogram(ghist)
+            out["gray_colorfulness"] = colorfulness(gray)
             if self.with_ssim:
                 out["gray_ssim"] = ssim(gray, truth)
-        for key in ("psnr", "ab_mse", "colorfulness", "colorfulness_truth", "gray_psnr", "gray_ab_mse"):
+        for key in ("psnr", "ab_mse", "colorfulness", "colorfulness_truth", "gray_psnr", "gray_ab_mse",
+                    "gray_colorfulness"):
             if key in out:
                 self.sums[key] += out[key]
         if self.with_ssim and not math.isnan(out["ssim"]):
@@ -277,6 +279,7 @@ class MetricAccumulator:
                 gray_auc=auc_from_histogram(self.gray_hist),
                 gray_auc_rebalanced=auc_from_histogram(self.gray_hist, weights),
                 gray_ab_mse=mean("gray_ab_mse"),
+                gray_colorfulness=mean("gray_colorfulness"),
             )
         out["images"] = n
         return out

@@ -557,8 +557,15 @@ class _Run:
             return self._cancelled_before_start()
         train_items, val_items = split_photos(photos.items, cfg.val_fraction, cfg.seed, cfg.val_by_folder)
         if cfg.max_val_images is not None and len(val_items) > cfg.max_val_images:
+            # Validation costs time every epoch: keep a seeded subset. With a per-file split the rest
+            # goes back to training; with a per-folder split it stays out (near-duplicates of the
+            # validation photos must not be trained on).
             keep = set(sorted(range(len(val_items)), key=lambda i: _hash01(cfg.seed + 2, val_items[i].rel))[: cfg.max_val_images])
-            val_items = [it for i, it in enumerate(val_items) if i in keep]
+            kept = {val_items[i].path for i in keep}
+            if not cfg.val_by_folder:
+                train_paths = {it.path for it in train_items} | {it.path for it in val_items if it.path not in kept}
+                train_items = [it for it in photos.items if it.path in train_paths]
+            val_items = [it for it in val_items if it.path in kept]
         self.train_items, self.val_items = train_items, val_items
         skipped = ", ".join(f"{n} {r}" for r, n in photos.skipped.items() if n) or "none"
         if len(train_items) < 2 * ctx.world_size:

@@ -22,7 +22,7 @@ ROWS = (
     ("AuC (ab error 0-150)", "auc", "gray_auc", "{:.4f}"),
     ("AuC, rebalanced", "auc_rebalanced", "gray_auc_rebalanced", "{:.4f}"),
     ("ab MSE", "ab_mse", "gray_ab_mse", "{:.1f}"),
-    ("colorfulness", "colorfulness", None, "{:.2f}"),
+    ("colorfulness", "colorfulness", "gray_colorfulness", "{:.2f}"),
     ("colorfulness ratio", "colorfulness_ratio", None, "{:.3f}"),
 )
 
@@ -48,9 +48,11 @@ def _fmt(value: Any, pattern: str) -> str:
 
 def format_table(summary: dict[str, Any]) -> str:
     lines = [f"{'metric':<22}{'model':>10}{'gray':>10}"]
+    truth = summary.get("colorfulness_truth")
     for label, key, gray_key, pattern in ROWS:
-        gray = _fmt(summary.get(gray_key), pattern) if gray_key else ("0.00" if key == "colorfulness" else "-")
+        gray = _fmt(summary.get(gray_key), pattern) if gray_key else "-"
         lines.append(f"{label:<22}{_fmt(summary.get(key), pattern):>10}{gray:>10}")
+    lines.append(f"{'(truth colorfulness)':<22}{_fmt(truth, '{:.2f}'):>10}")
     return "\n".join(lines)
 
 

@@ -101,7 +101,8 @@ class _Console:
             + (f" x{info.world_size}" if info.world_size > 1 else "")
         )
         self._print(f"photos: {info.train_images} training, {info.val_images} validation; skipped: {skipped}")
-        self._print(f"{info.epochs} epochs x {info.steps_per_epoch} steps, batch {info.batch_size}, "
+        self._print(f"{info.total_steps} steps ({info.steps_per_epoch} per epoch, {info.epochs} "
+                    f"epoch{'s' if info.epochs != 1 else ''}), batch {info.batch_size}, "
                     f"{info.image_size}x{info.image_size}; run folder {info.run_dir}")
         self._print(f"{'epoch':>5} {'train loss':>11} {'val loss':>10} {'PSNR':>7} {'gray':>7} {'AuC':>7} "
                     f"{'AuC rb':>7} {'color':>6} {'time':>7}")

@@ -256,3 +256,10 @@ def test_cancel_while_scanning_writes_nothing(photos, tmp_path):
     result = Trainer(_config(photos, "early"), rec, token).run()
     assert result.status == "cancelled" and result.steps_completed == 0 and result.checkpoint_path is None
     assert not (tmp_path / "user-data" / "runs" / "early").exists() and rec.finished == [result]
+
+
+def test_validation_cap_returns_surplus_photos_to_training(photos):
+    rec = Recorder()
+    Trainer(_config(photos, "capped", epochs=1, val_fraction=0.5, max_val_images=2), rec).run()
+    (start,) = rec.starts
+    assert start.val_images == 2 and start.train_images == 22
