@@ -35,13 +35,6 @@ def create(name: str, **config: Any) -> ColorModel:
     return model_class(name)(**config)
 
 
-from . import unet  # noqa: E402,F401  (registration side effects)
-
-for _optional in ("eccv16", "fusion", "vgg_chroma"):
-    try:
-        __import__(f"{__name__}.{_optional}")
-    except ModuleNotFoundError as exc:  # a family still being written must not break the others
-        if exc.name != f"{__name__}.{_optional}":
-            raise
+from . import eccv16, fusion, unet, vgg_chroma  # noqa: E402,F401  (each registers its family)
 
 __all__ = ["ColorModel", "OUTPUT_KINDS", "available", "create", "model_class", "register"]
