@@ -1,8 +1,9 @@
-"""The main window: a tab per job (Colorize now, Training later), shared menus and status bar.
+"""The main window: a tab per job (Colorize, Training), shared menus and status bar.
 
 Drops are accepted anywhere on the window and handed to the Colorize tab, which is brought to
-the front. Closing the window cancels every tab's work and waits for it, so no worker thread
-outlives the widgets it reports to.
+the front, unless the Training tab is showing and takes folders of photos to train on. Closing
+the window cancels every tab's work and waits for it (a training run writes a checkpoint first and
+is offered for resuming next time), so no worker thread outlives the widgets it reports to.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QTabWidget
 from . import resources
 from .colorize import ColorizeTab
 from .settings import AppSettings
+from .training import TrainingTab
 
 
 class MainWindow(QMainWindow):
@@ -30,13 +32,21 @@ class MainWindow(QMainWindow):
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.tabs.tabBar().setAutoHide(True)  # one tab: no tab bar; Training will make it appear
+        self.tabs.tabBar().setAutoHide(True)  # a lone tab needs no tab bar
         self.setCentralWidget(self.tabs)
         self.colorize_tab = ColorizeTab(self.settings, self)
         self.add_tab(self.colorize_tab, "Colorize")
         self.colorize_tab.status_message.connect(self._show_status)
         for widget in self.colorize_tab.status_widgets():
             self.statusBar().addPermanentWidget(widget)
+        self.training_tab = TrainingTab(self.settings, self)
+        training_index = self.add_tab(self.training_tab, "Training")
+        self.training_tab.status_message.connect(self._show_status)
+        self.training_tab.title_changed.connect(lambda title: self.tabs.setTabText(training_index, title))
+        # The store's models are base-model choices; a model training saved shows up in Colorize at once.
+        self.colorize_tab.models_refreshed.connect(self.training_tab.set_models)
+        self.training_tab.models_changed.connect(lambda: self.colorize_tab.refresh_models())
+        self.training_tab.try_model.connect(self.try_model)
         self._build_menus()
         self.resize(1280, 820)
         self.setMinimumSize(900, 600)
@@ -46,8 +56,13 @@ class MainWindow(QMainWindow):
             self.colorize_tab.splitter.restoreState(self.settings.splitter_state)
 
     def add_tab(self, widget: QWidget, title: str) -> int:
-        """Tabs are added here (the Training tab will be one); each owns its workers."""
+        """Tabs are added here; each owns its workers."""
         return self.tabs.addTab(widget, title)
+
+    def try_model(self, name: str) -> None:
+        """"Try it" in the Training tab: colorize with the model it just saved."""
+        self.tabs.setCurrentWidget(self.colorize_tab)
+        self.colorize_tab.refresh_models(select=name)
 
     # ------------------------------------------------------------------ menus
 
@@ -111,15 +126,20 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ drag and drop
 
+    def _training_takes(self, event) -> bool:
+        return self.tabs.currentWidget() is self.training_tab and self.training_tab.can_accept(event.mimeData())
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if self.colorize_tab.can_accept(event.mimeData()):
+        if self._training_takes(event):
+            event.acceptProposedAction()
+        elif self.colorize_tab.can_accept(event.mimeData()):
             event.acceptProposedAction()
             self.colorize_tab.empty.set_highlight(True)
         else:
             event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if self.colorize_tab.can_accept(event.mimeData()):
+        if self._training_takes(event) or self.colorize_tab.can_accept(event.mimeData()):
             event.acceptProposedAction()
 
     def dragLeaveEvent(self, event) -> None:
@@ -127,6 +147,10 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event: QDropEvent) -> None:
         self.colorize_tab.empty.set_highlight(False)
+        if self._training_takes(event):
+            self.training_tab.handle_mime(event.mimeData())
+            event.acceptProposedAction()
+            return
         self.tabs.setCurrentWidget(self.colorize_tab)
         if self.colorize_tab.handle_mime(event.mimeData()):
             event.acceptProposedAction()
@@ -149,6 +173,7 @@ class MainWindow(QMainWindow):
             self.settings.sync()
             QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
             try:
+                self.training_tab.shutdown()  # stops after the current step and checkpoints
                 self.colorize_tab.shutdown()
             finally:
                 QApplication.restoreOverrideCursor()

@@ -24,7 +24,6 @@ import io
 import json
 import math
 import os
-import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ import torch
 from PIL import Image, ImageOps
 
 from . import paths
+from .atomic import atomic_write_bytes
 from .cancel import CancelToken
 from .color import ColorSpace, rgb_to_lab
 
@@ -185,21 +185,6 @@ def _cache_paths(key: str, cache_dir: Path) -> tuple[Path, Path]:
     return folder / f"{key}.npy", folder / f"{key}.json"
 
 
-def _atomic_write_bytes(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def _orientation(img: Image.Image) -> int:
     try:
         return int(img.getexif().get(0x0112, 1))
@@ -321,8 +306,8 @@ def inspect_photo(path: str, cache_side: int, cache_dir: Path | None = None) -> 
                 facts.update(status="ok", detail="")
                 buf = io.BytesIO()
                 np.save(buf, np.ascontiguousarray(thumb), allow_pickle=False)
-                _atomic_write_bytes(npy, buf.getvalue())
-    _atomic_write_bytes(meta_path, json.dumps(facts).encode("utf-8"))
+                atomic_write_bytes(npy, buf.getvalue(), durable=False)
+    atomic_write_bytes(meta_path, json.dumps(facts).encode("utf-8"), durable=False)
     facts["thumb"] = str(npy) if facts["status"] == "ok" else None
     facts["cached"] = False
     return facts

@@ -9,8 +9,6 @@ person wants to see before choosing it.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from safetensors import safe_open
 
+from .atomic import atomic_path
 from .models import ColorModel, create
 
 FORMAT = "chroma-model"
@@ -97,23 +96,14 @@ def save_model(model: ColorModel, path: Path | str, info: ModelInfo, half: bool 
     load so inference runs in fp32 on every CPU.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {}
     for key, value in model.state_dict().items():
         value = value.detach().cpu().contiguous()
         if half and value.is_floating_point():
             value = value.half()
         tensors[key] = value
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata={METADATA_KEY: info.to_json()})
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata={METADATA_KEY: info.to_json()})
     return path
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .atomic import atomic_path
 from .models import ColorModel
 from .quantize import DEFAULT_TEMPERATURE
 
@@ -30,27 +31,21 @@ class DecodedModel(nn.Module):
 def export_onnx(model: ColorModel, out: Path | str, size: int = 256, temperature: float = DEFAULT_TEMPERATURE) -> Path:
     """Write `out` atomically; height and width stay dynamic unless the model needs a fixed input."""
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     model = model.eval()
     side = model.fixed_input or (size // model.size_multiple) * model.size_multiple
     example = torch.zeros(1, 1, side, side)
     wrapper = DecodedModel(model, temperature).eval()
-    tmp = out.with_name(f".{out.name}.tmp")
     dynamic = None if model.fixed_input else {"lum": {2: "height", 3: "width"}}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                wrapper,
-                (example,),
-                str(tmp),
-                input_names=["lum"],
-                output_names=["chroma"],
-                dynamic_axes=dynamic,
-                opset_version=17,
-                dynamo=False,
-            )
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_path(out) as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+        torch.onnx.export(
+            wrapper,
+            (example,),
+            str(tmp),
+            input_names=["lum"],
+            output_names=["chroma"],
+            dynamic_axes=dynamic,
+            opset_version=17,
+            dynamo=False,
+        )
     return out

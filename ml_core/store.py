@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import paths
+from .atomic import atomic_path
 from .modelfile import LoadedModel, ModelFileError, ModelInfo, load_model, read_info, save_model
 
 SUFFIX = ".safetensors"
@@ -114,13 +115,12 @@ class ModelStore:
         if target.exists() and not overwrite:
             raise FileExistsError(f"{target}: a model named {target.stem!r} already exists")
         if source.resolve() != target.resolve():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.tmp")
-            shutil.copyfile(source, tmp)
-            tmp.replace(target)
+            with atomic_path(target) as tmp:
+                shutil.copyfile(source, tmp)
             card = source.with_suffix(".md")
             if card.is_file():
-                shutil.copyfile(card, target.with_suffix(".md"))
+                with atomic_path(target.with_suffix(".md")) as tmp:
+                    shutil.copyfile(card, tmp)
         del loaded
         return StoreEntry(target.stem, target, False, read_info(target))
 

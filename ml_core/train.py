@@ -593,7 +593,7 @@ class _Run:
                 weights = rebalance_weights(counts, model.ab_bins(), cfg.rebalance_lambda)
         self.prior_counts, self.class_weights = counts, weights
         device = ctx.device
-        criterion = self.criterion = Criterion(model, loss_name, weights, cfg.huber_delta, device)
+        self.criterion = Criterion(model, loss_name, weights, cfg.huber_delta, device)
 
         # --- parameters, device, optimizer
         if cfg.freeze_encoder:

@@ -57,9 +57,10 @@ def training_threads() -> int:
     return max(1, cpus - 1)
 
 
-def _scan_workers() -> int | None:
-    """Decoding processes for the folder scan: none on a 2-core machine (they would fight the
-    window for the CPU), else ml_core's automatic choice (spawned: the GUI process has threads)."""
+def worker_processes() -> int | None:
+    """Helper processes for the scan and the data loader: none on a 2-core machine (they would
+    fight the window for the CPU), else ml_core's automatic choice, spawned rather than forked
+    because the GUI process has threads."""
     return 0 if (os.cpu_count() or 1) <= 2 else None
 
 
@@ -101,7 +102,7 @@ class TrainRequest:
             data=[str(f) for f in self.folders], base=self.base, arch=self.arch, arch_config=dict(self.arch_config),
             epochs=None if self.steps else self.epochs, steps=self.steps, batch_size=self.batch_size, lr=self.lr,
             size=self.size, val_fraction=self.val_fraction, freeze_encoder=self.freeze_encoder, name=self.name,
-            seed=self.seed, threads=self.threads or training_threads(), mp_context="spawn",
+            seed=self.seed, threads=self.threads or training_threads(), workers=worker_processes(), mp_context="spawn",
             preview_count=self.preview_count,
         )
         return replace(cfg, **overrides)
@@ -200,7 +201,7 @@ def run_training(request: TrainRequest, token: CancelToken, progress: Progress) 
     try:
         if request.resume_run:
             trainer = Trainer.for_run(request.resume_run, callbacks, token, threads=request.threads or training_threads(),
-                                      mp_context="spawn")
+                                      workers=worker_processes(), mp_context="spawn")
         else:
             config = request.config()
             config.check()  # bad settings are reported before the speed test, not after it
@@ -369,7 +370,7 @@ def scan_folders(folders: Sequence[str], size: int, val_fraction: float, seed: i
     """ml_core's scan of the folders (recursive, cached), the split, and a few thumbnails."""
     from ml_core.data import REASON_LABELS, REASONS, scan_photos
 
-    photos = scan_photos(list(folders), size, workers=_scan_workers(), progress=lambda d, t: progress((d, t)),
+    photos = scan_photos(list(folders), size, workers=worker_processes(), progress=lambda d, t: progress((d, t)),
                          cancel=token, mp_context="spawn")
     train, val = split_counts(photos.items, val_fraction, seed)
     skipped = [(REASON_LABELS.get(r, r), photos.skipped.get(r, 0)) for r in REASONS if photos.skipped.get(r, 0)]
