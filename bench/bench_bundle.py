@@ -112,7 +112,9 @@ def component(rel: str) -> str:
     if top == "shiboken6":
         return "Qt: PySide6 bindings"
     top = top.removesuffix(".libs")
-    return {"pillow": "PIL", "numpy": "numpy", "scipy": "scipy"}.get(top, top)
+    if top.endswith((".dist-info", ".egg-info")):
+        return "package metadata (*.dist-info)"
+    return {"pillow": "PIL"}.get(top, top)
 
 
 def package_of_module(module: str) -> str:
@@ -162,6 +164,8 @@ def exclusion_savings(report: dict, base_files: dict[str, int], base_mods: dict[
     saved = defaultdict(int)
     for rel, size in base_files.items():
         if rel in files:
+            if files[rel] < size:  # made smaller (stripped) rather than left out
+                saved[dropped_files.get(rel, "(files made smaller)")] += size - files[rel]
             continue
         dotted = rel.split(".")[0].replace("/", ".") if "/" in rel else rel
         reason = dropped_files.get(rel) or by_module(dotted) or f"only needed by excluded modules: {component(rel)}"

@@ -1,12 +1,19 @@
 """`chroma gui --self-test`: prove the packaged window works end to end, then exit.
 
 It drives the real window the way a person would (add a photo, wait for the preview, export),
-through the same workers, and checks the exported file. It creates and trains nothing on disk:
-with no model installed it colorizes with an untrained in-memory U-Net and says so.
+through the same workers, and checks the exported file. With no model installed it colorizes
+with an untrained in-memory U-Net and says so.
+
+Then it drives the Training tab through its own controls: a fine-tune of a few steps on generated
+color photos, the new model saved with its card, listed in the Colorize tab and selected there by
+"Try it". Everything the training writes (photos, model, run folder, cache) goes to the self-test's
+temporary folder: the person's models and runs are never touched.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -120,8 +127,94 @@ def run_self_test(app: QApplication, window: MainWindow, workdir: Path) -> int:
         if exported.pixels.ndim != 3:
             raise SelfTestError("the exported photo is not in color")
         say(f"exported {out.name} ({exported.width}×{exported.height})")
+        _training_self_test(window, workdir, say)
         say(f"OK in {time.perf_counter() - start:.1f} s")
         return 0
     except SelfTestError as exc:
         say(f"FAILED: {exc}")
         return 1
+
+
+def _training_base(say: Callable[[str], None]) -> str:
+    """The model to fine-tune: the store's default, or (none installed) a tiny untrained U-Net."""
+    from ml_core.modelfile import ModelFileError
+    from ml_core.store import ModelStore
+
+    try:
+        return ModelStore().default_name()
+    except ModelFileError:
+        import torch
+
+        from ml_core.modelfile import info_for, save_model
+        from ml_core.models import create
+
+        torch.manual_seed(0)
+        model = create("unet", width=8)
+        name = "self-test-base"
+        save_model(model, ModelStore().user_model_path(name),
+                   info_for(model, name, work_size=128, description="untrained stand-in for the self-test"))
+        say("training: no model installed; fine-tuning an untrained tiny U-Net")
+        return name
+
+
+def _training_self_test(window: MainWindow, workdir: Path, say: Callable[[str], None]) -> None:
+    from ml_core.store import ModelStore
+    from ml_core.synthetic import write_synthetic_photos
+
+    keys = ("CHROMA_DATA_DIR", "CHROMA_CACHE_DIR")
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ["CHROMA_DATA_DIR"] = str(workdir / "user-data")
+    os.environ["CHROMA_CACHE_DIR"] = str(workdir / "user-cache")
+    try:
+        tab, colorize = window.training_tab, window.colorize_tab
+        tab.confirm = lambda title, text: False
+        t = time.perf_counter()
+        base = _training_base(say)
+        base_file = ModelStore().find(base).path
+        base_hash = hashlib.sha256(base_file.read_bytes()).hexdigest()
+        photos = workdir / "training-photos"
+        write_synthetic_photos(photos, 16, size=(64, 80), seed=7)
+
+        window.tabs.setCurrentWidget(tab)
+        colorize.refresh_models()
+        wait_until(lambda: tab.setup.base_combo.findData(base) >= 0, TIMEOUT_S, f"{base!r} in the base model list")
+        tab.add_folders([photos])
+        setup = tab.setup
+        setup.select_base(base)
+        setup.advanced.toggle.click()
+        setup.size_spin.setValue(64)
+        setup.batch_spin.setValue(4)
+        setup.epochs_spin.setValue(1)
+        setup.name_edit.setText("self-test-tuned")
+        wait_until(lambda: setup.summary is not None and setup.summary.size == 64 and tab.start_button.isEnabled(),
+                   TIMEOUT_S, "the training photos to be checked")
+        say(f"training: {setup.summary.usable} generated photos, {setup.summary.train} to train on, "
+            f"{setup.summary.val} to validate")
+        tab.start_button.click()
+        if not tab.session.active:
+            raise SelfTestError(f"training did not start: {tab.status_label.text()}")
+        wait_until(lambda: not tab.session.active, TIMEOUT_S, "the fine-tune")
+        outcome = tab.session.outcome
+        if outcome is None or outcome.status != "completed" or outcome.result is None or not outcome.result.model_path:
+            raise SelfTestError(f"the fine-tune did not complete: {outcome.message if outcome else 'no outcome'}")
+        result = outcome.result
+        if tab.plot.point_count == 0 or tab.samples.updates == 0:
+            raise SelfTestError("the loss plot or the sample panel received nothing")
+        name = Path(result.model_path).stem
+        if not Path(result.model_path).is_file() or not Path(result.model_path).with_suffix(".md").is_file():
+            raise SelfTestError(f"the new model or its card is missing: {result.model_path}")
+        if hashlib.sha256(base_file.read_bytes()).hexdigest() != base_hash:
+            raise SelfTestError(f"the base model {base!r} was modified")
+        say(f"training: fine-tuned {base!r} for {result.steps_completed} steps into {name!r} "
+            f"in {time.perf_counter() - t:.1f} s")
+        wait_until(lambda: name in colorize.model_panel.names(), TIMEOUT_S, f"{name!r} in the Colorize model list")
+        tab.try_button.click()
+        wait_until(lambda: colorize.current_model() == name and colorize.pipeline.colorizer is not None
+                   and window.tabs.currentWidget() is colorize, TIMEOUT_S, f"Colorize to load {name!r}")
+        say(f"training: {name!r} is selected and loaded in the Colorize tab")
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

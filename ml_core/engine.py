@@ -49,7 +49,7 @@ GAMUT_STEPS = 8  # bisection steps for chroma reduction of out-of-gamut pixels (
 class ColorizeOptions:
     work_size: int | None = None  # long side the model sees ("render size"); None: the model's own
     saturation: float = 1.0
-    temperature: float = DEFAULT_TEMPERATURE  # annealed mean, classification models only
+    temperature: float | None = None  # annealed mean, classification models only; None: the model's own
     output_max_side: int | None = None  # previews: produce at most this many pixels on the long side
 
 
@@ -215,6 +215,10 @@ class Colorizer:
         return int(self.info.work_size)
 
     @property
+    def default_temperature(self) -> float:
+        return float(self.info.temperature if self.info.temperature is not None else DEFAULT_TEMPERATURE)
+
+    @property
     def has_confidence(self) -> bool:
         return self.model.output_kind != "ab"
 
@@ -258,7 +262,8 @@ class Colorizer:
         if cancel is not None:
             cancel.raise_if_cancelled()
         t1 = time.perf_counter()
-        ab, confidence = self.predict_ab(small, opts.temperature)
+        temperature = self.default_temperature if opts.temperature is None else opts.temperature
+        ab, confidence = self.predict_ab(small, temperature)
         if opts.saturation != 1.0:
             ab = ab * float(opts.saturation)
         timings["model"] = time.perf_counter() - t1

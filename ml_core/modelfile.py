@@ -49,6 +49,9 @@ class ModelInfo:
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     placeholder: bool = False
+    # Annealed-mean temperature calibrated on held-out photos (classification models); None means
+    # the library default. Vividness is a per-model trade-off, so the model file carries it.
+    temperature: float | None = None
 
     def to_json(self) -> str:
         return json.dumps({"format": FORMAT, "version": FORMAT_VERSION, **self.__dict__}, sort_keys=True)

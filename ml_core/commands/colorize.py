@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=None, help="model name from `chroma models list`, or a .safetensors file")
     p.add_argument("--size", type=int, default=None, help="render size: long side the model sees (default: the model's)")
     p.add_argument("--saturation", type=float, default=1.0, help="chroma gain (1.0 = as predicted)")
-    p.add_argument("--temperature", type=float, default=DEFAULT_TEMPERATURE, help="annealed-mean temperature for classification models: lower is more vivid")
+    p.add_argument("--temperature", type=float, default=None, help=f"annealed-mean temperature for classification models: lower is more vivid (default: the model's own, else {DEFAULT_TEMPERATURE})")
     p.add_argument("--format", dest="fmt", choices=sorted(EXPORT_FORMATS), default="png")
     p.add_argument("--quality", type=int, default=92, help="JPEG/WebP quality")
     p.add_argument("--pattern", default="{name}_color", help="output file name pattern: {name}, {ext}, {model}")

@@ -135,3 +135,14 @@ def test_concurrent_calls_are_safe_and_deterministic() -> None:
         t.join()
     assert len(results) == 4
     assert all(np.array_equal(r, expected) for r in results)
+
+
+def test_the_model_files_calibrated_temperature_is_the_default() -> None:
+    colorizer = colorizer_for("unet", width=8)
+    pixels = (np.random.default_rng(8).random((64, 64)) * 255).astype(np.uint8)
+    library_default = colorizer.colorize(pixels).ab
+    colorizer.info.temperature = 0.9
+    calibrated = colorizer.colorize(pixels).ab
+    assert np.abs(calibrated).mean() < np.abs(library_default).mean()
+    explicit = colorizer.colorize(pixels, ColorizeOptions(temperature=0.38)).ab
+    assert np.allclose(explicit, library_default)

@@ -36,8 +36,9 @@ def color_photos(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def training(window, qtbot):  # list models in the store first (tiny_model...)
-    """The Training tab, in front, with the store's models listed as base choices."""
+def training(window, qtbot):
+    """The Training tab, in front, with the store's models listed as base choices (request model
+    fixtures such as tiny_model before this one, so the store is filled when it is read)."""
     tab = window.training_tab
     window.tabs.setCurrentWidget(tab)
     tab.confirm = lambda title, text: True
