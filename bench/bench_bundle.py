@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -144,6 +145,20 @@ def pyz_table(modules: dict[str, int], top: int = 10) -> list[dict]:
 
 # ----------------------------------------------------------------------------------- exclusions
 
+# Files and packages that only an excluded module pulled in, by the excluded module responsible
+# (the baseline bundle cannot tell who imported what; these are the known cases).
+TRANSITIVE = [
+    (re.compile(r"tcl|tk8|_tk_data|_tkinter|libXft|libXss"), "tkinter"),
+    (re.compile(r"sqlite"), "sqlite3"),
+    (re.compile(r"^scipy"), "scipy.optimize"),
+    (re.compile(r"^google|protobuf"), "onnx"),
+    (re.compile(r"PySide6/Qt/plugins/(tls|networkinformation)/"), "PySide6.QtNetwork"),
+    (re.compile(r"^(pygments|prompt_toolkit|traitlets|wcwidth|jedi|parso|decorator|pexpect|ptyprocess|"
+                r"stack_data|executing|asttokens|pure_eval|matplotlib_inline|trio|_curses|libncurses)"), "IPython"),
+    (re.compile(r"^(attr|sortedcontainers|exceptiongroup|iniconfig|pluggy|_hypothesis)"), "hypothesis"),
+]
+
+
 def exclusion_savings(report: dict, base_files: dict[str, int], base_mods: dict[str, int],
                       files: dict[str, int], mods: dict[str, int]) -> list[dict]:
     """Charge every baseline-only file and module to the exclusion that removed it."""
@@ -161,22 +176,31 @@ def exclusion_savings(report: dict, base_files: dict[str, int], base_mods: dict[
                 return reason
         return None
 
+    def transitive(name: str, label: str) -> str:
+        for pattern, module in TRANSITIVE:
+            if pattern.search(name):
+                return by_module(module) or label
+        return f"(pulled in only by excluded modules: {label})"
+
+    # The executable holds the PYZ, whose modules are compared one by one below.
+    exes = {"Chroma", "Chroma.exe"}
     saved = defaultdict(int)
     for rel, size in base_files.items():
+        if rel in exes:
+            continue
         if rel in files:
             if files[rel] < size:  # made smaller (stripped) rather than left out
                 saved[dropped_files.get(rel, "(files made smaller)")] += size - files[rel]
             continue
         dotted = rel.split(".")[0].replace("/", ".") if "/" in rel else rel
-        reason = dropped_files.get(rel) or by_module(dotted) or f"only needed by excluded modules: {component(rel)}"
+        reason = dropped_files.get(rel) or by_module(dotted) or transitive(rel, component(rel))
         saved[reason] += size
     for module, size in base_mods.items():
         if module in mods:
             continue
-        reason = dropped_files.get(module) or by_module(module) or (
-            f"only needed by excluded modules: {package_of_module(module)} (Python)")
+        reason = dropped_files.get(module) or by_module(module) or transitive(module, package_of_module(module))
         saved[reason] += size
-    grown = sum(size for rel, size in files.items() if rel not in base_files)
+    grown = sum(size for rel, size in files.items() if rel not in base_files and rel not in exes)
     grown += sum(size for m, size in mods.items() if m not in base_mods)
     rows = [{"exclusion": reason, "saved MiB": f"{size / MiB:.1f}"}
             for reason, size in sorted(saved.items(), key=lambda kv: -kv[1]) if size >= 0.05 * MiB]
@@ -184,7 +208,8 @@ def exclusion_savings(report: dict, base_files: dict[str, int], base_mods: dict[
     if small:
         rows.append({"exclusion": "(smaller items)", "saved MiB": f"{small / MiB:.1f}"})
     if grown:
-        rows.append({"exclusion": "(only in this bundle)", "saved MiB": f"{-grown / MiB:.1f}"})
+        rows.append({"exclusion": "(files and modules only in this bundle, e.g. code added since the baseline)",
+                     "saved MiB": f"{-grown / MiB:.1f}"})
     return rows
 
 
@@ -229,8 +254,9 @@ def self_test_time(exe: Path) -> tuple[float, str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dist", type=Path, default=REPO / "dist" / "Chroma", help="the bundle folder")
-    parser.add_argument("--report", type=Path, default=REPO / "build" / "Chroma" / "excluded.json",
-                        help="excluded.json written by build.spec for this bundle")
+    reports = [REPO / "build" / name / "excluded.json" for name in ("Chroma", "build")]  # build_app.sh, bare pyinstaller
+    parser.add_argument("--report", type=Path, default=next((r for r in reports if r.is_file()), reports[0]),
+                        help="excluded.json written by build.spec for this bundle (build/Chroma/ by default)")
     parser.add_argument("--baseline", type=Path, help="a bundle folder built with CHROMA_BUNDLE_BASELINE=1")
     parser.add_argument("--repeat", type=int, default=5, help="launches to time")
     parser.add_argument("--platform", default="offscreen", help="QT_QPA_PLATFORM for the launches (xcb needs DISPLAY)")

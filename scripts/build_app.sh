@@ -46,7 +46,8 @@ if [ "$BUILD" = 1 ]; then
     t0=$(now)
     # Quiet unless it fails: the full log is kept in build/pyinstaller.log.
     mkdir -p build
-    if ! "$PY" -m PyInstaller build.spec --noconfirm --log-level WARN > build/pyinstaller.log 2>&1; then
+    if ! "$PY" -m PyInstaller build.spec --noconfirm --log-level WARN --distpath dist --workpath build/Chroma \
+            > build/pyinstaller.log 2>&1; then
         tail -n 60 build/pyinstaller.log >&2
         echo "build_app.sh: FAILED: PyInstaller could not build the bundle (full log: build/pyinstaller.log)" >&2
         exit 1

@@ -72,7 +72,7 @@ class MetricsPanel(QGroupBox):
         self.headers: dict[str, QLabel] = {}
         for c, title in enumerate(("Base model", "Best", "Latest"), start=1):
             label = QLabel(title)
-            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom)
             self._dim(label)
             grid.addWidget(label, 0, c)
             self.headers[COLUMNS[c - 1]] = label
@@ -110,6 +110,9 @@ class MetricsPanel(QGroupBox):
     def reset(self, fine_tune: bool) -> None:
         self.fine_tune = fine_tune
         self.values = {c: {} for c in COLUMNS}
+        self.headers["best"].setText("Best")
+        self.headers["best"].setToolTip("The epoch kept as the new model: the best validation loss so far "
+                                        "(training loss when no photos are set aside)")
         self.headers["base"].setText("Base model" if fine_tune else "Gray photo")
         self.headers["base"].setToolTip("The model you started from, on the same validation photos" if fine_tune
                                         else "The photo left gray: what no color at all scores")
@@ -121,8 +124,9 @@ class MetricsPanel(QGroupBox):
         self.values["base"] = dict(values)
         self._refresh()
 
-    def set_best(self, values: dict[str, float | None]) -> None:
+    def set_best(self, values: dict[str, float | None], epoch: int | None = None) -> None:
         self.values["best"] = dict(values)
+        self.headers["best"].setText(f"Best\nepoch {epoch}" if epoch else "Best")
         self._refresh()
 
     def set_latest(self, values: dict[str, float | None]) -> None:

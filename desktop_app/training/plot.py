@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
 
 TRAIN_COLOR = QColor(64, 144, 235)
 VAL_COLOR = QColor(235, 130, 40)
-_REDRAW_MS = 120
+_REDRAW_MS = 250
 _SMOOTHING = 0.9  # exponential moving average of the per-step loss
 
 

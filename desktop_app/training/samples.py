@@ -6,6 +6,7 @@ painted as large as the panel allows, so the person can watch the colors improve
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,7 +16,8 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from .. import imaging
 
-_GAP = 8
+_GAP = 6
+_GROUP_GAP = 22
 _MARGIN = 10
 _MAX_CELL = 220  # logical px: the samples are small crops; larger only blurs them
 
@@ -45,8 +47,8 @@ class SamplePanel(QWidget):
         if not samples:
             return
         with_before = bool(self._before) and epoch > 0
-        self.columns = ["Gray input"] + (["Before training"] if with_before else []) + [
-            "Starting model" if epoch == 0 else f"Now (epoch {epoch})", "Original"]
+        self.columns = ["Gray input"] + (["Before"] if with_before else []) + [
+            "Starting model" if epoch == 0 else "Now", "Original"]
         rows = []
         for s in samples:
             images = [imaging.to_qimage(s.gray)]
@@ -66,17 +68,27 @@ class SamplePanel(QWidget):
 
     # ------------------------------------------------------------------ painting
 
-    def _layout(self) -> tuple[float, float, float, float]:
-        """(cell side, left x, top y of the images, header height)."""
+    def _layout(self) -> tuple[float, int, float, float]:
+        """(cell side, sample groups per line, left x, top y of the first line).
+
+        Each sample is a group of images side by side; on a wide panel several groups share a line
+        when that makes every image bigger.
+        """
         fm = QFontMetrics(self.font())
-        header = fm.height() * 2 + 10
+        caption = fm.height() + 8
+        header = fm.height() + 6
         cols, n = len(self.columns), len(self.rows)
-        avail_w = self.width() - 2 * _MARGIN - (cols - 1) * _GAP
-        avail_h = self.height() - header - _MARGIN - (n - 1) * _GAP
-        cell = max(16.0, min(_MAX_CELL, avail_w / max(1, cols), avail_h / max(1, n)))
-        width = cols * cell + (cols - 1) * _GAP
-        left = (self.width() - width) / 2
-        return cell, left, header, header
+        best = (0.0, 1)
+        for groups in range(1, n + 1):
+            lines = math.ceil(n / groups)
+            avail_w = self.width() - 2 * _MARGIN - groups * (cols - 1) * _GAP - (groups - 1) * _GROUP_GAP
+            avail_h = self.height() - caption - _MARGIN - lines * header - (lines - 1) * _GAP
+            cell = min(_MAX_CELL, avail_w / (groups * cols), avail_h / lines)
+            if cell > best[0] + 0.5:
+                best = (cell, groups)
+        cell, groups = max(16.0, best[0]), best[1]
+        width = groups * (cols * cell + (cols - 1) * _GAP) + (groups - 1) * _GROUP_GAP
+        return cell, groups, (self.width() - width) / 2, caption
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
@@ -90,26 +102,31 @@ class SamplePanel(QWidget):
                        "now, and the original, so you can watch the colors improve.")
             p.end()
             return
-        cell, left, top, header = self._layout()
+        cell, groups, left, top = self._layout()
+        fm = QFontMetrics(self.font())
+        header = fm.height() + 6
         bold = QFont(self.font())
         bold.setBold(True)
-        fm = QFontMetrics(self.font())
         p.setFont(bold)
         p.setPen(pal.color(QPalette.ColorRole.WindowText))
         p.drawText(QRectF(_MARGIN, 4, self.width() - 2 * _MARGIN, fm.height() + 2),
                    int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), self.caption)
         p.setFont(self.font())
-        p.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
-        for c, title in enumerate(self.columns):
-            x = left + c * (cell + _GAP)
-            text = fm.elidedText(title, Qt.TextElideMode.ElideRight, int(cell))
-            p.drawText(QRectF(x, header - fm.height() - 4, cell, fm.height()),
-                       int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom), text)
         frame = QPen(pal.color(QPalette.ColorRole.Mid))
+        cols = len(self.columns)
+        group_w = cols * cell + (cols - 1) * _GAP
         for r, (_, images) in enumerate(self.rows):
-            y = top + r * (cell + _GAP)
+            line, g = divmod(r, groups)
+            x0 = left + g * (group_w + _GROUP_GAP)
+            y = top + line * (header + cell + _GAP)
+            p.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
+            for c, title in enumerate(self.columns):  # over every group, so each reads on its own
+                text = fm.elidedText(title, Qt.TextElideMode.ElideRight, int(cell))
+                p.drawText(QRectF(x0 + c * (cell + _GAP), y, cell, header - 2),
+                           int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom), text)
+            y += header
             for c, image in enumerate(images):
-                x = left + c * (cell + _GAP)
+                x = x0 + c * (cell + _GAP)
                 target = QRectF(x, y, cell, cell)
                 if image.isNull():
                     p.fillRect(target, QColor(128, 128, 128, 40))

@@ -14,6 +14,7 @@ thread; its CancelToken is what Pause/Resume/Stop act on (ml_core checks it betw
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import Enum
 from functools import partial
 from pathlib import Path
@@ -124,11 +125,14 @@ class TrainingSession(QObject):
             self.last_step = payload
             self.stepped.emit(payload)
         elif kind == "epoch":
-            self.epochs.append(payload)
+            # The history keeps numbers only: sample images are shown once (the receivers convert
+            # what they keep), so a long run does not hold every epoch's pictures.
+            kept = replace(payload, samples=[])
+            self.epochs.append(kept)
             if payload.epoch == 0:
-                self.base_summary = payload
+                self.base_summary = kept
             if payload.is_best:
-                self.best_summary = payload
+                self.best_summary = kept
             if payload.model_path is not None:
                 self.model_path = Path(payload.model_path)
             self.epoch_done.emit(payload)

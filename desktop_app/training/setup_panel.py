@@ -57,7 +57,25 @@ class FolderList(QListWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setAccessibleName("Training folders")
         self.setFixedHeight(92)
-        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def add_path(self, path: str) -> None:
+        item = QListWidgetItem(resources.icon("open" if Path(path).is_dir() else "photo"), path)
+        item.setData(Qt.ItemDataRole.UserRole, path)
+        item.setToolTip(path)
+        self.addItem(item)
+        self._elide(item)
+
+    def _elide(self, item: QListWidgetItem) -> None:
+        """Long paths lose their middle, so the folder's own name stays readable."""
+        width = self.viewport().width() - self.iconSize().width() - 16
+        full = str(item.data(Qt.ItemDataRole.UserRole))
+        item.setText(self.fontMetrics().elidedText(full, Qt.TextElideMode.ElideMiddle, max(40, width)))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        for row in range(self.count()):
+            self._elide(self.item(row))
 
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
@@ -146,7 +164,7 @@ class SetupPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._folders: list[str] = []
-        self._name_edited = False
+        self._auto_name = ""  # the name last filled in automatically (replaced when the base changes)
         self._models: list[Any] = []
         self._locked = False
         self._auto_scratch = False  # "from scratch" was picked only because no model was installed
@@ -263,7 +281,6 @@ class SetupPanel(QWidget):
         self.name_edit = QLineEdit()
         self.name_edit.setAccessibleName("Name of the new model")
         self.name_edit.setMaxLength(64)
-        self.name_edit.textEdited.connect(self._on_name_edited)
         self.name_edit.textChanged.connect(lambda _: self.changed.emit())
         form = QFormLayout(settings)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -344,9 +361,7 @@ class SetupPanel(QWidget):
             text = str(Path(path))
             if text not in self._folders:
                 self._folders.append(text)
-                item = QListWidgetItem(resources.icon("open" if Path(text).is_dir() else "photo"), text)
-                item.setToolTip(text)
-                self.folder_list.addItem(item)
+                self.folder_list.add_path(text)
                 added = True
         if added:
             self._update_buttons()
@@ -482,8 +497,10 @@ class SetupPanel(QWidget):
         else:
             choice = next((c for c in self._models if c.name == self.base_name()), None)
             self.base_hint.setText(choice.summary() if choice else "")
-        if not self._name_edited:
-            self.name_edit.setText(self._default_name())
+        default = self._default_name()
+        if self.name_edit.text().strip() in ("", self._auto_name):  # never overwrite a name the person chose
+            self.name_edit.setText(default)
+        self._auto_name = default
         self.changed.emit()
 
     def _default_name(self) -> str:
@@ -492,9 +509,6 @@ class SetupPanel(QWidget):
             return f"{base}-tuned" if base else "my-model"
         arch = self.arch_combo.currentData()
         return f"{arch}-trained" if arch else "my-model"
-
-    def _on_name_edited(self, text: str) -> None:
-        self._name_edited = bool(text.strip())
 
     # ================================================================== the request
 

@@ -36,6 +36,7 @@ from .session import State, TrainingSession
 from .setup_panel import SetupPanel, dim
 
 _SCAN_DEBOUNCE_MS = 350
+_STEP_UI_MS = 150  # progress bar, step line and tab title follow the steps at most this often
 INFO, SUCCESS, ERROR = "info", "success", "error"
 _TINTS = {INFO: QColor(64, 144, 235), SUCCESS: QColor(40, 160, 80), ERROR: QColor(214, 80, 60)}
 
@@ -109,6 +110,10 @@ class TrainingTab(QWidget):
         self._scan_timer.setSingleShot(True)
         self._scan_timer.setInterval(_SCAN_DEBOUNCE_MS)
         self._scan_timer.timeout.connect(self._scan)
+        self._step_timer = QTimer(self)  # a tiny model can do a hundred steps a second
+        self._step_timer.setSingleShot(True)
+        self._step_timer.setInterval(_STEP_UI_MS)
+        self._step_timer.timeout.connect(self._show_step)
         self.setAcceptDrops(True)
         self._build()
         self._connect()
@@ -164,8 +169,8 @@ class TrainingTab(QWidget):
 
         self.plot = LossPlot()
         self.metrics = MetricsPanel()
-        self.metrics.setMinimumWidth(290)
-        self.metrics.setMaximumWidth(360)
+        self.metrics.setMinimumWidth(330)
+        self.metrics.setMaximumWidth(380)
         top = QWidget()
         top_row = QHBoxLayout(top)
         top_row.setContentsMargins(0, 0, 0, 0)
@@ -287,7 +292,8 @@ class TrainingTab(QWidget):
     # ================================================================== drops
 
     def can_accept(self, mime: QMimeData) -> bool:
-        if self.session.active or not mime.hasUrls():
+        """Folders or photos to train on."""
+        if not mime.hasUrls():
             return False
         return any(u.isLocalFile() and (Path(u.toLocalFile()).is_dir() or is_supported_path(u.toLocalFile()))
                    for u in mime.urls())
@@ -295,8 +301,12 @@ class TrainingTab(QWidget):
     def handle_mime(self, mime: QMimeData) -> bool:
         if not self.can_accept(mime):
             return False
+        if self.session.active:
+            self.status_message.emit("Training is running: add photos when it has finished", 6000)
+            return True
         paths = [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
-        return self.add_folders([p for p in paths if p.is_dir() or is_supported_path(str(p))]) or True
+        self.add_folders([p for p in paths if p.is_dir() or is_supported_path(str(p))])
+        return True
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self.can_accept(event.mimeData()):
@@ -448,8 +458,9 @@ class TrainingTab(QWidget):
             self._set_status(text + ("…" if not message.startswith("warning") else ""))
 
     def _on_budget(self, plan: Any) -> None:
-        self._plan_text = plan.describe()
-        self._set_status(self._plan_text + ".")
+        self._plan_text = (f"Steps planned for about {plan.minutes:g} min from a speed test on this computer "
+                           f"({plan.photos_per_second:.1f} photos/s; an estimate)")
+        self._set_status(plan.describe() + ".")
 
     def _on_started(self, info: Any) -> None:
         self.progress.setRange(0, max(1, info.total_steps))
@@ -466,8 +477,15 @@ class TrainingTab(QWidget):
         self._update_title()
 
     def _on_step(self, p: Any) -> None:
+        self.plot.add_step(p.step, p.loss)  # every point is kept; the plot redraws on its own timer
+        if not self._step_timer.isActive():
+            self._step_timer.start()
+
+    def _show_step(self) -> None:
+        p = self.session.last_step
+        if p is None or not self.session.active:
+            return
         self.progress.setValue(p.step)
-        self.plot.add_step(p.step, p.loss)
         self._eta_text = describe_seconds(p.eta_seconds)
         self.detail_label.setText(
             f"Epoch {p.epoch} of {p.epochs} · step {p.step} of {p.total_steps} · loss {p.loss:.4f} · "
@@ -486,33 +504,37 @@ class TrainingTab(QWidget):
             self.metrics.set_base(gray_values(e))
         self.metrics.set_latest(values)
         if e.is_best:
-            self.metrics.set_best(values)
+            self.metrics.set_best(values, e.epoch)
         self.samples.set_samples(e.epoch, e.epochs, e.samples)
 
     def _on_finished(self, outcome: TrainOutcome) -> None:
+        self._step_timer.stop()
         result = outcome.result
         model_path = self.session.model_path
         name = Path(model_path).stem if model_path is not None else None
         self.saved_model = name
         self.progress.setValue(result.steps_completed if result is not None else self.progress.value())
         if outcome.status == "completed" and name:
-            text = f"Done: “{name}” is saved in your models{self._metrics_sentence()}. " \
-                   "It is already in the Colorize tab's model list."
+            best = self.session.best_summary
+            which = f"its best epoch ({best.epoch} of {result.epochs_completed})" if best else "it"
+            text = (f"Done: “{name}” is saved in your models as {which}{self._metrics_sentence()}. "
+                    "It is already in the Colorize tab's model list." + self._not_better_sentence())
             self.result_banner.show_message(SUCCESS, text)
             self._set_status(f"Finished in {describe_seconds(result.seconds)}.")
         elif outcome.status == "cancelled" and name:
             best = self.session.best_summary
             text = (f"Stopped at step {result.steps_completed} of {result.total_steps}. The best model so far"
                     f"{f' (epoch {best.epoch})' if best else ''} is saved as “{name}”{self._metrics_sentence()}. "
-                    "The run can be resumed later.")
+                    "The run can be resumed later." + self._not_better_sentence())
             self.result_banner.show_message(SUCCESS, text)
             self._set_status("Stopped.")
+        elif outcome.status == "cancelled" and (result is None or not result.steps_completed):
+            self.result_banner.show_message(INFO, "Stopped before training began. Nothing was changed.")
+            self._set_status("Stopped.")
         elif outcome.status == "cancelled":
-            steps = f" at step {result.steps_completed}" if result is not None and result.steps_completed else ""
-            self.result_banner.show_message(INFO, f"Stopped{steps}, before the first epoch ended, so no new model "
-                                                  "was saved (a model is saved at the end of each epoch). "
-                                                  "Your models are unchanged."
-                                            + (" The run can be resumed." if steps else ""))
+            self.result_banner.show_message(INFO, (
+                f"Stopped at step {result.steps_completed}, before the first epoch ended, so no new model was saved "
+                "(a model is saved at the end of each epoch). Your models are unchanged, and the run can be resumed."))
             self._set_status("Stopped.")
         else:
             kept = f" The best model from before the problem is kept as “{name}”." if name else ""
@@ -537,6 +559,16 @@ class TrainingTab(QWidget):
         if base is not None and base.metrics.get("psnr") is not None:
             return f" (PSNR {psnr:.2f} dB, base model {base.metrics['psnr']:.2f} dB)"
         return f" (PSNR {psnr:.2f} dB)"
+
+    def _not_better_sentence(self) -> str:
+        """Said plainly when no epoch beat the starting model on the validation photos."""
+        best, base = self.session.best_summary, self.session.base_summary
+        if best is None or base is None or best.val_loss is None or base.val_loss is None:
+            return ""
+        if best.val_loss < base.val_loss:
+            return ""
+        return (f"\nNote: it did not beat the base model on the validation photos (loss {best.val_loss:.4f} vs "
+                f"{base.val_loss:.4f}). Keep using the base, or try more photos or a lower learning rate.")
 
     def _try_saved(self) -> None:
         if self.saved_model:
@@ -578,7 +610,7 @@ class TrainingTab(QWidget):
         elif state == State.PREPARING:
             title = "Training · preparing"
         elif state == State.RUNNING and self.progress.maximum() > 1:
-            title = f"Training · {round(100 * self.progress.value() / self.progress.maximum())} %"
+            title = f"Training · {100 * self.progress.value() // self.progress.maximum()} %"  # as the bar shows it
         else:
             title = "Training"
         if title != self._title:

@@ -142,6 +142,7 @@ def test_exclusions(spec: dict) -> None:
                     "nvidia/cublas/lib/libcublas.so.12", "torch/lib/libcudnn.so.9", "scipy/special/tests/data/x.npz"):
         assert file_reason(dropped), dropped
     for kept in ("torch/lib/libtorch_cpu.so", "torch/lib/libc10.so", "torch/nn/modules/conv.py",
+                 "torch/bin/torch_shm_manager",
                  "PySide6/Qt/plugins/platforms/libqxcb.so", "PySide6/Qt/plugins/platforms/libqoffscreen.so",
                  "PySide6/Qt/plugins/platforms/libqwayland.so", "PySide6/Qt/plugins/iconengines/libqsvgicon.so",
                  "PySide6/Qt/lib/libQt6Widgets.so.6", "torch/testing/_internal/logging_tensor.py",

@@ -20,7 +20,7 @@ from PySide6.QtCore import QTimer
 from desktop_app.training import jobs
 from desktop_app.training.budget import SpeedSample, make_plan, plan_steps
 from desktop_app.training.session import State
-from gui_helpers import TINY, TINY_AB, drop_files, write_model
+from gui_helpers import TINY, TINY_AB, drop_files
 
 PHOTOS = 20  # 10 % validation -> 2 to check, 18 to train; batch 4 -> 4 steps per epoch
 SPE = 4
@@ -128,9 +128,10 @@ def test_fine_tune_shows_progress_and_stopping_mid_epoch_keeps_a_loadable_model(
         assert xs == list(range(1, SPE + 3)) and all(np.isfinite(ys))
         assert tab.plot.curve_data("val")[0] == [0.0, float(SPE)]  # the base model at step 0, epoch 1
         assert tab.samples.epoch == 1 and len(tab.samples.rows) == 2  # both validation photos
-        assert tab.samples.columns == ["Gray input", "Before training", "Now (epoch 1)", "Original"]
+        assert tab.samples.columns == ["Gray input", "Before", "Now", "Original"]
         assert tab.metrics.text("psnr", "base").endswith("dB") and tab.metrics.text("psnr", "latest").endswith("dB")
-        assert tab.progress.maximum() == 20 * SPE and tab.progress.value() == SPE + 2
+        qtbot.waitUntil(lambda: tab.progress.value() == SPE + 2, timeout=5_000)  # the bar follows on a timer
+        assert tab.progress.maximum() == 20 * SPE
         assert "Epoch 2 of 20" in tab.detail_label.text() and "left" in tab.detail_label.text()
         assert window.tabs.tabText(1).startswith("Training ·")
         tab.stop_button.click()
@@ -272,9 +273,12 @@ def test_closing_the_window_mid_training_leaves_a_run_to_resume(window, tiny_mod
     tab = training
     scan(tab, qtbot, color_photos)
     small_settings(tab, epochs=50)
+    tab.setup.name_edit.setText("family 2024")
     wait_rescanned(tab, qtbot)
     tab.start_button.click()
     qtbot.waitUntil(lambda: tab.session.last_step is not None, timeout=60_000)
+    assert tab.session.run_start.model_name == "family 2024"
+    assert tab.setup.name_edit.text() == "family 2024" and not tab.setup.name_edit.isEnabled()
     window.close()
     assert tab.session.runner.closed and tab.session.runner._pool.activeThreadCount() == 0
     qtbot.wait(50)  # late queued signals are harmless
@@ -313,3 +317,42 @@ def test_budget_arithmetic() -> None:
     plan = make_plan(10, sample, train_images=160, val_images=20, batch_size=16, fine_tune=True)
     assert plan.steps_per_epoch == 10 and plan.batch_size == 16 and plan.photos_per_second == 32
     assert plan.estimated_seconds <= 600 + 1e-6 and plan.estimated_seconds > 550
+
+
+def _binding_leaks_singletons() -> bool:
+    import sys
+
+    import PySide6
+
+    return sys.version_info < (3, 12) and PySide6.__version__ == "6.12.0"
+
+
+@pytest.mark.xfail(_binding_leaks_singletons(), strict=True, reason=(
+    "PySide6 6.12.0 drops a reference to None on every void method call and to True on every "
+    "Signal.emit; on Python < 3.12 (no immortal objects) a long training session then aborts with "
+    "'Fatal Python error: none_dealloc'. 6.11.3 is clean: pin PySide6-Essentials<6.12."))
+def test_the_calls_a_training_session_repeats_keep_none_and_true_alive(window) -> None:
+    """Every step and repaint makes these calls; over hours they must not use up None or True."""
+    import sys
+
+    from PySide6.QtGui import QImage, QPainter
+
+    tab = window.training_tab
+    image = QImage(8, 8, QImage.Format.Format_RGB32)
+    painter = QPainter(image)
+    calls = 300
+
+    def one_round() -> None:
+        tab.detail_label.setText("step")
+        tab.progress.setValue(1)
+        tab.title_changed.emit("Training")
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+
+    one_round()
+    before = sys.getrefcount(None), sys.getrefcount(True)
+    for _ in range(calls):
+        one_round()
+    after = sys.getrefcount(None), sys.getrefcount(True)
+    painter.end()
+    assert after[0] - before[0] > -calls // 2, "None loses a reference per call"
+    assert after[1] - before[1] > -calls // 2, "True loses a reference per call"
