@@ -6,7 +6,8 @@ the window and the command line:
     Chroma                      open the window (what a double-click does)
     Chroma PHOTO ...            open the window with these photos queued
     Chroma --self-test          the same check as `chroma gui --self-test`, exit 0 if all worked
-    Chroma COMMAND ...          any `chroma` subcommand: colorize, models, train, eval, gui, ...
+    Chroma COMMAND ...          any `chroma` subcommand: colorize, models, train, eval, gui
+                                (the bundle has no export-onnx: onnx is not shipped)
     Chroma -m MODULE ...        run a bundled module as `python -m` would (for code that
                                 re-launches `sys.executable -m ml_core.cli ...`)
 
@@ -20,6 +21,7 @@ import multiprocessing
 import os
 import runpy
 import sys
+from pathlib import Path
 
 
 def _fix_windows_streams() -> None:
@@ -58,14 +60,28 @@ def command_names(parser: argparse.ArgumentParser) -> set[str]:
     return set()
 
 
+def _looks_like_photo(arg: str) -> bool:
+    return os.path.exists(arg) or os.sep in arg or "/" in arg or Path(arg).suffix != ""
+
+
 def route(argv: list[str], commands: set[str]) -> list[str]:
-    """The `chroma` arguments for the bundle's arguments: anything that is not a subcommand opens
-    the window (`--self-test`, photo paths, nothing at all)."""
+    """The `chroma` arguments for the bundle's arguments.
+
+    The window opens for nothing at all, for options (`--self-test`) and for photos (an existing
+    path, or anything with a folder or a file extension in it: the window reports a missing photo
+    itself). A subcommand, `--help` or any other bare word goes to the command line, so a mistyped
+    subcommand gets argparse's "invalid choice" instead of a window.
+    """
     # macOS Finder (older versions) adds a process serial number argument to .app launches.
     argv = [a for a in argv if not a.startswith("-psn_")]
-    if argv and (argv[0] in commands or argv[0] in ("-h", "--help")):
+    if not argv:
+        return ["gui"]
+    first = argv[0]
+    if first in commands or first in ("-h", "--help"):
         return argv
-    return ["gui", *argv]
+    if first.startswith("-") or _looks_like_photo(first):
+        return ["gui", *argv]
+    return argv
 
 
 def run_module(argv: list[str]) -> int:

@@ -3,13 +3,14 @@
 #
 #   scripts/build_app.sh            build with build.spec, then run `Chroma --self-test` from the bundle
 #   scripts/build_app.sh --smoke    also train / eval / colorize (incl. HEIC) / import a model with the
-#                                   bundle's command line, and check nothing was written inside it
+#                                   bundle's command line (about a minute more)
 #   scripts/build_app.sh --no-build only the checks, on an existing dist/Chroma
 #
 # Every bundle run uses a scrubbed environment (`env -i`): no virtualenv, no PYTHONPATH, only
 # /usr/bin:/bin on PATH, and a throw-away HOME so the per-user folders are fresh and the person's
-# own models and settings are never touched. Exits non-zero if the build or any check fails.
-# Prints the bundle size, the self-test time and the time from launch to the window.
+# own models and settings are never touched; afterwards nothing inside the bundle may have changed.
+# Exits non-zero if the build or any check fails. Prints the bundle size, the self-test time and
+# the time from launch to the window.
 #
 # Needs the project's Python environment with the CPU build of torch and PyInstaller
 # (`pip install -e ".[package]"`; installed here if missing). PYTHON=... picks the interpreter.
@@ -23,17 +24,17 @@ for arg in "$@"; do
     case "$arg" in
         --smoke) SMOKE=1 ;;
         --no-build) BUILD=0 ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) echo "build_app.sh: unknown option $arg" >&2; exit 2 ;;
     esac
 done
 
-case "$(uname -s)" in
-    Darwin) EXE="$REPO/dist/Chroma.app/Contents/MacOS/Chroma" ;;
-    MINGW*|MSYS*|CYGWIN*) EXE="$REPO/dist/Chroma/Chroma.exe" ;;
-    *) EXE="$REPO/dist/Chroma/Chroma" ;;
-esac
 DIST="$REPO/dist/Chroma"
+case "$(uname -s)" in
+    Darwin) DIST="$REPO/dist/Chroma.app"; EXE="$DIST/Contents/MacOS/Chroma" ;;
+    MINGW*|MSYS*|CYGWIN*) EXE="$DIST/Chroma.exe" ;;
+    *) EXE="$DIST/Chroma" ;;
+esac
 now() { "$PY" -c 'import time; print(f"{time.time():.3f}")'; }
 elapsed() { "$PY" -c "print(f'{$(now) - $1:.1f}')"; }
 
@@ -59,10 +60,14 @@ if [ ! -x "$EXE" ]; then
     exit 1
 fi
 
-bytes=$(du -sb "$DIST" | cut -f1)
-files=$(find "$DIST" -type f | wc -l)
+# Bytes and files as unzipped on disk (symlinks not counted); portable, unlike `du -b`.
+read -r bytes files < <("$PY" -c '
+import os, sys
+sizes = [os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(sys.argv[1]) for f in fs
+         if not os.path.islink(os.path.join(r, f))]
+print(sum(sizes), len(sizes))' "$DIST")
 echo "bundle: $DIST  $("$PY" -c "print(f'{$bytes / 2**20:.0f} MiB')") ($bytes bytes, $files files)"
-if [ -f build/Chroma/excluded.json ]; then
+if [ "$BUILD" = 1 ] && [ -f build/Chroma/excluded.json ]; then
     "$PY" - <<'EOF'
 import json
 report = json.load(open("build/Chroma/excluded.json"))
