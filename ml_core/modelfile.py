@@ -15,10 +15,10 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from safetensors import safe_open
 
-from .atomic import atomic_path
+from .atomic import atomic_write_bytes
 from .models import ColorModel, create
 
 FORMAT = "chroma-model"
@@ -105,8 +105,9 @@ def save_model(model: ColorModel, path: Path | str, info: ModelInfo, half: bool 
         if half and value.is_floating_point():
             value = value.half()
         tensors[key] = value
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata={METADATA_KEY: info.to_json()})
+    # Serialized in memory (models are tens of MB) because safetensors' own file writer creates
+    # owner-only (0600) files, which a shared or bundled model must not be.
+    atomic_write_bytes(path, save(tensors, metadata={METADATA_KEY: info.to_json()}))
     return path
 
 

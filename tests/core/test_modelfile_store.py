@@ -27,6 +27,7 @@ def test_save_load_round_trip_is_exact(tmp_path) -> None:
     with torch.no_grad():
         assert torch.equal(model(x), loaded.model(x))
     assert not list(tmp_path.glob("*.tmp"))
+    assert path.stat().st_mode & 0o044 == 0o044  # readable by others, like any file the user saves
 
 
 def test_half_storage_is_half_size_and_close(tmp_path) -> None:
@@ -49,7 +50,7 @@ def test_save_is_atomic_previous_file_survives_a_failed_write(tmp_path, monkeypa
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("ml_core.modelfile.save_file", boom)
+    monkeypatch.setattr("ml_core.modelfile.save", boom)
     with pytest.raises(OSError):
         save_model(tiny(head="ab"), path, info_for(model, "m"))
     assert path.read_bytes() == before
