@@ -35,7 +35,7 @@ PHOTOS = {
     "00075": "cardinal",
     "00210": "horses",
     "00055": "fruit market",
-    "00225": "vegetables",
+    "00225": "wooden clogs",
     "00031": "museum interior",
     "00130": "red car",
 }
