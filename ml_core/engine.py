@@ -90,8 +90,14 @@ def _luminance_and_f(pixels: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     if pixels.ndim == 2:
         flat = pixels.reshape(-1)
         return torch.from_numpy(lin[flat]), torch.from_numpy(f_gray[flat])
-    y = torch.from_numpy(lin[pixels.reshape(-1, 3)] @ XYZ_FROM_RGB[1].float().numpy())
-    return y, lab_f(y)
+    # Y = sum_c w_c * lin(c): one table per channel with the weight folded in, three gathers.
+    w = XYZ_FROM_RGB[1].float().numpy()
+    flat = pixels.reshape(-1, 3)
+    y = (lin * w[0])[flat[:, 0]]
+    y += (lin * w[1])[flat[:, 1]]
+    y += (lin * w[2])[flat[:, 2]]
+    y_t = torch.from_numpy(y)
+    return y_t, lab_f(y_t)
 
 
 def luminance_to_lightness(y: torch.Tensor) -> torch.Tensor:
@@ -158,11 +164,17 @@ def _encode_lut_8bit() -> torch.Tensor:
     return (linear_to_srgb(s * s) * 255.0).round().to(torch.uint8)
 
 
-def _encode(rgb_lin: torch.Tensor, high_bit: bool) -> torch.Tensor:
+def _encode(rgb_lin: torch.Tensor, high_bit: bool, out: torch.Tensor) -> None:
+    """Planar linear light (3, N) -> interleaved sRGB codes (N, 3), the photo's memory layout.
+
+    The transpose rides along with work that touches every value anyway (the lookup's output
+    is laid out by its index), instead of costing a separate strided copy.
+    """
     if high_bit:
-        return linear_to_srgb(rgb_lin).mul_(65535.0).add_(0.5).to(torch.int32)
-    idx = rgb_lin.sqrt_().mul_(_SQRT_STEPS).add_(0.5).to(torch.int64)
-    return torch.take(_encode_lut_8bit(), idx)
+        out.copy_(linear_to_srgb(rgb_lin).mul_(65535.0).add_(0.5).T.to(torch.int32))
+        return
+    idx = rgb_lin.sqrt_().mul_(_SQRT_STEPS).add_(0.5).T.to(torch.int64)
+    torch.take(_encode_lut_8bit(), idx, out=out)
 
 
 def recombine(pixels: np.ndarray, ab_small: torch.Tensor, cancel: CancelToken | None = None) -> np.ndarray:
@@ -189,8 +201,8 @@ def recombine(pixels: np.ndarray, ab_small: torch.Tensor, cancel: CancelToken | 
         frac = (y0 - lo.float())[None, :, None]
         ab_tile = torch.lerp(ab_cols[:, lo, :], ab_cols[:, hi, :], frac)  # (2, rows, W)
         y, fy = _luminance_and_f(pixels[r0:r1])
-        planar = _encode(_recombine_tile(y, fy, ab_tile.reshape(2, -1)), high_bit)
-        out[r0:r1] = planar.numpy().T.reshape(r1 - r0, width, 3)
+        target = torch.from_numpy(out[r0:r1]).view(-1, 3)
+        _encode(_recombine_tile(y, fy, ab_tile.reshape(2, -1)), high_bit, target)
     return out
 
 
