@@ -1,7 +1,8 @@
 """Where Chroma keeps things: bundled resources, per-user models, per-user caches.
 
 User data never goes inside the install or the app bundle (which may be read-only); tests and
-portable setups redirect everything with CHROMA_DATA_DIR / CHROMA_CACHE_DIR.
+portable setups redirect everything with CHROMA_DATA_DIR / CHROMA_CACHE_DIR (and the built-in
+model folder with CHROMA_BUILTIN_MODELS_DIR).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ def resources_dir() -> Path:
 
 
 def builtin_models_dir() -> Path:
-    return resources_dir() / "models"
+    override = os.environ.get("CHROMA_BUILTIN_MODELS_DIR")  # tests that need an empty or custom set
+    return Path(override) if override else resources_dir() / "models"
 
 
 def user_data_dir() -> Path:

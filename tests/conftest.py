@@ -16,10 +16,21 @@ FIXTURES = SHARED / "photos" / "fixtures"
 
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test may read or write the real per-user model store or cache."""
+    """No test may read or write the real per-user model store or cache, and tests see no built-in
+    models unless they ask for them (`builtin_models`), so their model lists do not depend on
+    which trained models happen to ship."""
     base = tmp_path_factory.mktemp("chroma-user")
     monkeypatch.setenv("CHROMA_DATA_DIR", str(base / "data"))
     monkeypatch.setenv("CHROMA_CACHE_DIR", str(base / "cache"))
+    monkeypatch.setenv("CHROMA_BUILTIN_MODELS_DIR", str(base / "builtin-models"))
+
+
+@pytest.fixture
+def builtin_models(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The shipped built-in models (resources/models), for tests about them."""
+    folder = REPO / "resources" / "models"
+    monkeypatch.setenv("CHROMA_BUILTIN_MODELS_DIR", str(folder))
+    return folder
 
 
 @pytest.fixture
