@@ -134,16 +134,21 @@ def _paint_confidence(p: QPainter, c: QColor) -> None:
     p.drawEllipse(QPointF(16, 16), 5, 5)
 
 
-def _paint_export(p: QPainter, c: QColor) -> None:
-    p.drawLine(QPointF(16, 4), QPointF(16, 19))
-    p.drawLine(QPointF(10, 10), QPointF(16, 4))
-    p.drawLine(QPointF(22, 10), QPointF(16, 4))
+def _paint_tray(p: QPainter) -> None:
+    """The open box under the export and import arrows."""
     path = QPainterPath()
     path.moveTo(5, 16)
     path.lineTo(5, 27)
     path.lineTo(27, 27)
     path.lineTo(27, 16)
     p.drawPath(path)
+
+
+def _paint_export(p: QPainter, c: QColor) -> None:
+    p.drawLine(QPointF(16, 4), QPointF(16, 19))
+    p.drawLine(QPointF(10, 10), QPointF(16, 4))
+    p.drawLine(QPointF(22, 10), QPointF(16, 4))
+    _paint_tray(p)
 
 
 def _paint_export_all(p: QPainter, c: QColor) -> None:
@@ -155,12 +160,7 @@ def _paint_import(p: QPainter, c: QColor) -> None:
     p.drawLine(QPointF(16, 4), QPointF(16, 19))
     p.drawLine(QPointF(10, 13), QPointF(16, 19))
     p.drawLine(QPointF(22, 13), QPointF(16, 19))
-    path = QPainterPath()
-    path.moveTo(5, 16)
-    path.lineTo(5, 27)
-    path.lineTo(27, 27)
-    path.lineTo(27, 16)
-    p.drawPath(path)
+    _paint_tray(p)
 
 
 def _paint_model(p: QPainter, c: QColor) -> None:

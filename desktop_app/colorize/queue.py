@@ -239,15 +239,20 @@ class FilmstripDelegate(QStyledItemDelegate):
             painter.drawLine(c, QPointF(c.x() + 3.5, c.y()))
 
 
+def make_horizontal_strip(view: QListView) -> None:
+    """One row of fixed icons scrolling sideways: the filmstrip here and the Training tab's thumbnails."""
+    view.setViewMode(QListView.ViewMode.IconMode)
+    view.setFlow(QListView.Flow.LeftToRight)
+    view.setWrapping(False)
+    view.setMovement(QListView.Movement.Static)
+
+
 class Filmstrip(QListView):
     """Horizontal strip of queue items; single selection drives the preview."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setViewMode(QListView.ViewMode.IconMode)
-        self.setFlow(QListView.Flow.LeftToRight)
-        self.setWrapping(False)
-        self.setMovement(QListView.Movement.Static)
+        make_horizontal_strip(self)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setUniformItemSizes(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

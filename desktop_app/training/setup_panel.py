@@ -16,10 +16,11 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView, QButtonGroup, QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-    QLineEdit, QListView, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QRadioButton, QSpinBox, QToolButton, QVBoxLayout, QWidget,
+    QLineEdit, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QRadioButton, QSpinBox, QToolButton, QVBoxLayout, QWidget,
 )
 
 from .. import resources
+from ..colorize.queue import make_horizontal_strip
 from .jobs import ScanSummary, TrainRequest
 
 WARNING = QColor(201, 120, 20)
@@ -93,10 +94,7 @@ class ThumbStrip(QListWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setViewMode(QListView.ViewMode.IconMode)
-        self.setFlow(QListView.Flow.LeftToRight)
-        self.setWrapping(False)
-        self.setMovement(QListView.Movement.Static)
+        make_horizontal_strip(self)
         self.setIconSize(QSize(84, 58))
         self.setSpacing(3)
         self.setUniformItemSizes(True)
