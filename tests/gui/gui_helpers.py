@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
@@ -70,3 +71,20 @@ def wait_all_settled(qtbot, tab, timeout: int = 30_000) -> None:
 
     qtbot.waitUntil(lambda: len(tab.queue) > 0 and all(i.state in (ItemState.DONE, ItemState.FAILED)
                                                       for i in tab.queue.items), timeout=timeout)
+
+
+class Heartbeat:
+    """A 10 ms timer on the GUI thread: its tick times show whether the thread ever froze."""
+
+    def __init__(self) -> None:
+        self.ticks: list[float] = []
+        self._timer = QTimer()
+        self._timer.setInterval(10)
+        self._timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+        self._timer.start()
+        self.start = time.perf_counter()
+
+    def stop(self) -> np.ndarray:
+        """Stop and return the gaps between consecutive ticks (from the start), in seconds."""
+        self._timer.stop()
+        return np.diff([self.start, *self.ticks])

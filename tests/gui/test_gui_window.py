@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 
 from desktop_app.colorize.queue import ItemState
-from gui_helpers import TINY, TINY_AB, drop_files, wait_all_settled
+from gui_helpers import TINY, TINY_AB, Heartbeat, drop_files, wait_all_settled
 
 
 def color_pixels(pixmap) -> np.ndarray:
@@ -117,17 +117,12 @@ def test_adjustments_rerender_and_supersede_stale_previews(ready_window, qtbot, 
 
 def test_gui_thread_stays_responsive_during_a_batch(ready_window, qtbot, gray_photos, tmp_path) -> None:
     tab = ready_window.colorize_tab
-    ticks: list[float] = []
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    timer.start()
-    start = time.perf_counter()
+    beat = Heartbeat()
     tab.add_paths(gray_photos)
     wait_all_settled(qtbot, tab)
-    timer.stop()
-    elapsed = time.perf_counter() - start
-    gaps = np.diff([start, *ticks])
+    gaps = beat.stop()
+    elapsed = time.perf_counter() - beat.start
+    ticks = beat.ticks
     assert len(ticks) > elapsed / 0.01 * 0.3, f"only {len(ticks)} ticks in {elapsed:.2f} s"
     assert gaps.max() < 0.5, f"the GUI thread froze for {gaps.max():.2f} s"
 

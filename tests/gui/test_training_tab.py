@@ -15,12 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QTimer
 
 from desktop_app.training import jobs
 from desktop_app.training.budget import SpeedSample, make_plan, plan_steps
 from desktop_app.training.session import State
-from gui_helpers import TINY, TINY_AB, drop_files
+from gui_helpers import TINY, TINY_AB, Heartbeat, drop_files
 
 PHOTOS = 20  # 10 % validation -> 2 to check, 18 to train; batch 4 -> 4 steps per epoch
 SPE = 4
@@ -108,12 +107,7 @@ def test_fine_tune_shows_progress_and_stopping_mid_epoch_keeps_a_loadable_model(
     HoldInEpoch2.reached.clear()
     HoldInEpoch2.release.clear()
     monkeypatch.setattr(jobs, "SignalCallbacks", HoldInEpoch2)
-    ticks: list[float] = []
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    timer.start()
-    start = time.perf_counter()
+    beat = Heartbeat()
     try:
         tab.start_button.click()
         assert tab.session.state in (State.PREPARING, State.RUNNING)
@@ -139,8 +133,7 @@ def test_fine_tune_shows_progress_and_stopping_mid_epoch_keeps_a_loadable_model(
     finally:
         HoldInEpoch2.release.set()
     qtbot.waitUntil(lambda: tab.session.state == State.IDLE, timeout=30_000)
-    timer.stop()
-    gaps = np.diff([start, *ticks])
+    gaps = beat.stop()
     assert gaps.max() < 0.5, f"the GUI thread froze for {gaps.max():.2f} s while training"
 
     outcome = tab.session.outcome
