@@ -115,7 +115,10 @@ def colorize_files(
     options: ColorizeOptions | None = None,
     progress: Callable[[int, int, FileOutcome], None] | None = None,
     cancel: CancelToken | None = None,
+    options_for: Callable[[Path], ColorizeOptions | None] | None = None,
 ) -> list[FileOutcome]:
+    """`options_for(source)`, when given, supplies per-photo options (the window's hints and
+    reference photo belong to one photo each); None from it falls back to `options`."""
     sources = list(sources)
     taken: set[Path] = set()
     outcomes = []
@@ -123,7 +126,8 @@ def colorize_files(
         if cancel is not None:
             cancel.checkpoint()
         dest = destination_for(source, settings, taken, model=colorizer.info.name)
-        outcome = colorize_file(colorizer, source, dest, settings, options, cancel)
+        own = options_for(source) if options_for is not None else None
+        outcome = colorize_file(colorizer, source, dest, settings, own or options, cancel)
         outcomes.append(outcome)
         if progress is not None:
             progress(i + 1, len(sources), outcome)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from .cancel import CancelToken
+from .hints import Hint, HintFile, resolve_hints
 from .color import (
     _F_EPSILON,
     D65_WHITE,
@@ -35,7 +36,10 @@ from .color import (
     srgb_to_linear,
 )
 from .modelfile import LoadedModel
+from .palette import ColorSuggestion, suggest_from_distribution, suggest_without_distribution
+from .propagation import propagate_hints
 from .quantize import DEFAULT_TEMPERATURE
+from .reference import ReferencePalette, transfer
 
 if TYPE_CHECKING:
     from .imageio import LoadedImage
@@ -43,6 +47,10 @@ if TYPE_CHECKING:
 TILE_PIXELS = 1 << 19  # ~0.5 M pixels per tile: temporaries of ~6 MB stay near the caches (measured best)
 GAMUT_SLACK = 5e-4  # linear-light tolerance before a pixel counts as out of gamut
 GAMUT_STEPS = 8  # bisection steps for chroma reduction of out-of-gamut pixels (chroma within 0.4 %)
+# Hints and reference colors are solved on a grid of this long side, whatever the photo's size:
+# fine enough to follow object edges, small enough to solve in ~0.1 s, and the same for the
+# preview and the full-resolution export, so the export looks like what the person steered.
+GUIDE_MAX_SIDE = 512
 
 
 @dataclass
@@ -51,12 +59,19 @@ class ColorizeOptions:
     saturation: float = 1.0
     temperature: float | None = None  # annealed mean, classification models only; None: the model's own
     output_max_side: int | None = None  # previews: produce at most this many pixels on the long side
+    hints: "tuple[Hint, ...] | HintFile" = ()  # user color hints (ml_core.hints); a file may use pixel units
+    reference: ReferencePalette | None = None  # a color photo whose palette to transfer
+    reference_strength: float = 1.0  # 0 = the model's colors, 1 = the reference's
+
+    @property
+    def guided(self) -> bool:
+        return bool(self.hints) or (self.reference is not None and self.reference_strength > 0)
 
 
 @dataclass
 class ColorizeResult:
     rgb: np.ndarray  # H×W×3, uint8 (uint16 for 16-bit input), the input's pixel size
-    ab: np.ndarray  # 2×h×w predicted ab (after saturation) at the model's output resolution
+    ab: np.ndarray  # 2×h×w ab (after saturation) at the model's output resolution, or on the guidance grid with hints/reference
     confidence: np.ndarray | None  # h×w in [0, 1] for classification models, else None
     model_size: tuple[int, int]  # (h, w) the model ran at
     timings: dict[str, float] = field(default_factory=dict)
@@ -206,6 +221,18 @@ def recombine(pixels: np.ndarray, ab_small: torch.Tensor, cancel: CancelToken | 
     return out
 
 
+def guidance_grid(height: int, width: int, max_side: int = GUIDE_MAX_SIDE) -> tuple[int, int]:
+    s = min(1.0, max_side / max(height, width))
+    return max(1, round(height * s)), max(1, round(width * s))
+
+
+def lightness_grid(pixels: np.ndarray, grid: tuple[int, int]) -> torch.Tensor:
+    """L* (h, w) of the photo on a grid, from 8-bit codes (hints do not need 16-bit precision)."""
+    small = _resize(_to_uint8(pixels), grid)
+    y, _ = _luminance_and_f(np.ascontiguousarray(small[..., :3] if small.ndim == 3 else small))
+    return luminance_to_lightness(y).reshape(grid)
+
+
 class Colorizer:
     """One loaded model, reused for every photo; safe to call from a worker thread.
 
@@ -234,16 +261,19 @@ class Colorizer:
     def has_confidence(self) -> bool:
         return self.model.output_kind != "ab"
 
+    def _lum(self, model_input: np.ndarray) -> torch.Tensor:
+        space = self.model.space
+        px = torch.from_numpy(np.array(model_input, dtype=np.float32)) / 255.0  # small: a copy is free
+        if px.ndim == 2:
+            return gray_to_lightness(px)[None, None] if space.name == "lab" else px[None, None]
+        return space.lum_from_rgb(px.permute(2, 0, 1))[None]
+
     def predict_ab(
         self, model_input: np.ndarray, temperature: float = DEFAULT_TEMPERATURE
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """8-bit photo already at the model's input size -> (ab (2, h, w), confidence (h, w) | None)."""
         space = self.model.space
-        px = torch.from_numpy(np.array(model_input, dtype=np.float32)) / 255.0  # small: a copy is free
-        if px.ndim == 2:
-            lum = gray_to_lightness(px)[None, None] if space.name == "lab" else px[None, None]
-        else:
-            lum = space.lum_from_rgb(px.permute(2, 0, 1))[None]
+        lum = self._lum(model_input)
         with self._lock, torch.inference_mode():
             raw = self.model(space.normalize_lum(lum).contiguous(memory_format=torch.channels_last))
             chroma, confidence = self.model.decode(raw.float(), temperature)
@@ -252,6 +282,62 @@ class Colorizer:
                 chroma = chroma_to_ab(space, small_lum, chroma)
         conf = confidence[0, 0] if confidence is not None else None
         return chroma[0].clone(), (conf.clone() if conf is not None else None)
+
+    def guide(self, pixels: np.ndarray, model_ab: torch.Tensor, confidence: torch.Tensor | None,
+              options: ColorizeOptions) -> torch.Tensor:
+        """The model's a*b* steered by a reference palette and user hints, on the guidance grid.
+
+        Order matters: the reference replaces the model's guess as the default colors (by its
+        strength), then hints, the most specific thing a person says, override both locally.
+        """
+        grid = guidance_grid(pixels.shape[0], pixels.shape[1])
+        lightness = lightness_grid(pixels, grid)
+        prior = F.interpolate(model_ab[None].float(), size=grid, mode="bilinear", align_corners=False)[0]
+        conf = None
+        if confidence is not None:
+            conf = F.interpolate(confidence[None, None].float(), size=grid, mode="bilinear", align_corners=False)[0, 0]
+        if options.reference is not None and options.reference_strength > 0:
+            strength = min(max(float(options.reference_strength), 0.0), 1.0)
+            transferred = transfer(lightness, options.reference, prior)
+            prior = torch.lerp(prior, transferred, strength)
+            if conf is not None:  # a reference color is a choice the person made: hints may override it as easily
+                conf = torch.lerp(conf, torch.full_like(conf, 0.5), strength)
+        return propagate_hints(lightness, prior, options.hints, conf)
+
+    def suggest_colors(self, image: "LoadedImage | np.ndarray", x: float, y: float,
+                       options: ColorizeOptions | None = None, count: int = 6) -> list[ColorSuggestion]:
+        """Likely colors for the spot at relative (x, y), most probable first, from the model's distribution.
+
+        Regression models predict one color and no distribution; they get their prediction and
+        its more and less vivid versions, clearly labelled as such.
+        """
+        opts = options or ColorizeOptions()
+        pixels = np.asarray(getattr(image, "pixels", image))
+        if max(pixels.shape[:2]) > 1024:
+            s = 1024 / max(pixels.shape[:2])
+            pixels = _resize(pixels, (max(1, round(pixels.shape[0] * s)), max(1, round(pixels.shape[1] * s))))
+        work = int(opts.work_size or self.default_work_size)
+        size = self.model.input_size_for(pixels.shape[0], pixels.shape[1], work)
+        small = _resize(_to_uint8(pixels), size)
+        grid = guidance_grid(*pixels.shape[:2])
+        gy, gx = min(max(int(y * grid[0]), 0), grid[0] - 1), min(max(int(x * grid[1]), 0), grid[1] - 1)
+        lightness = float(lightness_grid(pixels, grid)[gy, gx])
+        lum = self._lum(small)
+        space = self.model.space
+        temperature = self.default_temperature if opts.temperature is None else opts.temperature
+        with self._lock, torch.inference_mode():
+            raw = self.model(space.normalize_lum(lum).contiguous(memory_format=torch.channels_last)).float()
+            chroma, _ = self.model.decode(raw, temperature)
+            if space.name != "lab":
+                chroma = chroma_to_ab(space, F.adaptive_avg_pool2d(lum, chroma.shape[-2:]), chroma)
+        h, w = raw.shape[-2:]
+        row, col = min(max(int(y * h), 0), h - 1), min(max(int(x * w), 0), w - 1)
+        predicted = chroma[0, :, row, col] * float(opts.saturation)
+        if self.model.output_kind == "bins313":
+            r0, r1, c0, c1 = max(row - 1, 0), min(row + 2, h), max(col - 1, 0), min(col + 2, w)
+            probs = torch.softmax(raw[0, :, r0:r1, c0:c1], dim=0).mean(dim=(1, 2))
+            return suggest_from_distribution(probs, self.model.ab_bins().centers, predicted, lightness, count)
+        return suggest_without_distribution(predicted, lightness, count)
 
     def colorize(
         self,
@@ -262,6 +348,8 @@ class Colorizer:
         """Color from lightness: color input (or sepia) is recolored from its L alone."""
         opts = options or ColorizeOptions()
         pixels = np.asarray(getattr(image, "pixels", image))
+        if isinstance(opts.hints, HintFile):  # pixel units refer to the photo, before any preview downscale
+            opts = replace(opts, hints=resolve_hints(opts.hints, pixels.shape[1], pixels.shape[0]))
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         if opts.output_max_side and max(pixels.shape[:2]) > opts.output_max_side:
@@ -279,6 +367,12 @@ class Colorizer:
         if opts.saturation != 1.0:
             ab = ab * float(opts.saturation)
         timings["model"] = time.perf_counter() - t1
+        if opts.guided:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            tg = time.perf_counter()
+            ab = self.guide(pixels, ab, confidence, opts)
+            timings["guide"] = time.perf_counter() - tg
         t2 = time.perf_counter()
         rgb = recombine(pixels, ab, cancel)
         timings["recombine"] = time.perf_counter() - t2

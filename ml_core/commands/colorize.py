@@ -19,6 +19,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", type=int, default=None, help="render size: long side the model sees (default: the model's)")
     p.add_argument("--saturation", type=float, default=1.0, help="chroma gain (1.0 = as predicted)")
     p.add_argument("--temperature", type=float, default=None, help=f"annealed-mean temperature for classification models: lower is more vivid (default: the model's own, else {DEFAULT_TEMPERATURE})")
+    p.add_argument("--hints", type=Path, default=None, metavar="HINTS.json",
+                   help='color hints for every input: {"hints": [{"x": 0.4, "y": 0.6, "color": "#b0302a"}, ...]} '
+                        '(x, y relative 0..1, or "units": "pixels"; colors as "color", "rgb" or "ab")')
+    p.add_argument("--reference", type=Path, default=None, metavar="PHOTO",
+                   help="a color photo whose palette to transfer (matched by lightness and texture)")
+    p.add_argument("--reference-strength", type=float, default=1.0, metavar="S",
+                   help="0 = the model's colors, 1 = the reference's (default 1)")
     p.add_argument("--format", dest="fmt", choices=sorted(EXPORT_FORMATS), default="png")
     p.add_argument("--quality", type=int, default=92, help="JPEG/WebP quality")
     p.add_argument("--pattern", default="{name}_color", help="output file name pattern: {name}, {ext}, {model}")
@@ -33,10 +40,26 @@ def run(args: argparse.Namespace) -> int:
 
     from ..batch import ExportSettings, colorize_files
     from ..engine import ColorizeOptions, Colorizer
-    from ..imageio import collect_images
+    from ..hints import HintError, load_hint_file
+    from ..imageio import ImageReadError, collect_images
     from ..modelfile import ModelFileError
+    from ..reference import ReferencePalette
     from ..store import ModelStore
 
+    if not 0.0 <= args.reference_strength <= 1.0:
+        print(f"error: --reference-strength must be between 0 and 1, got {args.reference_strength}", file=sys.stderr)
+        return 2
+    # Guidance is checked before any photo is touched: a typo in hints.json must not cost a batch.
+    try:
+        hints = load_hint_file(args.hints) if args.hints is not None else ()
+    except HintError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        reference = ReferencePalette.from_file(args.reference) if args.reference is not None else None
+    except (ImageReadError, ValueError) as exc:
+        print(f"error: reference photo: {exc}", file=sys.stderr)
+        return 2
     paths, problems = collect_images(args.inputs)
     for path, reason in problems:
         _report_error(args, path, f"{path}: {reason}")
@@ -51,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     colorizer = Colorizer(loaded)
     settings = ExportSettings(args.out, args.fmt, args.quality, args.pattern, args.overwrite)
-    options = ColorizeOptions(work_size=args.size, saturation=args.saturation, temperature=args.temperature)
+    options = ColorizeOptions(work_size=args.size, saturation=args.saturation, temperature=args.temperature,
+                              hints=hints, reference=reference, reference_strength=args.reference_strength)
     bar = tqdm(total=len(paths), unit="photo", disable=args.quiet, file=sys.stderr)
 
     def progress(done: int, total: int, outcome) -> None:
