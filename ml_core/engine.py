@@ -302,7 +302,8 @@ class Colorizer:
             prior = torch.lerp(prior, transferred, strength)
             if conf is not None:  # a reference color is a choice the person made: hints may override it as easily
                 conf = torch.lerp(conf, torch.full_like(conf, 0.5), strength)
-        return propagate_hints(lightness, prior, options.hints, conf)
+        stride = max(grid) / max(model_ab.shape[-2:])  # grid pixels per pixel of the model's output
+        return propagate_hints(lightness, prior, options.hints, conf, prior_stride=stride)
 
     def suggest_colors(self, image: "LoadedImage | np.ndarray", x: float, y: float,
                        options: ColorizeOptions | None = None, count: int = 6) -> list[ColorSuggestion]:

@@ -98,10 +98,18 @@ def rasterize_hints(hints: Sequence[Hint], height: int, width: int) -> tuple[tor
     return mask, target
 
 
-def affinities(lightness: torch.Tensor, model_ab: torch.Tensor, settings: PropagationSettings) -> tuple[torch.Tensor, torch.Tensor]:
-    """Horizontal (h, w-1) and vertical (h-1, w) neighbour weights in (0, 1]."""
+def affinities(lightness: torch.Tensor, model_ab: torch.Tensor, settings: PropagationSettings,
+               prior_stride: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Horizontal (h, w-1) and vertical (h-1, w) neighbour weights in (0, 1].
+
+    The model's chroma is an upsampled low-resolution map: a boundary it found is spread over
+    `prior_stride` grid pixels, so neighbour differences are scaled back up by that stride to
+    weigh as much as the same boundary at the model's own resolution.
+    """
+    sigma_ab = settings.sigma_ab / max(prior_stride, 1.0)
+
     def weight(dl: torch.Tensor, dab: torch.Tensor) -> torch.Tensor:
-        e = dl.square() / (2 * settings.sigma_l ** 2) + dab.square().sum(0) / (2 * settings.sigma_ab ** 2)
+        e = dl.square() / (2 * settings.sigma_l ** 2) + dab.square().sum(0) / (2 * sigma_ab ** 2)
         return torch.exp(-e).clamp_(min=1e-6)
 
     wx = weight(lightness[:, 1:] - lightness[:, :-1], model_ab[:, :, 1:] - model_ab[:, :, :-1])
@@ -161,16 +169,17 @@ def _half(t: torch.Tensor) -> torch.Tensor:
 
 
 def _solve(lightness: torch.Tensor, model_ab: torch.Tensor, certainty: torch.Tensor, hints: Sequence[Hint],
-           settings: PropagationSettings, stats: dict[str, int]) -> torch.Tensor:
+           settings: PropagationSettings, stats: dict[str, int], prior_stride: float) -> torch.Tensor:
     h, w = lightness.shape
     init = None
     if min(h, w) >= 2 * MIN_LEVEL_SIDE:
-        coarse = _solve(_half(lightness), _half(model_ab), _half(certainty), hints, settings, stats)
+        coarse = _solve(_half(lightness), _half(model_ab), _half(certainty), hints, settings, stats,
+                        max(prior_stride / 2, 1.0))
         init = F.interpolate(coarse[None], size=(h, w), mode="bilinear", align_corners=False)[0]
     mask, target = rasterize_hints(hints, h, w)
     reach_px = max(settings.reach * max(h, w), 1.0)
     prior = certainty / (reach_px * reach_px)
-    wx, wy = affinities(lightness, model_ab, settings)
+    wx, wy = affinities(lightness, model_ab, settings, prior_stride)
     op = _Operator(wx, wy, prior + settings.hint_weight * mask)
     rhs = settings.hint_weight * mask * (target - model_ab)
     if settings.flatten:
@@ -189,11 +198,13 @@ def propagate_hints(
     confidence: torch.Tensor | None = None,
     settings: PropagationSettings | None = None,
     stats: dict[str, int] | None = None,
+    prior_stride: float = 1.0,
 ) -> torch.Tensor:
     """L* (h, w) and the model's a*b* (2, h, w) on one grid + hints -> guided a*b* (2, h, w).
 
     `confidence` (h, w) in [0, 1] (classification models) makes hints reach further where the
-    model was unsure; without it every pixel holds the prediction equally.
+    model was unsure; without it every pixel holds the prediction equally. `prior_stride` is how
+    many grid pixels one pixel of the model's output spans (see `affinities`).
     """
     if lightness.shape != model_ab.shape[-2:]:
         raise ValueError(f"lightness {tuple(lightness.shape)} and ab {tuple(model_ab.shape)} grids differ")
@@ -202,5 +213,6 @@ def propagate_hints(
     s = settings or PropagationSettings()
     certainty = 0.25 + 0.75 * (confidence.float() if confidence is not None else torch.full_like(lightness, 0.5))
     with torch.inference_mode():
-        delta = _solve(lightness.float(), model_ab.float(), certainty, hints, s, stats if stats is not None else {})
+        delta = _solve(lightness.float(), model_ab.float(), certainty, hints, s, stats if stats is not None else {},
+                       prior_stride)
     return model_ab.float() + delta
