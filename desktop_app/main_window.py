@@ -83,7 +83,13 @@ class MainWindow(QMainWindow):
         file_menu.addAction(quit_action)
 
         edit_menu = self.menuBar().addMenu("&Edit")
+        for key in ("undo", "redo"):
+            edit_menu.addAction(a[key])
+        edit_menu.addSeparator()
         for key in ("paste", "remove", "clear"):
+            edit_menu.addAction(a[key])
+        edit_menu.addSeparator()
+        for key in ("hints", "clear_hints"):
             edit_menu.addAction(a[key])
 
         view_menu = self.menuBar().addMenu("&View")

@@ -224,10 +224,32 @@ def _paint_wheel(p: QPainter, c: QColor) -> None:
     p.drawEllipse(QPointF(16, 16), 12, 12)
 
 
+def _paint_hints(p: QPainter, c: QColor) -> None:
+    """A color marker with a short painted stroke: the hint tool."""
+    p.drawPolyline([QPointF(5, 26), QPointF(10, 21), QPointF(14, 23)])
+    p.setBrush(QColor(226, 74, 60))
+    p.drawEllipse(QPointF(20, 12), 7, 7)
+
+
+def _paint_undo(p: QPainter, c: QColor) -> None:
+    path = QPainterPath()
+    path.moveTo(9, 13)
+    path.cubicTo(QPointF(16, 7), QPointF(27, 10), QPointF(25, 22))
+    p.drawPath(path)
+    p.drawPolyline([QPointF(8, 6), QPointF(8, 13.5), QPointF(15.5, 13.5)])
+
+
+def _paint_redo(p: QPainter, c: QColor) -> None:
+    p.translate(32, 0)
+    p.scale(-1, 1)
+    _paint_undo(p, c)
+
+
 _PAINTERS = {
     "open": _paint_open, "folder": _paint_folder_plus, "paste": _paint_paste, "side": _paint_side,
     "split": _paint_split, "fit": _paint_fit, "actual": _paint_actual, "zoom_in": _paint_zoom_in,
     "zoom_out": _paint_zoom_out, "confidence": _paint_confidence, "export": _paint_export,
     "export_all": _paint_export_all, "model": _paint_model, "import": _paint_import, "info": _paint_info, "remove": _paint_remove,
     "photo": _paint_photo, "broken": _paint_broken, "wheel": _paint_wheel,
+    "hints": _paint_hints, "undo": _paint_undo, "redo": _paint_redo,
 }

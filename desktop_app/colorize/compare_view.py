@@ -4,21 +4,39 @@ One zoom factor and one pan centre are shared by both halves, so they always sho
 of the photo. Painting stays cheap for large photos: only the visible part of a pixmap is drawn,
 and when zoomed out a pixmap pre-scaled to the current zoom is cached (rebuilt with smooth
 filtering shortly after zooming stops) instead of filtering the whole preview on every frame.
+
+With the hint tool on, the left button places and edits color hints instead of panning (presses
+outside the photo, the split handle and the middle button still pan, zoom and split); the view
+only reports what the person did, in relative photo coordinates, and the tab turns that into
+undoable edits. With the tool off it behaves exactly as without hints.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QRectF, QSize, QSizeF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPainterPath, QPalette, QPen, QPixmap, QWheelEvent
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, QSizeF, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor, QContextMenuEvent, QFont, QFontMetrics, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPalette, QPen,
+    QPixmap, QWheelEvent,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from . import hint_overlay
+
+if TYPE_CHECKING:
+    from ml_core.hints import Hint
 
 _GAP = 8.0  # between the two panes in side-by-side mode
 _PAD = 12.0  # free border around a fitted photo, so it never touches the window edge
 _SPLIT_GRAB = 10.0  # how close (px) to the split line a press grabs it
 _SMOOTH_DELAY_MS = 140
 _ZOOM_STEP = 1.25
+_CLICK_SLOP = 4.0  # px a press may wander and still count as a click
+_STROKE_SPACING = 4.0  # px between recorded points of a painted stroke
+_STROKE_MAX_POINTS = 64  # "a short stroke": longer drags keep their first 64 points
 
 
 class ViewMode(enum.Enum):
@@ -29,9 +47,15 @@ class ViewMode(enum.Enum):
 class CompareView(QWidget):
     zoom_changed = Signal(float)  # percent of the photo's own pixels (100 = one photo pixel per screen pixel)
     mode_changed = Signal(object)
-    # A click (not a drag) on the photo, as fractions (0..1) of its width and height: the hook for
-    # color hints, which will be placed by clicking on the preview.
+    # A click (not a drag) on the photo, as fractions (0..1) of its width and height.
     photo_clicked = Signal(float, float)
+    # Hint tool (relative photo coordinates throughout):
+    hint_add_requested = Signal(object)  # tuple of (x, y) points: one for a click, more for a stroke
+    hint_selection_changed = Signal(int)  # index, -1 for none
+    hint_clicked = Signal(int)  # a marker clicked without moving it: offer its colors
+    hint_moved = Signal(int, float, float)  # index, new x, y of its first point
+    hint_delete_requested = Signal(int)
+    hint_menu_requested = Signal(int, QPoint)  # index, global position
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -55,6 +79,12 @@ class CompareView(QWidget):
         self._drag: str | None = None  # "pan" or "split"
         self._last_pos = QPointF()
         self._press_pos = QPointF()
+        self._hint_tool = False
+        self._hints: tuple["Hint", ...] = ()
+        self._selected_hint = -1
+        self._hint_drag: tuple[int, float, float] | None = None  # index, x, y while a marker is dragged
+        self._stroke: list[tuple[float, float]] = []  # relative points of a stroke being painted
+        self._pending: tuple[float, float] | None = None  # a placed hint waiting for its color
         self._smooth_timer = QTimer(self)
         self._smooth_timer.setSingleShot(True)
         self._smooth_timer.setInterval(_SMOOTH_DELAY_MS)
@@ -144,6 +174,71 @@ class CompareView(QWidget):
 
     def overlay_visible(self) -> bool:
         return self._show_overlay and "overlay" in self._pix
+
+    # ------------------------------------------------------------------ hints
+
+    def set_hint_tool(self, on: bool) -> None:
+        """Hint tool on: left clicks place and edit hints, and the markers are shown."""
+        if on == self._hint_tool:
+            return
+        self._hint_tool = on
+        self._drag = None
+        self._hint_drag = None
+        self._stroke = []
+        self.unsetCursor()
+        self.update()
+
+    def hint_tool(self) -> bool:
+        return self._hint_tool
+
+    def set_hints(self, hints: Sequence["Hint"], selected: int = -1) -> None:
+        self._hints = tuple(hints)
+        self._selected_hint = selected if 0 <= selected < len(self._hints) else -1
+        self._hint_drag = None
+        self.update()
+
+    def hints(self) -> tuple["Hint", ...]:
+        return self._hints
+
+    def selected_hint(self) -> int:
+        return self._selected_hint
+
+    def select_hint(self, index: int) -> None:
+        index = index if 0 <= index < len(self._hints) else -1
+        if index != self._selected_hint:
+            self._selected_hint = index
+            self.update()
+            self.hint_selection_changed.emit(index)
+
+    def set_pending_hint(self, point: tuple[float, float] | None) -> None:
+        self._pending = point
+        self.update()
+
+    def to_relative(self, pos: QPointF) -> tuple[float, float] | None:
+        """Widget point -> (x, y) as fractions of the photo's width and height, or None off the photo.
+
+        Either pane of side-by-side mode maps to the same photo spot; split mode has one pane."""
+        if not self._pix:
+            return None
+        rect = self._image_rect(self._pane_at(pos))
+        if not rect.contains(pos):
+            return None
+        return (pos.x() - rect.left()) / rect.width(), (pos.y() - rect.top()) / rect.height()
+
+    def to_widget(self, x: float, y: float, pane: int = -1) -> QPointF:
+        """Relative photo point -> widget point in a pane (default: the colorized one, the last)."""
+        rect = self._image_rect(self.panes()[pane])
+        return QPointF(rect.left() + x * rect.width(), rect.top() + y * rect.height())
+
+    def _clamped_relative(self, pos: QPointF) -> tuple[float, float]:
+        rect = self._image_rect(self._pane_at(pos))
+        x = (pos.x() - rect.left()) / max(rect.width(), 1e-9)
+        y = (pos.y() - rect.top()) / max(rect.height(), 1e-9)
+        return min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0)
+
+    def _hint_under(self, pos: QPointF) -> int:
+        pane = next((i for i, p in enumerate(self.panes()) if p.contains(pos)), 0)
+        return hint_overlay.hint_at(self._hints, lambda x, y: self.to_widget(x, y, pane), pos)
 
     # ------------------------------------------------------------------ zoom and pan
 
@@ -281,6 +376,7 @@ class CompareView(QWidget):
             left, right = self.panes()
             self._paint_layer(p, "gray", left, self._image_rect(left))
             self._paint_color(p, right, self._image_rect(right))
+            self._paint_hint_layer(p)
             self._paint_label(p, "Original", self._visible_image(left), Qt.AlignmentFlag.AlignLeft)
             self._paint_label(p, "Colorized", self._visible_image(right), Qt.AlignmentFlag.AlignLeft)
         else:
@@ -290,11 +386,26 @@ class CompareView(QWidget):
             self._paint_layer(p, "gray", QRectF(pane.left(), pane.top(), x - pane.left(), pane.height()), image_rect)
             self._paint_color(p, QRectF(x, pane.top(), pane.right() - x, pane.height()), image_rect)
             visible = self._visible_image(pane)
+            self._paint_hint_layer(p)
             self._paint_split_handle(p, x, visible)
             self._paint_label(p, "Original", visible, Qt.AlignmentFlag.AlignLeft)
             self._paint_label(p, "Colorized", visible, Qt.AlignmentFlag.AlignRight)
         if self._busy_text:
             self._paint_pill(p, self._busy_text)
+
+    def _paint_hint_layer(self, p: QPainter) -> None:
+        """Markers on every pane (both halves of side-by-side), only while the hint tool is on."""
+        if not self._hint_tool:
+            return
+        for index, pane in enumerate(self.panes()):
+            def to_widget(x: float, y: float, i: int = index) -> QPointF:
+                return self.to_widget(x, y, i)
+            clip = self._visible_image(pane)
+            hint_overlay.paint_hints(p, clip, self._hints, to_widget, self._selected_hint, self._hint_drag)
+            if self._stroke:
+                hint_overlay.paint_stroke_preview(p, clip, [to_widget(x, y) for x, y in self._stroke])
+            if self._pending is not None:
+                hint_overlay.paint_pending(p, clip, to_widget(*self._pending))
 
     def _background(self) -> QColor:
         dark = self.palette().color(QPalette.ColorRole.Window).lightness() < 128
@@ -417,8 +528,17 @@ class CompareView(QWidget):
         return self._mode == ViewMode.SPLIT and bool(self._pix) and abs(pos.x() - self.split_x()) <= _SPLIT_GRAB
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.MiddleButton and self._pix:  # pan, whatever the tool
+            self._drag = "pan"
+            self._last_pos = self._press_pos = event.position()
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
         if event.button() != Qt.MouseButton.LeftButton or not self._pix:
             return super().mousePressEvent(event)
+        if self._hint_tool and not self._near_split(event.position()) and self._hint_press(event.position()):
+            event.accept()
+            return
         self._drag = "split" if self._near_split(event.position()) else "pan"
         self._last_pos = event.position()
         self._press_pos = event.position()
@@ -430,7 +550,11 @@ class CompareView(QWidget):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         pos = event.position()
-        if self._drag == "split":
+        if self._drag in ("hint", "stroke"):
+            self._hint_move(pos)
+        elif self._hint_tool and self._drag is None and self._pix and not self._near_split(pos):
+            self._hint_hover(pos)
+        elif self._drag == "split":
             self._move_split(pos)
         elif self._drag == "pan":
             delta = pos - self._last_pos
@@ -448,6 +572,10 @@ class CompareView(QWidget):
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._drag in ("hint", "stroke"):
+            self._hint_release(event.position())
+            event.accept()
+            return
         if self._drag is not None:
             if self._drag == "pan" and (event.position() - self._press_pos).manhattanLength() < 4:
                 self._emit_click(event.position())
@@ -462,6 +590,8 @@ class CompareView(QWidget):
         """Double-click toggles between fitting the window and 100 % at the clicked point."""
         if not self._pix or self._near_split(event.position()):
             return
+        if self._hint_tool:  # a quick second click is another click, not a zoom
+            return self.mousePressEvent(event)
         if self._fit:
             pane = self._pane_at(event.position())
             point = (event.position() - self._image_rect(pane).topLeft()) / self._scale
@@ -471,6 +601,100 @@ class CompareView(QWidget):
             self.update()
         else:
             self.zoom_fit()
+
+    # ------------------------------------------------------------------ hint tool
+
+    def _hint_press(self, pos: QPointF) -> bool:
+        """Grab a marker, or start a hint on the photo; False leaves the press to panning."""
+        index = self._hint_under(pos)
+        self._press_pos = self._last_pos = pos
+        if index >= 0:
+            self.select_hint(index)
+            hint = self._hints[index]
+            self._hint_drag = (index, hint.x, hint.y)
+            self._drag = "hint"
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+            return True
+        point = self.to_relative(pos)
+        if point is None:
+            return False
+        self.select_hint(-1)
+        self._stroke = [point]
+        self._drag = "stroke"
+        return True
+
+    def _hint_move(self, pos: QPointF) -> None:
+        if self._drag == "hint" and self._hint_drag is not None:
+            index, _, _ = self._hint_drag
+            hint = self._hints[index]
+            dx, dy = self._delta_relative(pos)
+            self._hint_drag = (index, min(max(hint.x + dx, 0.0), 1.0), min(max(hint.y + dy, 0.0), 1.0))
+        elif self._drag == "stroke" and len(self._stroke) < _STROKE_MAX_POINTS:
+            if (pos - self._last_pos).manhattanLength() >= _STROKE_SPACING:
+                self._stroke.append(self._clamped_relative(pos))
+                self._last_pos = pos
+        self.update()
+
+    def _delta_relative(self, pos: QPointF) -> tuple[float, float]:
+        rect = self._image_rect(self._pane_at(self._press_pos))
+        d = pos - self._press_pos
+        return d.x() / max(rect.width(), 1e-9), d.y() / max(rect.height(), 1e-9)
+
+    def _hint_release(self, pos: QPointF) -> None:
+        moved = (pos - self._press_pos).manhattanLength() >= _CLICK_SLOP
+        if self._drag == "hint" and self._hint_drag is not None:
+            index, x, y = self._hint_drag
+            if moved:
+                self.hint_moved.emit(index, x, y)  # the tab's edit replaces the hints; the drag ends there
+            else:
+                self._hint_drag = None
+                self.hint_clicked.emit(index)
+        elif self._drag == "stroke":
+            stroke = self._stroke if moved and len(self._stroke) > 1 else self._stroke[:1]
+            self._stroke = []
+            if stroke:
+                self.hint_add_requested.emit(tuple(stroke))
+        self._drag = None
+        self._hint_drag = None
+        self._hint_hover(pos)
+        self.update()
+
+    def _hint_hover(self, pos: QPointF) -> None:
+        if self._hint_under(pos) >= 0:
+            self.setCursor(Qt.CursorShape.PointingHandCursor)
+        elif self.to_relative(pos) is not None:
+            self.setCursor(Qt.CursorShape.CrossCursor)
+        else:
+            self.setCursor(Qt.CursorShape.OpenHandCursor)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        if self._hint_tool and self._pix:
+            index = self._hint_under(QPointF(event.pos()))
+            if index >= 0:
+                self.select_hint(index)
+                self.hint_menu_requested.emit(index, event.globalPos())
+                event.accept()
+                return
+        super().contextMenuEvent(event)
+
+    def _deletes_hint(self, event: QKeyEvent) -> bool:
+        return (self._hint_tool and self._selected_hint >= 0
+                and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
+                and event.modifiers() == Qt.KeyboardModifier.NoModifier)
+
+    def event(self, event: QEvent) -> bool:
+        # Delete is also "remove photo from the queue": with a hint selected it means the hint.
+        if event.type() == QEvent.Type.ShortcutOverride and self._deletes_hint(event):  # type: ignore[arg-type]
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if self._deletes_hint(event):
+            self.hint_delete_requested.emit(self._selected_hint)
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def _emit_click(self, pos: QPointF) -> None:
         rect = self._image_rect(self._pane_at(pos))

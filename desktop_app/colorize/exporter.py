@@ -71,13 +71,17 @@ class Exporter(QObject):
         return self._handle is not None
 
     def start(self, colorizer: "Colorizer", sources: list[Path], settings: "ExportSettings",
-              options: "ColorizeOptions") -> None:
+              options: "ColorizeOptions", per_photo: dict[Path, "ColorizeOptions"] | None = None) -> None:
+        """`per_photo`: options for photos with their own hints or reference (a snapshot, taken on
+        the GUI thread, so later edits cannot change an export that is already running)."""
         if self._handle is not None:
             raise RuntimeError("an export is already running")
         report = ExportReport(out_dir=settings.out_dir, total=len(sources))
         self._report = report
+        own = dict(per_photo or {})
         self._handle = self._runner.submit(
-            lambda token, progress: jobs.export_photos(colorizer, sources, settings, options, token, progress),
+            lambda token, progress: jobs.export_photos(colorizer, sources, settings, options, token, progress,
+                                                       options_for=own.get),
             name="export", slot="export", priority=PRIORITY_BACKGROUND,
             on_progress=self._on_progress, on_error=self._on_error, on_cancelled=self._on_cancelled,
             on_finished=self._on_finished)

@@ -11,6 +11,8 @@ Rules, in order of what the person notices:
   Finished photos are not redone when settings change; they are refreshed when selected, and
   export always renders at full resolution with the current settings.
 * A model is loaded once per selection, off the GUI thread, and kept (the last two are cached).
+* A photo's own hints and reference photo are part of its render key, so a hint edit is just
+  another settings change for that one photo: it supersedes the in-flight preview of it.
 """
 
 from __future__ import annotations
@@ -208,50 +210,69 @@ class PreviewPipeline(QObject):
 
     # ------------------------------------------------------------------ rendering
 
-    def render_key(self) -> tuple | None:
+    def render_key(self, item: QueueItem | None = None) -> tuple | None:
+        """The settings a preview depends on: model and adjustments, plus `item`'s own guidance."""
         choice = self.model_choice()
         if choice is None:
             return None
         adj = self._adjustments()
         temperature = adj.temperature if choice.classification else None
-        return (self._cache_key(choice), adj.work_size, adj.saturation, temperature, self.preview_max_side)
+        base = (self._cache_key(choice), adj.work_size, adj.saturation, temperature, self.preview_max_side)
+        return base + (item.guidance_key(),) if item is not None else base
 
-    def colorize_options(self, preview: bool) -> "ColorizeOptions":
+    def colorize_options(self, preview: bool, item: QueueItem | None = None) -> "ColorizeOptions":
+        """The current adjustments, with `item`'s hints and reference photo when one is given."""
         from ml_core.engine import ColorizeOptions
 
         adj = self._adjustments()
-        return ColorizeOptions(work_size=adj.work_size, saturation=adj.saturation, temperature=adj.temperature,
-                               output_max_side=self.preview_max_side if preview else None)
+        options = ColorizeOptions(work_size=adj.work_size, saturation=adj.saturation, temperature=adj.temperature,
+                                  output_max_side=self.preview_max_side if preview else None)
+        if item is not None:
+            options.hints = tuple(item.hints)
+            options.reference = item.reference
+            options.reference_strength = item.reference_strength
+        return options
+
+    def hints_changed(self, item_id: int) -> None:
+        """A hint or reference edit: the photo's key changed, so its preview is stale (and any
+        in-flight render of it is superseded by the next pump)."""
+        self.schedule()
 
     def schedule(self) -> None:
         """Coalesce: many changes in one event-loop turn cause one decision."""
         self._pump_timer.start()
 
-    def _next_target(self, key: tuple) -> QueueItem | None:
+    def _next_target(self, base: tuple) -> QueueItem | None:
         selected = self._queue.find(self._selected_id) if self._selected_id is not None else None
         if selected is not None and selected.state != ItemState.FAILED and (
-                selected.preview is None or selected.preview.key != key):
+                selected.preview is None or selected.preview.key != self._item_key(base, selected)):
             return selected
         return next((i for i in self._queue.items if i.state == ItemState.WAITING), None)
 
+    @staticmethod
+    def _item_key(base: tuple, item: QueueItem) -> tuple:
+        return base + (item.guidance_key(),)
+
     def _pump(self) -> None:
         colorizer = self.colorizer
-        key = self.render_key()
-        if colorizer is None or key is None:
+        base = self.render_key()
+        if colorizer is None or base is None:
             return
-        target = self._next_target(key)
+        target = self._next_target(base)
         if self._render is not None:
             _, item_id, render_key = self._render
+            rendering = self._queue.find(item_id)
             wanted = target is not None and target.id == item_id
             preempted = target is not None and target.id == self._selected_id and not wanted
-            if render_key == key and (wanted or target is None or not preempted):
+            still_current = rendering is not None and render_key == self._item_key(base, rendering)
+            if still_current and (wanted or target is None or not preempted):
                 return  # the in-flight render is still what we want
             self._abandon_render()
         if target is not None:
-            self._start_render(colorizer, target, key)
+            self._start_render(colorizer, target, self._item_key(base, target))
 
     def _start_render(self, colorizer: "Colorizer", item: QueueItem, key: tuple) -> None:
-        options = self.colorize_options(preview=True)
+        options = self.colorize_options(preview=True, item=item)
         path: Path = item.path
         handle = self._runner.submit(
             lambda token, progress: jobs.render_preview(colorizer, path, options, token),

@@ -10,13 +10,17 @@ import enum
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QPointF, QRect, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPainterPath, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from .. import resources
+
+if TYPE_CHECKING:
+    from ml_core.hints import Hint
+    from ml_core.reference import ReferencePalette
 
 ItemRole = Qt.ItemDataRole.UserRole + 1
 _ids = itertools.count(1)
@@ -53,6 +57,22 @@ class QueueItem:
     thumb: QPixmap | None = None
     preview: Preview | None = None
     id: int = field(default_factory=lambda: next(_ids))
+    # How the person steers this photo's colors; changed only through hints.HintEditor (undoable)
+    # and the reference panel. Kept per photo so the export renders exactly what was steered.
+    hints: tuple["Hint", ...] = ()
+    reference_path: Path | None = None
+    reference: "ReferencePalette | None" = None
+    reference_strength: float = 1.0
+
+    @property
+    def guided(self) -> bool:
+        """Hints or a reference photo: the filmstrip marks such photos."""
+        return bool(self.hints) or self.reference is not None
+
+    def guidance_key(self) -> tuple:
+        """What of the steering a preview depends on (part of the render key)."""
+        ref = (str(self.reference_path), round(self.reference_strength, 3)) if self.reference is not None else None
+        return (self.hints, ref)
 
     @property
     def name(self) -> str:
@@ -63,6 +83,10 @@ class QueueItem:
         if self.preview is not None:
             w, h = self.preview.original_size
             text += f" · {w}×{h}"
+        if self.hints:
+            text += f"\n{len(self.hints)} color hint{'s' if len(self.hints) != 1 else ''}"
+        if self.reference_path is not None and self.reference is not None:
+            text += f"\nReference: {self.reference_path.name} ({self.reference_strength:.0%})"
         if self.error:
             text += f"\n{self.error}"
         return text
@@ -184,6 +208,8 @@ class FilmstripDelegate(QStyledItemDelegate):
             painter.setPen(QPen(_STATE_COLORS[ItemState.FAILED], 2))
             painter.drawRoundedRect(thumb_rect.adjusted(1, 1, -1, -1), 4, 4)
         self._paint_badge(painter, item.state, QRectF(thumb_rect.right() - 24, thumb_rect.top() + 4, 20, 20))
+        if item.guided:
+            self._paint_guided(painter, QRectF(thumb_rect.left() + 4, thumb_rect.bottom() - 20, 16, 16))
         text_rect = QRect(int(cell.left()) + 4, int(thumb_rect.bottom()) + 4, int(cell.width()) - 8, 20)
         role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         painter.setPen(pal.color(role))
@@ -212,6 +238,17 @@ class FilmstripDelegate(QStyledItemDelegate):
             icon = resources.file_icon(failed=item.state == ItemState.FAILED)
             side = 36
             icon.paint(painter, QRect(int(rect.center().x() - side / 2), int(rect.center().y() - side / 2), side, side))
+
+    def _paint_guided(self, painter: QPainter, rect: QRectF) -> None:
+        """A small three-color dot: this photo has hints or a reference photo of its own."""
+        painter.setPen(QPen(QColor(255, 255, 255, 230), 1.5))
+        painter.setBrush(QColor(30, 30, 34, 200))
+        painter.drawEllipse(rect)
+        inner = rect.adjusted(3.5, 3.5, -3.5, -3.5)
+        for i, color in enumerate((QColor(226, 74, 60), QColor(60, 170, 90), QColor(60, 120, 226))):
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(color)
+            painter.drawPie(inner, int((90 + i * 120) * 16), 120 * 16)
 
     def _paint_badge(self, painter: QPainter, state: ItemState, rect: QRectF) -> None:
         color = _STATE_COLORS[state]

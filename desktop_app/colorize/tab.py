@@ -31,11 +31,16 @@ from .controls import AdjustPanel, ModelPanel
 from .empty_state import EmptyState
 from .export_dialog import SCOPE_DONE, SCOPE_SELECTED, ExportDialog
 from .exporter import Exporter, ExportReport, planned_destinations
+from .hint_tool import HintTool
+from .hints import HintEditor
 from .pipeline import Adjustments, PreviewPipeline
 from .queue import Filmstrip, ItemRole, ItemState, QueueItem, QueueModel
+from .reference_panel import ReferencePanel
+from .references import ReferenceController
 
 if TYPE_CHECKING:
     from ml_core.batch import ExportSettings
+    from ml_core.engine import ColorizeOptions
     from ml_core.modelfile import LoadedModel
 
 MODEL_SUFFIX = ".safetensors"
@@ -81,6 +86,10 @@ class ColorizeTab(QWidget):
         self.stack.addWidget(self.view)
         self.filmstrip = Filmstrip()
         self.filmstrip.setModel(self.queue)
+        self.hint_editor = HintEditor(self)
+        self.hint_tool = HintTool(self.view, self.runner, self.pipeline, self.hint_editor, self.selected_item, self)
+        self.reference_panel = ReferencePanel()
+        self.references = ReferenceController(self.reference_panel, self.runner, self.selected_item, self)
 
         self.commands: dict[str, QAction] = {}
         self._build_actions()
@@ -141,6 +150,22 @@ class ColorizeTab(QWidget):
         self._command("next", "&Next Photo", lambda: self._step(1), "Ctrl+Right", None)
         self._command("previous", "Pre&vious Photo", lambda: self._step(-1), "Ctrl+Left", None)
         self._command("cancel", "&Cancel Export", self.cancel_export, "Esc", None)
+        self._command("hints", "&Hint Tool", self._toggle_hints, "H", "hints",
+                     "Click the photo to pin a color there; drag to paint a short stroke", checkable=True)
+        self._command("clear_hints", "C&lear Hints", self.hint_tool.clear, None, None,
+                     "Remove every color hint from this photo (undoable)")
+        undo = self.hint_editor.group.createUndoAction(self, "&Undo")
+        undo.setShortcuts([QKeySequence(K.Undo)])
+        redo = self.hint_editor.group.createRedoAction(self, "&Redo")
+        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        for key, action, icon in (("undo", undo, "undo"), ("redo", redo, "redo")):
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.setIcon(resources.icon(icon))
+            action.setData(icon)
+            self.commands[key] = action
+            self.addAction(action)
+        undo.setToolTip("Undo the last hint change on this photo (Ctrl+Z)")
+        redo.setToolTip("Redo (Ctrl+Shift+Z)")
 
     def _build_toolbar(self) -> QToolBar:
         bar = QToolBar("Colorize")
@@ -161,6 +186,10 @@ class ColorizeTab(QWidget):
         bar.addWidget(self.zoom_label)
         bar.addSeparator()
         bar.addAction(self.commands["confidence"])
+        bar.addAction(self.commands["hints"])
+        for key in ("undo", "redo"):
+            bar.addAction(self.commands[key])
+            bar.widgetForAction(self.commands[key]).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
@@ -169,6 +198,7 @@ class ColorizeTab(QWidget):
         self.commands["fit"].setText("Fit")
         self.commands["actual"].setText("100 %")
         self.commands["confidence"].setIconText("Uncertainty")
+        self.commands["hints"].setIconText("Hints")
         self.commands["export"].setIconText("Export…")
         self.commands["export_all"].setIconText("Export All…")
         return bar
@@ -200,6 +230,7 @@ class ColorizeTab(QWidget):
         side_layout.setContentsMargins(8, 8, 8, 8)
         side_layout.addWidget(self.model_panel)
         side_layout.addWidget(self.adjust_panel)
+        side_layout.addWidget(self.reference_panel)
         side_layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(side)
@@ -241,6 +272,9 @@ class ColorizeTab(QWidget):
         self.exporter.finished.connect(self._on_export_finished)
         self.view.zoom_changed.connect(self._on_zoom)
         self.view.mode_changed.connect(lambda _: self._sync_mode_actions())
+        self.hint_tool.status_message.connect(self.status_message)
+        self.hint_editor.hints_changed.connect(self._on_guidance_changed)
+        self.references.changed.connect(self._on_guidance_changed)
 
     # ================================================================== models
 
@@ -436,6 +470,7 @@ class ColorizeTab(QWidget):
             return
         row = self.queue.row_of(item.id)
         self.pipeline.remove_items({item.id})
+        self.hint_editor.forget({item.id})
         if len(self.queue):
             self.filmstrip.setCurrentIndex(self.queue.index(min(row, len(self.queue) - 1)))
         else:
@@ -443,7 +478,9 @@ class ColorizeTab(QWidget):
             self._show_selected()
 
     def clear_queue(self) -> None:
-        self.pipeline.remove_items({i.id for i in self.queue.items})
+        ids = {i.id for i in self.queue.items}
+        self.pipeline.remove_items(ids)
+        self.hint_editor.forget(ids)
         self._shown_item = None
         self._show_selected()
 
@@ -456,6 +493,8 @@ class ColorizeTab(QWidget):
     def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         item = current.data(ItemRole) if current.isValid() else None
         self.pipeline.set_selected(item.id if item else None)
+        self.hint_tool.show_item(item)
+        self.references.show_item(item)
         self._show_selected()
         self._update_state()
 
@@ -545,6 +584,21 @@ class ColorizeTab(QWidget):
     def _toggle_overlay(self, on: bool) -> None:
         self.view.set_overlay_visible(on)
 
+    def _toggle_hints(self, on: bool) -> None:
+        self.hint_tool.set_active(on)
+        if on:
+            self.view.setFocus()
+            self._status("Click the photo to pin a color, drag to paint; drag a marker to move it, "
+                         "Delete removes it", 8000)
+
+    def _on_guidance_changed(self, item_id: int) -> None:
+        """Hints or reference changed: re-render that photo (the pipeline supersedes a stale render)."""
+        self.pipeline.hints_changed(item_id)
+        item = self.queue.find(item_id)
+        if item is not None:
+            self.queue.changed(item)  # the filmstrip's hint badge and tooltip
+        self._update_state()
+
     def _on_zoom(self, percent: float) -> None:
         self.zoom_label.setText(f"{percent:.0f} %" if percent > 0 else "")
 
@@ -608,7 +662,8 @@ class ColorizeTab(QWidget):
                 self._status("Export cancelled: nothing was replaced", 5000)
                 return False
             settings.overwrite = True
-        self.exporter.start(colorizer, sources, settings, self.pipeline.colorize_options(preview=False))
+        self.exporter.start(colorizer, sources, settings, self.pipeline.colorize_options(preview=False),
+                            self._per_photo_options(items))
         self.export_progress.setRange(0, len(sources))
         self.export_progress.setValue(0)
         self.export_progress.setFormat(f"%v of {len(sources)}")
@@ -617,6 +672,10 @@ class ColorizeTab(QWidget):
         self._status(f"Exporting {len(sources)} photo{'s' if len(sources) != 1 else ''} to {settings.out_dir}…")
         self._update_state()
         return True
+
+    def _per_photo_options(self, items: list[QueueItem]) -> dict[Path, "ColorizeOptions"]:
+        """Full-resolution options for each photo that has its own hints or reference."""
+        return {i.path: self.pipeline.colorize_options(preview=False, item=i) for i in items if i.guided}
 
     def cancel_export(self) -> None:
         if self.exporter.running:
@@ -690,6 +749,11 @@ class ColorizeTab(QWidget):
         self.commands["export_all"].setEnabled(ready and not exporting and bool(self.done_items()))
         self.commands["cancel"].setEnabled(exporting)
         self.commands["remove"].setEnabled(selected is not None)
+        self.commands["hints"].setEnabled(ready and has_items)
+        if not self.commands["hints"].isEnabled():
+            self.commands["hints"].setChecked(False)  # no photo or model: the view pans again
+        self.commands["clear_hints"].setEnabled(selected is not None and bool(selected.hints))
+        self.reference_panel.setEnabled(selected is not None and selected.state != ItemState.FAILED)
         self.commands["clear"].setEnabled(has_items)
         for key in ("fit", "actual", "zoom_in", "zoom_out"):
             self.commands[key].setEnabled(has_items)

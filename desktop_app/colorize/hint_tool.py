@@ -1,0 +1,228 @@
+"""The hint tool's flow: what a click, drag or key on the preview does to the selected photo's hints.
+
+The view reports gestures in relative photo coordinates; this turns them into undoable edits
+(hints.HintEditor) and asks the model, in a worker, which colors are likely at the spot. A new
+hint is pinned to the "current" suggestion, the color the model shows there now, so a click
+alone already keeps that color wherever the rest of the region goes; the palette then offers
+the model's alternatives and a full color picker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QPoint, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QColorDialog, QMenu, QWidget
+
+from ..workers import PRIORITY_PREVIEW, TaskRunner
+from . import jobs
+from .compare_view import CompareView
+from .hint_overlay import hint_color
+from .hint_palette import HintPalette
+from .hints import HintEditor
+from .pipeline import PreviewPipeline
+from .queue import QueueItem
+
+if TYPE_CHECKING:
+    from ml_core.palette import ColorSuggestion
+
+
+def _pick_color(parent: QWidget, initial: QColor) -> QColor | None:
+    color = QColorDialog.getColor(initial, parent, "Hint color")
+    return color if color.isValid() else None
+
+
+class HintTool(QObject):
+    """Public API (tab, tests, screenshot script): set_active, show_item, add_hint, recolor,
+    delete_selected, clear, open_palette. `choose_color` is replaceable so tests need no dialog."""
+
+    status_message = Signal(str, int)
+
+    def __init__(self, view: CompareView, runner: TaskRunner, pipeline: PreviewPipeline, editor: HintEditor,
+                 selected_item: Callable[[], QueueItem | None], parent: QWidget) -> None:
+        super().__init__(parent)
+        self.view = view
+        self.editor = editor
+        self._runner = runner
+        self._pipeline = pipeline
+        self._selected_item = selected_item
+        self._parent = parent
+        self.choose_color: Callable[[QWidget, QColor], QColor | None] = _pick_color
+        self.palette = HintPalette(parent)
+        self.palette.color_chosen.connect(self.recolor_selected)
+        self.palette.more_requested.connect(self.more_colors)
+        self.palette.delete_requested.connect(self.delete_selected)
+        self._palette_request = 0  # only the latest suggestion request may fill the palette
+        self._pending = 0  # hints placed and waiting for their first color
+        view.hint_add_requested.connect(self.add_hint)
+        view.hint_clicked.connect(self.open_palette)
+        view.hint_moved.connect(self._on_moved)
+        view.hint_delete_requested.connect(self._on_delete)
+        view.hint_menu_requested.connect(self._on_menu)
+        editor.hints_changed.connect(self._on_hints_changed)
+
+    # ------------------------------------------------------------------ state
+
+    def set_active(self, on: bool) -> None:
+        self.view.set_hint_tool(on)
+        if not on:
+            self.palette.hide()
+
+    def show_item(self, item: QueueItem | None) -> None:
+        """The selected photo changed: its hints on the view, its history on Undo/Redo."""
+        self.palette.hide()
+        self.editor.activate(item)
+        self.view.set_pending_hint(None)
+        self.view.set_hints(item.hints if item is not None else ())
+
+    def busy(self) -> bool:
+        """A placed hint is still waiting for the model's suggestion (tests and scripts wait on it)."""
+        return self._pending > 0
+
+    def _on_hints_changed(self, item_id: int) -> None:
+        item = self._selected_item()
+        if item is not None and item.id == item_id:
+            selected = self.view.selected_hint()
+            self.view.set_hints(item.hints, selected if selected < len(item.hints) else -1)
+        self._pipeline.hints_changed(item_id)
+
+    # ------------------------------------------------------------------ edits
+
+    def add_hint(self, points: tuple[tuple[float, float], ...], ab: tuple[float, float] | None = None) -> None:
+        """A click (one point) or a stroke on the selected photo, exactly as the view reports it.
+
+        Without `ab` the hint takes the model's current color at the first point, which needs a
+        model run: the hint shows as an empty ring until the suggestion arrives (~0.1 s)."""
+        item = self._selected_item()
+        if item is None or not points:
+            return
+        if ab is not None:
+            self._place(item, points, ab, None)
+            return
+        colorizer = self._pipeline.colorizer
+        if colorizer is None:
+            self.status_message.emit("Hints need a loaded model", 4000)
+            return
+        x, y = points[0]
+        options = self._pipeline.colorize_options(preview=True)
+        self._pending += 1
+        self.view.set_pending_hint((x, y))
+        self._palette_request += 1
+        request = self._palette_request
+        path = item.path
+        self._runner.submit(lambda token, progress: jobs.suggest_colors(colorizer, path, x, y, options),
+                            name="suggest", priority=PRIORITY_PREVIEW,
+                            on_result=partial(self._on_first_suggestions, item.id, points, request),
+                            on_error=partial(self._on_suggest_failed, item.id, points))
+
+    def _on_first_suggestions(self, item_id: int, points: tuple, request: int,
+                              suggestions: list["ColorSuggestion"]) -> None:
+        self._pending -= 1
+        item = self._selected_item()
+        if item is None or item.id != item_id or not suggestions:
+            self.view.set_pending_hint(None)
+            return
+        self._place(item, points, suggestions[0].ab, suggestions if request == self._palette_request else None)
+
+    def _on_suggest_failed(self, item_id: int, points: tuple, message: str) -> None:
+        self._pending -= 1
+        self.view.set_pending_hint(None)
+        self.status_message.emit(f"Could not suggest colors: {message}", 6000)
+
+    def _place(self, item: QueueItem, points: tuple, ab: tuple[float, float],
+               suggestions: list["ColorSuggestion"] | None) -> None:
+        from ml_core.hints import Hint
+
+        self.view.set_pending_hint(None)
+        index = self.editor.add(item, Hint(tuple(points), (float(ab[0]), float(ab[1]))))
+        self.view.set_hints(item.hints, index)
+        if suggestions is not None and self.view.hint_tool() and self.view.isVisible():
+            self._show_palette(index, suggestions)
+
+    def recolor_selected(self, ab: tuple[float, float]) -> None:
+        item, index = self._selected_item(), self.view.selected_hint()
+        if item is None or not 0 <= index < len(item.hints):
+            return
+        self.editor.recolor(item, index, ab)
+        if self.palette.isVisible():
+            self.palette.set_suggestions(self.palette.suggestions(), item.hints[index].ab)
+
+    def more_colors(self) -> None:
+        item, index = self._selected_item(), self.view.selected_hint()
+        if item is None or not 0 <= index < len(item.hints):
+            return
+        self.palette.hide()
+        color = self.choose_color(self._parent, hint_color(item.hints[index].ab))
+        if color is not None:
+            from ml_core.hints import rgb_to_ab
+
+            self.recolor_selected(rgb_to_ab((color.red(), color.green(), color.blue())))
+
+    def delete_selected(self) -> None:
+        self._on_delete(self.view.selected_hint())
+
+    def clear(self) -> None:
+        item = self._selected_item()
+        if item is not None and item.hints:
+            self.palette.hide()
+            self.editor.clear(item)
+            self.view.select_hint(-1)
+
+    def _on_moved(self, index: int, x: float, y: float) -> None:
+        item = self._selected_item()
+        if item is not None and 0 <= index < len(item.hints):
+            self.editor.move(item, index, x, y)
+            self.view.set_hints(item.hints, index)
+
+    def _on_delete(self, index: int) -> None:
+        item = self._selected_item()
+        if item is not None and 0 <= index < len(item.hints):
+            self.palette.hide()
+            self.editor.delete(item, index)
+            self.view.set_hints(item.hints, -1)
+
+    def _on_menu(self, index: int, global_pos: QPoint) -> None:
+        menu = QMenu(self._parent)
+        menu.addAction("Recolor…", lambda: self.open_palette(index))
+        menu.addAction("Delete", lambda: self._on_delete(index))
+        menu.popup(global_pos)
+        self._menu = menu  # kept for tests and so it is not collected while open
+
+    # ------------------------------------------------------------------ palette
+
+    def open_palette(self, index: int) -> None:
+        """Show the palette next to hint `index`, filled once the model answers."""
+        item = self._selected_item()
+        colorizer = self._pipeline.colorizer
+        if item is None or not 0 <= index < len(item.hints):
+            return
+        self.view.select_hint(index)
+        self._show_palette(index, None)
+        if colorizer is None:
+            return
+        hint = item.hints[index]
+        options = self._pipeline.colorize_options(preview=True)
+        self._palette_request += 1
+        request, path, x, y = self._palette_request, item.path, hint.x, hint.y
+        self._runner.submit(lambda token, progress: jobs.suggest_colors(colorizer, path, x, y, options),
+                            name="suggest", slot="suggest", priority=PRIORITY_PREVIEW,
+                            on_result=partial(self._on_palette_suggestions, item.id, request),
+                            on_error=lambda message: self.palette.set_status(f"No suggestions: {message}"))
+
+    def _on_palette_suggestions(self, item_id: int, request: int, suggestions: list["ColorSuggestion"]) -> None:
+        item, index = self._selected_item(), self.view.selected_hint()
+        if request != self._palette_request or item is None or item.id != item_id or not 0 <= index < len(item.hints):
+            return
+        self.palette.set_suggestions(suggestions, item.hints[index].ab)
+        self.palette.adjustSize()
+
+    def _show_palette(self, index: int, suggestions: list["ColorSuggestion"] | None) -> None:
+        item = self._selected_item()
+        if item is None or not self.view.isVisible():
+            return
+        hint = item.hints[index]
+        self.palette.set_suggestions(suggestions, hint.ab)
+        self.palette.show_near(self.view.mapToGlobal(self.view.to_widget(hint.x, hint.y).toPoint()))
