@@ -22,8 +22,9 @@ sys.path.insert(0, str(REPO))
 
 # (x, y) relative to the photo, and the color a person might remember there (8-bit sRGB)
 HINTS = {
-    "coffee": [((0.52, 0.42), (150, 96, 52)), ((0.18, 0.82), (40, 90, 190)), ((0.85, 0.2), (60, 150, 70)),
-               ((0.5, 0.8), (200, 40, 40))],
+    # coffee in the cup, a red saucer, a white cup, and the wooden table on both sides
+    "coffee": [((0.52, 0.42), (120, 70, 35)), ((0.5, 0.8), (170, 30, 40)), ((0.3, 0.25), (235, 235, 225)),
+               ((0.12, 0.45), (150, 105, 60)), ((0.88, 0.2), (150, 105, 60))],
 }
 DEFAULT_HINTS = [((0.3, 0.35), (200, 40, 40)), ((0.7, 0.35), (40, 90, 190)), ((0.5, 0.75), (60, 150, 70)),
                  ((0.2, 0.8), (230, 180, 40))]
@@ -62,7 +63,7 @@ def main() -> int:
         raise SystemExit(f"no photo named {args.photo}* in resources/samples or {fixtures}")
     photo = tmp / f"{args.photo}.jpg"
     Image.open(samples[0]).convert("L").save(photo, quality=95)
-    reference = next((p for p in sorted(fixtures.glob("*.jpg")) if p.stem != args.photo and "sunset" in p.stem),
+    reference = next((p for p in sorted(fixtures.glob("*.jpg")) if p.stem != args.photo and "cat" in p.stem),
                      next(iter(sorted(fixtures.glob("*.jpg"))), None))
 
     from PySide6.QtCore import QTimer
