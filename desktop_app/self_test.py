@@ -13,6 +13,7 @@ temporary folder: the person's models and runs are never touched.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import time
 from collections.abc import Callable
@@ -127,12 +128,45 @@ def run_self_test(app: QApplication, window: MainWindow, workdir: Path) -> int:
         if exported.pixels.ndim != 3:
             raise SelfTestError("the exported photo is not in color")
         say(f"exported {out.name} ({exported.width}×{exported.height})")
+        _hint_self_test(tab, item, workdir, say)
         _training_self_test(window, workdir, say)
         say(f"OK in {time.perf_counter() - start:.1f} s")
         return 0
     except SelfTestError as exc:
         say(f"FAILED: {exc}")
         return 1
+
+
+def _hint_self_test(tab, item, workdir: Path, say: Callable[[str], None]) -> None:
+    """A red hint in the middle of the sample must turn the middle of the exported photo red:
+    the packaged app's proof that hint propagation and per-photo export both work."""
+    from ml_core.batch import ExportSettings
+    from ml_core.hints import Hint
+    from ml_core.metrics import lab_image
+
+    red = (60.0, 45.0)
+    t = time.perf_counter()
+    tab.hint_editor.add(item, Hint.at(0.5, 0.5, red, radius=0.02))
+    wait_until(lambda: item.preview is not None and item.preview.key[-1] == item.guidance_key()
+               and not tab.pipeline.is_rendering(item.id), TIMEOUT_S, "the hinted preview")
+    say(f"hinted preview in {time.perf_counter() - t:.2f} s")
+    reports = []
+    tab.export_finished.connect(reports.append)
+    if not tab.start_export(ExportSettings(out_dir=workdir / "export", fmt="png", pattern="{name}_hinted"), [item]):
+        raise SelfTestError("the hinted export did not start")
+    wait_until(lambda: bool(reports), TIMEOUT_S, "the hinted export")
+    report = reports[0]
+    if report.failed or report.error or len(report.written) != 1:
+        raise SelfTestError(f"hinted export failed: {report.summary()}")
+    pixels = read_image(report.written[0]).pixels
+    h, w = pixels.shape[:2]
+    ab = lab_image(pixels[h // 2 - 2:h // 2 + 3, w // 2 - 2:w // 2 + 3])[1:].mean(dim=(1, 2))
+    # A dark spot cannot hold that much red (the engine lowers chroma to stay in gamut), so the
+    # check is on hue and a clearly colored result, not on the exact a*b*.
+    hue_error = abs(math.degrees(math.atan2(float(ab[1]), float(ab[0])) - math.atan2(red[1], red[0])))
+    if hue_error > 12 or math.hypot(float(ab[0]), float(ab[1])) < 15:
+        raise SelfTestError(f"the hint asked for a*b* {red}, the export has ({float(ab[0]):.0f}, {float(ab[1]):.0f})")
+    say(f"hinted export has a*b* ({float(ab[0]):.0f}, {float(ab[1]):.0f}) at the hint")
 
 
 def _training_base(say: Callable[[str], None]) -> str:
