@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from .color import lab_to_rgb, rgb_to_lab
@@ -209,13 +210,11 @@ def hints_to_json(hints: Iterable[Hint]) -> str:
     return json.dumps({"units": "relative", "hints": [h.to_json() for h in hints]}, indent=2)
 
 
-def simulate_hints(rgb: "np.ndarray", count: int, rng: "np.random.Generator", radius: float = DEFAULT_RADIUS) -> tuple[Hint, ...]:
+def simulate_hints(rgb: np.ndarray, count: int, rng: np.random.Generator, radius: float = DEFAULT_RADIUS) -> tuple[Hint, ...]:
     """A simulated user (Zhang et al. 2017, §3.3): `count` hints at uniformly random spots, each with
     the true photo's mean a*b* over the hint's disc. The benchmark and tests use it to measure how
     much a given number of honest hints helps; nested (the first k of a larger draw are the k-hint set)
     when the same generator state is reused."""
-    import numpy as np
-
     arr = np.asarray(rgb)
     h, w = arr.shape[:2]
     lab = rgb_to_lab(torch.from_numpy(arr[..., :3].astype(np.float32) / 255.0).permute(2, 0, 1))

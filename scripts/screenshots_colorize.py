@@ -8,13 +8,14 @@ Nothing is written outside a temporary folder except the PNGs in docs/screenshot
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
+
+from _screenshot_env import ensure_a_model, isolated_user_dirs, settle
 
 
 def main() -> int:
@@ -23,25 +24,13 @@ def main() -> int:
     parser.add_argument("--size", default="1360x840", help="window size WxH")
     parser.add_argument("--theme", choices=["light", "dark"], default="light")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="chroma-shots-"))
-    os.environ["CHROMA_DATA_DIR"] = str(tmp / "data")
-    os.environ["CHROMA_CACHE_DIR"] = str(tmp / "cache")
-    os.environ["CHROMA_THEME"] = args.theme
+    tmp = isolated_user_dirs("chroma-shots-", args.theme)
 
     from PIL import Image
 
-    from ml_core.paths import builtin_models_dir, resources_dir, user_models_dir
+    from ml_core.paths import resources_dir
 
-    if not (builtin_models_dir() / "default.safetensors").is_file():
-        import torch
-
-        from ml_core.modelfile import info_for, save_model
-        from ml_core.models import create
-
-        torch.manual_seed(0)
-        model = create("unet", width=16)
-        save_model(model, user_models_dir() / "untrained-preview.safetensors",
-                   info_for(model, "untrained-preview", description="Untrained U-Net (screenshots only; colors are random)"))
+    ensure_a_model()
 
     photos = tmp / "photos"
     photos.mkdir()
@@ -51,7 +40,6 @@ def main() -> int:
     for src in sorted(fixtures.glob("*.jpg")):
         Image.open(src).convert("L").save(photos / src.name, quality=92)
 
-    from PySide6.QtCore import QTimer
 
     from desktop_app.app import create_app
     from desktop_app.colorize.compare_view import ViewMode
@@ -69,11 +57,6 @@ def main() -> int:
     tab.refresh_models()
     wait_until(lambda: tab.pipeline.colorizer is not None, 120, "the model")
     args.out.mkdir(parents=True, exist_ok=True)
-
-    def settle(ms: int = 300) -> None:
-        done = []
-        QTimer.singleShot(ms, lambda: done.append(1))
-        wait_until(lambda: bool(done), 10, "the UI to settle")
 
     settle()
     window.grab().save(str(args.out / "empty.png"))

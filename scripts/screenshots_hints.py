@@ -11,14 +11,15 @@ the PNGs.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
+
+from _screenshot_env import ensure_a_model, isolated_user_dirs, settle
 
 # (x, y) relative to the photo, and the color a person might remember there (8-bit sRGB)
 HINTS = {
@@ -37,25 +38,13 @@ def main() -> int:
     parser.add_argument("--photo", default="coffee", help="stem of a photo in resources/samples or the fixtures")
     parser.add_argument("--theme", choices=["light", "dark"], default="light")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="chroma-hint-shots-"))
-    os.environ["CHROMA_DATA_DIR"] = str(tmp / "data")
-    os.environ["CHROMA_CACHE_DIR"] = str(tmp / "cache")
-    os.environ["CHROMA_THEME"] = args.theme
+    tmp = isolated_user_dirs("chroma-hint-shots-", args.theme)
 
     from PIL import Image
 
-    from ml_core.paths import builtin_models_dir, resources_dir, user_models_dir
+    from ml_core.paths import resources_dir
 
-    if not (builtin_models_dir() / "default.safetensors").is_file():
-        import torch
-
-        from ml_core.modelfile import info_for, save_model
-        from ml_core.models import create
-
-        torch.manual_seed(0)
-        model = create("unet", width=16)
-        save_model(model, user_models_dir() / "untrained-preview.safetensors",
-                   info_for(model, "untrained-preview", description="Untrained U-Net (screenshots only; colors are random)"))
+    ensure_a_model()
 
     fixtures = REPO.parent / "shared" / "photos" / "fixtures"
     samples = sorted((resources_dir() / "samples").glob(f"{args.photo}*.jpg")) + sorted(fixtures.glob(f"{args.photo}*.jpg"))
@@ -66,7 +55,6 @@ def main() -> int:
     reference = next((p for p in sorted(fixtures.glob("*.jpg")) if p.stem != args.photo and "cat" in p.stem),
                      next(iter(sorted(fixtures.glob("*.jpg"))), None))
 
-    from PySide6.QtCore import QTimer
 
     from desktop_app.app import create_app
     from desktop_app.colorize.queue import ItemState
@@ -83,11 +71,6 @@ def main() -> int:
     tab.refresh_models()
     wait_until(lambda: tab.pipeline.colorizer is not None, 120, "the model")
     args.out.mkdir(parents=True, exist_ok=True)
-
-    def settle(ms: int = 300) -> None:
-        done = []
-        QTimer.singleShot(ms, lambda: done.append(1))
-        wait_until(lambda: bool(done), 10, "the UI to settle")
 
     def fresh() -> bool:
         return (item.preview is not None and item.preview.key[-1] == item.guidance_key()
