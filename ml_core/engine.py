@@ -309,6 +309,10 @@ class Colorizer:
                        options: ColorizeOptions | None = None, count: int = 6) -> list[ColorSuggestion]:
         """Likely colors for the spot at relative (x, y), most probable first, from the model's distribution.
 
+        The first suggestion is the color shown there now: with `options` carrying hints or a
+        reference, that is the guided color, so a new hint placed inside a region another hint
+        already colored keeps that color instead of snapping back to the model's guess.
+
         Regression models predict one color and no distribution; they get their prediction and
         its more and less vivid versions, clearly labelled as such.
         """
@@ -334,6 +338,10 @@ class Colorizer:
         h, w = raw.shape[-2:]
         row, col = min(max(int(y * h), 0), h - 1), min(max(int(x * w), 0), w - 1)
         predicted = chroma[0, :, row, col] * float(opts.saturation)
+        if opts.guided:  # "current" is what the person sees there now, other hints and reference included
+            conf = self.model.decode(raw, temperature)[1]
+            guided = self.guide(pixels, chroma[0] * float(opts.saturation), None if conf is None else conf[0, 0], opts)
+            predicted = guided[:, gy, gx]
         if self.model.output_kind == "bins313":
             r0, r1, c0, c1 = max(row - 1, 0), min(row + 2, h), max(col - 1, 0), min(col + 2, w)
             probs = torch.softmax(raw[0, :, r0:r1, c0:c1], dim=0).mean(dim=(1, 2))

@@ -107,7 +107,7 @@ class HintTool(QObject):
             self.status_message.emit("Hints need a loaded model", 4000)
             return
         x, y = points[0]
-        options = self._pipeline.colorize_options(preview=True)
+        options = self._pipeline.colorize_options(preview=True, item=item)
         self._pending += 1
         self.view.set_pending_hint((x, y))
         self._palette_request += 1

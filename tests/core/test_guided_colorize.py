@@ -178,3 +178,13 @@ def test_cli_bad_hints_fail_before_any_photo_is_written(tmp_path, tiny_model, ca
     code = main(["colorize", str(photo), "-o", str(tmp_path / "out"), "--model", tiny_model,
                  "--reference", str(tmp_path / "missing.jpg"), "--quiet"])
     assert code == 2 and "missing.jpg" in capsys.readouterr().err
+
+
+def test_the_current_suggestion_is_the_guided_color_when_hints_exist() -> None:
+    """A second click inside a region a hint already colored must offer that color first."""
+    colorizer = make_colorizer()
+    photo = two_region_photo(120, 160)
+    plain = colorizer.suggest_colors(photo, 0.1, 0.8)[0].ab
+    guided = colorizer.suggest_colors(photo, 0.1, 0.8, ColorizeOptions(hints=(Hint.at(0.3, 0.3, RED),)))[0].ab
+    assert np.abs(np.subtract(guided, RED)).max() < 5.0
+    assert np.abs(np.subtract(plain, RED)).max() > 20.0
