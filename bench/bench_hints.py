@@ -7,6 +7,12 @@ k = 2 set. Two rows per k: the model with hints propagated over its prediction (
 does), and hints propagated over plain gray (Levin-style colorization without the model), which
 shows what the model contributes. Quality must rise with k.
 
+For a hint-conditioned model (`--model` naming one, e.g. a `chroma train --hint-input` result),
+the "model" rows are the hint net + propagation (the net sees the hints, then propagation pins
+them at full resolution), and extra "hint net alone" rows (ColorizeOptions.propagate = False)
+show what the network does with the hints by itself. `ms/photo` is the whole colorize call
+(model, propagation, recombination) per photo at that k.
+
 A last row measures reference-photo transfer on the same photos: the reference is the photo
 itself mirrored and cropped to its central 70 % (a stand-in for "another color photo of the same
 scene", since BSDS500 has no such pairs), at strength 1.
@@ -56,7 +62,11 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     paths = sorted(rng.choice(paths, size=min(args.count, len(paths)), replace=False).tolist())
     colorizer = Colorizer(ModelStore().load(args.model))
-    variants = ["model"] + ([] if args.no_gray_prior else ["gray"])
+    hint_net = colorizer.model.accepts_hints
+    variants = ["model"] + (["alone"] if hint_net else []) + ([] if args.no_gray_prior else ["gray"])
+    labels = {"model": "hint net + propagation" if hint_net else "model", "alone": "hint net alone",
+              "gray": "gray (no model)"}
+    seconds = {(v, k): 0.0 for v in variants for k in ks}
     acc = {(v, k): MetricAccumulator(with_ssim=False, with_gray=False) for v in variants for k in ks}
     ref_acc = MetricAccumulator(with_ssim=False, with_gray=False)
     ref_seconds = 0.0
@@ -71,13 +81,23 @@ def main() -> None:
         all_hints = simulate_hints(truth, max(ks), np.random.default_rng(args.seed * 100_003 + i))
         for k in ks:
             hints = all_hints[:k]
+            t = time.perf_counter()
             result = colorizer.colorize(gray, ColorizeOptions(hints=hints))
+            seconds[("model", k)] += time.perf_counter() - t
             guide_seconds[k] += result.timings.get("guide", 0.0)
             acc[("model", k)].add(result.rgb, truth)
+            if "alone" in variants:
+                t = time.perf_counter()
+                result = colorizer.colorize(gray, ColorizeOptions(hints=hints, propagate=False))
+                seconds[("alone", k)] += time.perf_counter() - t
+                acc[("alone", k)].add(result.rgb, truth)
             if "gray" in variants:
                 grid = guidance_grid(*gray.shape)
+                t = time.perf_counter()
                 ab = propagate_hints(lightness_grid(gray, grid), torch.zeros(2, *grid), hints)
-                acc[("gray", k)].add(recombine(gray, ab), truth)
+                rgb = recombine(gray, ab)
+                seconds[("gray", k)] += time.perf_counter() - t
+                acc[("gray", k)].add(rgb, truth)
         if not args.no_reference:
             h, w = truth.shape[:2]
             crop = truth[int(0.15 * h):int(0.85 * h), int(0.15 * w):int(0.85 * w)][:, ::-1]
@@ -94,22 +114,23 @@ def main() -> None:
         for k in ks:
             s = acc[(v, k)].summary()
             rows.append({
-                "prior": "model" if v == "model" else "gray (no model)",
+                "prior": labels[v],
                 "k": k,
                 "psnr": f"{s['psnr']:.2f}",
                 "auc": f"{s['auc']:.4f}",
                 "auc_rb": f"{s['auc_rebalanced']:.4f}",
                 "ab_mse": f"{s['ab_mse']:.1f}",
                 "guide_ms": f"{1000 * guide_seconds[k] / max(len(paths), 1):.0f}" if v == "model" else "",
+                "ms": f"{1000 * seconds[(v, k)] / max(len(paths), 1):.0f}",
             })
     if not args.no_reference:
         s = ref_acc.summary()
         rows.append({"prior": "reference (same scene)", "k": 0, "psnr": f"{s['psnr']:.2f}", "auc": f"{s['auc']:.4f}",
                      "auc_rb": f"{s['auc_rebalanced']:.4f}", "ab_mse": f"{s['ab_mse']:.1f}",
-                     "guide_ms": f"{1000 * ref_seconds / max(len(paths), 1):.0f} (whole)"})
+                     "guide_ms": "", "ms": f"{1000 * ref_seconds / max(len(paths), 1):.0f}"})
     print(f"\n{len(paths)} photos from {args.photos}, model {args.model}, seed {args.seed}")
     print_table(rows, [("prior", "prior"), ("k", "hints"), ("psnr", "PSNR dB"), ("auc", "AuC"),
-                       ("auc_rb", "AuC rebal."), ("ab_mse", "ab MSE"), ("guide_ms", "guide ms/photo")])
+                       ("auc_rb", "AuC rebal."), ("ab_mse", "ab MSE"), ("guide_ms", "guide ms/photo"), ("ms", "ms/photo")])
     if args.json:
         args.json.write_text(json.dumps({"photos": len(paths), "model": args.model, "seed": args.seed,
                                          "rows": rows}, indent=2))

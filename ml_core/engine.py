@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from .cancel import CancelToken
+from .hint_maps import hint_maps, with_hint_maps
 from .hints import Hint, HintFile, resolve_hints
 from .color import (
     _F_EPSILON,
@@ -62,6 +63,10 @@ class ColorizeOptions:
     hints: "tuple[Hint, ...] | HintFile" = ()  # user color hints (ml_core.hints); a file may use pixel units
     reference: ReferencePalette | None = None  # a color photo whose palette to transfer
     reference_strength: float = 1.0  # 0 = the model's colors, 1 = the reference's
+    # Spread hints over the prediction with edge-aware propagation (ml_core.propagation). A hint
+    # model (model.accepts_hints) sees the hints either way; False shows what the network alone
+    # does with them (benchmarks). For other models False means hints are ignored.
+    propagate: bool = True
 
     @property
     def guided(self) -> bool:
@@ -233,6 +238,17 @@ def lightness_grid(pixels: np.ndarray, grid: tuple[int, int]) -> torch.Tensor:
     return luminance_to_lightness(y).reshape(grid)
 
 
+def _hints_away_from(hints: "tuple[Hint, ...]", x: float, y: float, height: int, width: int) -> "tuple[Hint, ...]":
+    """The hints none of whose points lies within its radius (at least 1 % of the long side) of (x, y)."""
+    long_side = max(height, width)
+    out = []
+    for h in hints:
+        reach = max(h.radius, 0.01) * long_side
+        if all(((px - x) * width) ** 2 + ((py - y) * height) ** 2 > reach * reach for px, py in h.points):
+            out.append(h)
+    return tuple(out)
+
+
 class Colorizer:
     """One loaded model, reused for every photo; safe to call from a worker thread.
 
@@ -268,14 +284,25 @@ class Colorizer:
             return gray_to_lightness(px)[None, None] if space.name == "lab" else px[None, None]
         return space.lum_from_rgb(px.permute(2, 0, 1))[None]
 
+    def _net_input(self, lum: torch.Tensor, hints: "tuple[Hint, ...]") -> torch.Tensor:
+        """Normalized L, plus the hint map (zeros without hints) for a hint model, channels-last."""
+        inp = self.model.space.normalize_lum(lum)
+        if self.model.accepts_hints:
+            inp = with_hint_maps(inp, hint_maps(hints, *inp.shape[-2:])[None])
+        return inp.contiguous(memory_format=torch.channels_last)
+
     def predict_ab(
-        self, model_input: np.ndarray, temperature: float = DEFAULT_TEMPERATURE
+        self, model_input: np.ndarray, temperature: float = DEFAULT_TEMPERATURE, hints: "tuple[Hint, ...]" = ()
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """8-bit photo already at the model's input size -> (ab (2, h, w), confidence (h, w) | None)."""
+        """8-bit photo already at the model's input size -> (ab (2, h, w), confidence (h, w) | None).
+
+        `hints` (relative coordinates) are fed to hint models only; other models ignore them here
+        (their hints are applied afterwards by `guide`).
+        """
         space = self.model.space
         lum = self._lum(model_input)
         with self._lock, torch.inference_mode():
-            raw = self.model(space.normalize_lum(lum).contiguous(memory_format=torch.channels_last))
+            raw = self.model(self._net_input(lum, hints))
             chroma, confidence = self.model.decode(raw.float(), temperature)
             if space.name != "lab":
                 small_lum = F.adaptive_avg_pool2d(lum, chroma.shape[-2:])
@@ -315,6 +342,11 @@ class Colorizer:
 
         Regression models predict one color and no distribution; they get their prediction and
         its more and less vivid versions, clearly labelled as such.
+
+        A hint model's distribution comes from a run that sees the person's other hints — every
+        hint except those at this spot — so the palette reflects what they said elsewhere, while
+        the spot's own hint (palette opened on an existing hint) cannot collapse it onto itself;
+        "current" comes from a run with every hint, as `colorize` renders it.
         """
         opts = options or ColorizeOptions()
         pixels = np.asarray(getattr(image, "pixels", image))
@@ -330,17 +362,28 @@ class Colorizer:
         lum = self._lum(small)
         space = self.model.space
         temperature = self.default_temperature if opts.temperature is None else opts.temperature
+        every: tuple[Hint, ...] = ()
+        others: tuple[Hint, ...] = ()
+        if self.model.accepts_hints and opts.hints:
+            every = resolve_hints(opts.hints, pixels.shape[1], pixels.shape[0]) if isinstance(opts.hints, HintFile) \
+                else tuple(opts.hints)
+            others = _hints_away_from(every, x, y, pixels.shape[0], pixels.shape[1])
         with self._lock, torch.inference_mode():
-            raw = self.model(space.normalize_lum(lum).contiguous(memory_format=torch.channels_last)).float()
+            raw = self.model(self._net_input(lum, others)).float()
             chroma, _ = self.model.decode(raw, temperature)
             if space.name != "lab":
                 chroma = chroma_to_ab(space, F.adaptive_avg_pool2d(lum, chroma.shape[-2:]), chroma)
+            shown_raw, shown_chroma = raw, chroma  # what colorize renders (hint models: lab only)
+            if len(others) != len(every):
+                shown_raw = self.model(self._net_input(lum, every)).float()
+                shown_chroma, _ = self.model.decode(shown_raw, temperature)
         h, w = raw.shape[-2:]
         row, col = min(max(int(y * h), 0), h - 1), min(max(int(x * w), 0), w - 1)
         predicted = chroma[0, :, row, col] * float(opts.saturation)
         if opts.guided:  # "current" is what the person sees there now, other hints and reference included
-            conf = self.model.decode(raw, temperature)[1]
-            guided = self.guide(pixels, chroma[0] * float(opts.saturation), None if conf is None else conf[0, 0], opts)
+            conf = self.model.decode(shown_raw, temperature)[1]
+            guided = self.guide(pixels, shown_chroma[0] * float(opts.saturation), None if conf is None else conf[0, 0],
+                                opts)
             predicted = guided[:, gy, gx]
         if self.model.output_kind == "bins313":
             r0, r1, c0, c1 = max(row - 1, 0), min(row + 2, h), max(col - 1, 0), min(col + 2, w)
@@ -372,10 +415,15 @@ class Colorizer:
             cancel.raise_if_cancelled()
         t1 = time.perf_counter()
         temperature = self.default_temperature if opts.temperature is None else opts.temperature
-        ab, confidence = self.predict_ab(small, temperature)
+        if self.model.accepts_hints:
+            ab, confidence = self.predict_ab(small, temperature, tuple(opts.hints))
+        else:
+            ab, confidence = self.predict_ab(small, temperature)
         if opts.saturation != 1.0:
             ab = ab * float(opts.saturation)
         timings["model"] = time.perf_counter() - t1
+        if not opts.propagate:
+            opts = replace(opts, hints=())  # the reference (if any) still applies
         if opts.guided:
             if cancel is not None:
                 cancel.raise_if_cancelled()

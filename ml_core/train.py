@@ -72,12 +72,15 @@ from .losses import (
     rebalance_weights,
 )
 from .metrics import MetricAccumulator, gray_baseline
+from .hint_maps import no_hint_maps, simulate_hint_maps, widen_for_hints, with_hint_maps
 from .modelfile import ModelFileError, info_for, load_model, save_model
 from .models import ColorModel, available, create
 from .quantize import DEFAULT_TEMPERATURE
 from .store import ModelStore, validate_name
 
-SELECT_METRICS = {"val_loss": "min", "psnr": "max", "auc": "max", "auc_rebalanced": "max", "ab_mse": "min"}
+SELECT_METRICS = {"val_loss": "min", "psnr": "max", "auc": "max", "auc_rebalanced": "max", "ab_mse": "min",
+                  # hint models only: the same validation photos with a fixed seeded set of simulated hints
+                  "hint_val_loss": "min", "hint_psnr": "max", "hint_auc_rebalanced": "max"}
 DEFAULT_EPOCHS = 5
 
 __all__ = [
@@ -123,6 +126,9 @@ class TrainConfig:
     val_by_folder: bool = False  # split by first-level subfolder (near-duplicates stay on one side)
     max_val_images: int | None = 500
     freeze_encoder: bool = False
+    # Train a hint-conditioned model (Zhang et al. 2017): a base without hint input is widened
+    # (ml_core.hint_maps.widen_for_hints), and every batch gets simulated hints from its true colors.
+    hint_input: bool = False
     seed: int = 0
     # Augmentation
     crop: str = "resized"  # resized | short_side (seed 000: keep the aspect ratio)
@@ -539,6 +545,13 @@ class _Run:
             raise TrainError(f"cannot load the base model: {exc}") from None
         except (TypeError, ValueError) as exc:
             raise TrainError(f"cannot build {cfg.arch or 'the model'}: {exc}") from None
+        if cfg.hint_input and not model.accepts_hints:
+            try:
+                model = widen_for_hints(model)  # step 0 predicts exactly what the base does
+            except ValueError as exc:
+                raise TrainError(f"cannot add hint input: {exc}") from None
+        if cfg.select_metric.startswith("hint_") and not model.accepts_hints:
+            raise TrainError(f"--select {cfg.select_metric} needs a hint model (--hint-input)")
         self.model = model
         self.fine_tune = bool(cfg.base)
         if ckpt is not None:
@@ -547,6 +560,10 @@ class _Run:
         else:
             self.work_size = int(cfg.work_size or (base_info.work_size if base_info else model.default_work_size))
             self.base_description = base_info.description if base_info else ""
+        # A hint model starts as its base (widen_for_hints), so it keeps the base's calibrated
+        # annealed-mean temperature; other fine-tunes keep the library default, as before.
+        self.base_temperature = (meta.get("base_temperature") if ckpt is not None
+                                 else base_info.temperature if base_info is not None and cfg.hint_input else None)
         size = self.size = self._train_size(model)
         loss_name = check_loss_name(model.output_kind, cfg.loss)
 
@@ -649,7 +666,9 @@ class _Run:
             self.elapsed0 = float(ckpt.get("elapsed", 0.0))
         self.meta = {
             "config": cfg.to_dict(), "model_name": model_name, "output_path": str(output_path),
-            "work_size": self.work_size, "base_description": self.base_description, "status": "running",
+            "work_size": self.work_size, "base_description": self.base_description,
+            **({"base_temperature": self.base_temperature} if self.base_temperature is not None else {}),
+            "status": "running",
             "message": "", "data": photos.summary(), "train_images": len(train_items), "val_images": len(val_items),
         }
         self.fingerprint = fingerprint
@@ -822,8 +841,28 @@ class _Run:
             inp = inp.contiguous(memory_format=torch.channels_last)
         return inp, lum, chroma
 
+    def _hint_generator(self, *key: int) -> torch.Generator:
+        """A CPU generator seeded by (run seed, rank, *key): the simulated hints of a training step
+        (key = step) or a validation batch are the same on every run and after a resume."""
+        seed = int(self.cfg.seed)
+        for part in (self.ctx.rank, *key):
+            seed = (seed * 1_000_003 + int(part)) % (1 << 62)
+        return torch.Generator().manual_seed(seed)
+
+    def _add_hints(self, inp: torch.Tensor, chroma: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """Hint models: append simulated hint maps (or zero maps when `generator` is None)."""
+        if not self.model.accepts_hints:
+            return inp
+        if generator is None:
+            maps = no_hint_maps(inp.shape[0], *inp.shape[-2:], like=inp)
+        else:
+            maps = simulate_hint_maps(chroma, generator)
+        out = with_hint_maps(inp, maps)
+        return out.contiguous(memory_format=torch.channels_last) if self.channels_last else out
+
     def _train_step(self, rgb: torch.Tensor, gamma: torch.Tensor, step: int, lr: float) -> float:
         inp, _, chroma = self._inputs(rgb, gamma)
+        inp = self._add_hints(inp, chroma, self._hint_generator(0, step))
         with torch.autocast(self.ctx.device.type, dtype=torch.bfloat16, enabled=self.autocast_on):
             raw = self.net(inp)
         loss = self.criterion(raw.float(), chroma)
@@ -852,6 +891,12 @@ class _Run:
             shard = list(range(ctx.rank, len(ds), ctx.world_size))
             acc = MetricAccumulator(with_ssim=False)
             loss_sum = 0.0
+            # Hint models are validated twice: with no hints (comparable with the base model; these
+            # are the numbers that pick the best epoch) and with a fixed seeded set of simulated hints
+            # (key: the batch's position), reported as hint_* metrics. Both are deterministic.
+            hinted = self.model.accepts_hints
+            hint_acc = MetricAccumulator(with_ssim=False, with_gray=False) if hinted else None
+            hint_loss_sum = 0.0
             for start in range(0, len(shard), self.batch):
                 if not ctx.distributed:
                     self.token.checkpoint()
@@ -859,13 +904,19 @@ class _Run:
                 rgb = torch.stack([ds[i][0] for i in idx])
                 inp, lum, chroma = self._inputs(rgb, None)
                 with torch.autocast(ctx.device.type, dtype=torch.bfloat16, enabled=self.autocast_on):
-                    raw = self.model(inp)
+                    raw = self.model(self._add_hints(inp, chroma, None))
                 raw = raw.float()
                 loss_sum += float(self.criterion(raw, chroma)) * len(idx)
                 preds = self._render(raw, lum)
                 truths = rgb.permute(0, 2, 3, 1).numpy()
                 for p, t in zip(preds, truths):
                     acc.add(p, t)
+                if hint_acc is not None:
+                    with torch.autocast(ctx.device.type, dtype=torch.bfloat16, enabled=self.autocast_on):
+                        raw_h = self.model(self._add_hints(inp, chroma, self._hint_generator(1, start))).float()
+                    hint_loss_sum += float(self.criterion(raw_h, chroma)) * len(idx)
+                    for p, t in zip(self._render(raw_h, lum), truths):
+                        hint_acc.add(p, t)
             state = ctx.all_reduce_sum(torch.cat((torch.tensor([loss_sum, float(len(shard))], dtype=torch.float64),
                                                   acc.state_tensor())))
             acc.load_state_tensor(state[2:])
@@ -875,13 +926,20 @@ class _Run:
                                                       "colorfulness_truth", "colorfulness_ratio", "gray_psnr",
                                                       "gray_auc", "gray_auc_rebalanced", "gray_ab_mse")}
             metrics["images"] = int(summary["images"])
+            if hint_acc is not None:
+                hstate = ctx.all_reduce_sum(torch.cat((torch.tensor([hint_loss_sum], dtype=torch.float64),
+                                                       hint_acc.state_tensor())))
+                hint_acc.load_state_tensor(hstate[1:])
+                hs = hint_acc.summary()
+                metrics["hint_val_loss"] = float(hstate[0] / max(1.0, float(state[1])))
+                metrics.update({f"hint_{k}": float(hs[k]) for k in ("psnr", "auc", "auc_rebalanced", "ab_mse")})
             samples: list[SampleTriplet] = []
             if ctx.is_main and self.cfg.preview_count > 0:
                 idx = list(range(min(self.cfg.preview_count, len(ds))))
                 rgb = torch.stack([ds[i][0] for i in idx])
-                inp, lum, _ = self._inputs(rgb, None)
+                inp, lum, chroma = self._inputs(rgb, None)
                 with torch.autocast(ctx.device.type, dtype=torch.bfloat16, enabled=self.autocast_on):
-                    raw = self.model(inp)
+                    raw = self.model(self._add_hints(inp, chroma, None))
                 preds = self._render(raw, lum)
                 for j, i in enumerate(idx):
                     truth = rgb[j].permute(1, 2, 0).numpy().copy()
@@ -963,7 +1021,7 @@ class _Run:
                 "schedule": cfg.schedule, "warmup_steps": self.warmup, "grad_clip": cfg.grad_clip,
                 "loss": self.criterion.name + (" (class-rebalanced)" if self.class_weights is not None else ""),
                 "rebalance_lambda": cfg.rebalance_lambda if self.class_weights is not None else None,
-                "freeze_encoder": cfg.freeze_encoder, "crop": cfg.crop, "lightness_jitter": cfg.lightness_jitter,
+                "freeze_encoder": cfg.freeze_encoder, **({"hint_input": True} if cfg.hint_input else {}), "crop": cfg.crop, "lightness_jitter": cfg.lightness_jitter,
                 "bf16": cfg.bf16, "device": str(self.ctx.device), "seed": cfg.seed,
             },
             "best": {"epoch": self.best_epoch, "metric": cfg.select_metric if self.val_items else "train_loss",
@@ -981,8 +1039,9 @@ class _Run:
             f"{self.model.arch} fine-tuned on {len(self.train_items)} photos" if self.fine_tune
             else f"{self.model.arch} trained on {len(self.train_items)} photos"
         )
+        extra = {"temperature": float(self.base_temperature)} if self.base_temperature is not None else {}
         return info_for(model, self.model_name, self.work_size, description=description,
-                        training=self._training_summary(step, epoch), metrics=dict(self.best_metrics))
+                        training=self._training_summary(step, epoch), metrics=dict(self.best_metrics), **extra)
 
     def _save_model(self, step: int, epoch: int) -> None:
         info = self._info(step, epoch)

@@ -54,12 +54,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--val-by-folder", action="store_true", help="split by subfolder so similar shots stay on one side")
     p.add_argument("--max-val", type=int, default=500, help="at most this many validation photos")
     p.add_argument("--freeze-encoder", action="store_true", help="train only the decoder/head")
+    p.add_argument("--hint-input", action="store_true",
+                   help="train a hint-conditioned model (Zhang et al. 2017): L plus a sparse map of color hints "
+                        "simulated from each photo; a --base without hint input is widened so it starts out "
+                        "predicting exactly what the base does")
     p.add_argument("--crop", choices=("resized", "short_side"), default="resized")
     p.add_argument("--lightness-jitter", type=float, default=0.0)
     p.add_argument("--no-flip", action="store_true")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--select", choices=("val_loss", "psnr", "auc", "auc_rebalanced", "ab_mse"), default="val_loss",
-                   help="validation metric that picks the best epoch")
+    p.add_argument("--select", choices=("val_loss", "psnr", "auc", "auc_rebalanced", "ab_mse", "hint_val_loss",
+                                        "hint_psnr", "hint_auc_rebalanced"), default="val_loss",
+                   help="validation metric that picks the best epoch (hint_*: hint models, validated with a "
+                        "fixed set of simulated hints)")
     p.add_argument("--out", metavar="NAME", default=None, help="model name in your store (also the run name)")
     p.add_argument("--output", metavar="PATH", default=None, help="write the model file here instead of the store")
     p.add_argument("--description", default="")
@@ -127,6 +133,10 @@ class _Console:
             f"{f(m.get('gray_psnr'), '{:.2f}'):>7} {f(m.get('auc'), '{:.4f}'):>7} {f(m.get('auc_rebalanced'), '{:.4f}'):>7} "
             f"{f(m.get('colorfulness_ratio'), '{:.2f}'):>6} {e.seconds:>6.0f}s{best}"
         )
+        if "hint_psnr" in m:  # hint models: the same photos with a fixed set of simulated hints
+            self._print(f"{'':>5} {'with hints':>11} {f(m.get('hint_val_loss'), '{:.4f}'):>10} "
+                        f"{f(m.get('hint_psnr'), '{:.2f}'):>7} {'':>7} {f(m.get('hint_auc'), '{:.4f}'):>7} "
+                        f"{f(m.get('hint_auc_rebalanced'), '{:.4f}'):>7}")
 
     def on_checkpoint(self, path: Any, reason: str) -> None:
         if reason == "cancel":
@@ -147,7 +157,7 @@ def _config_from_args(args: argparse.Namespace):
         weight_decay=args.weight_decay, schedule=args.schedule, warmup_steps=args.warmup,
         grad_clip=args.grad_clip or None, loss=args.loss, rebalance=not args.no_rebalance, size=args.size,
         val_fraction=args.val_fraction, val_by_folder=args.val_by_folder, max_val_images=args.max_val,
-        freeze_encoder=args.freeze_encoder, crop=args.crop, lightness_jitter=args.lightness_jitter,
+        freeze_encoder=args.freeze_encoder, hint_input=args.hint_input, crop=args.crop, lightness_jitter=args.lightness_jitter,
         flip=not args.no_flip, seed=args.seed, select_metric=args.select, name=args.out or _default_name(args),
         output=args.output, run_name=None, overwrite=args.overwrite, description=args.description,
         resume=False, workers=args.workers, device=args.device, bf16=args.bf16, threads=args.threads,
@@ -158,7 +168,7 @@ def _default_name(args: argparse.Namespace) -> str:
     from pathlib import Path
 
     if args.base:
-        return f"{Path(args.base).stem}-tuned"
+        return f"{Path(args.base).stem}-{'hints' if args.hint_input else 'tuned'}"
     return f"{args.arch or 'model'}-trained"
 
 

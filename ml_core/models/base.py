@@ -16,6 +16,7 @@ from ..color import ColorSpace, color_space
 from ..quantize import ABBins, ChannelBins
 
 OUTPUT_KINDS = ("ab", "bins313", "bins_per_channel")
+HINT_CHANNELS = 3  # hint a/110, hint b/110, mask (Zhang et al. 2017)
 
 
 class ColorModel(nn.Module):
@@ -40,6 +41,19 @@ class ColorModel(nn.Module):
             raise ValueError("ab-bin classification (bins313) is defined in the Lab color space only")
         self.channel_bins = ChannelBins(bins) if output_kind == "bins_per_channel" else None
         self.config: dict[str, Any] = dict(config)
+
+    @property
+    def accepts_hints(self) -> bool:
+        """True for models trained to take a sparse hint map after L (see ml_core.hint_maps).
+
+        Such a model's input has `in_channels` = 1 + 3: normalized L, hint a/110, hint b/110 and
+        the hint mask; with no hints the three extra channels are zero.
+        """
+        return False
+
+    @property
+    def in_channels(self) -> int:
+        return 1 + (HINT_CHANNELS if self.accepts_hints else 0)
 
     @property
     def out_channels(self) -> int:

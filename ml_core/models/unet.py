@@ -33,6 +33,7 @@ class UNet(ColorModel):
         color_space: str = "lab",
         bins: int = 20,
         global_context: bool = True,
+        hint_input: bool = False,
     ) -> None:
         if stem_stride not in (1, 2, 4):
             raise ValueError("stem_stride must be 1, 2 or 4")
@@ -40,9 +41,16 @@ class UNet(ColorModel):
             raise ValueError("depth must be between 1 and 5")
         config = dict(width=width, depth=depth, stem_stride=stem_stride, head=head, color_space=color_space,
                       bins=bins, global_context=global_context)
+        if hint_input:
+            # Only hint models record the key, so every existing model file's config (and card) is unchanged.
+            if color_space != "lab":
+                raise ValueError("hint_input needs color_space 'lab' (hints are CIE a*b*)")
+            config["hint_input"] = True
         super().__init__(space=color_space, output_kind=head, bins=bins, config=config)
         self.size_multiple = stem_stride * 2**depth  # type: ignore[misc]
-        stem: list[nn.Module] = [conv_bn_relu(1, width, stride=min(stem_stride, 2))]
+        self.hint_input = bool(hint_input)
+        # Hint models see L plus Zhang et al.'s (2017) sparse hint map: a/110, b/110 and a mask.
+        stem: list[nn.Module] = [conv_bn_relu(self.in_channels, width, stride=min(stem_stride, 2))]
         stem.append(conv_bn_relu(width, width, stride=2 if stem_stride == 4 else 1))
         self.stem = nn.Sequential(*stem)
         channels = [width]
@@ -60,7 +68,12 @@ class UNet(ColorModel):
             c = skip
         self.head = nn.Conv2d(c, self.out_channels, 1)
 
+    @property
+    def accepts_hints(self) -> bool:
+        return self.hint_input
+
     def forward(self, lum: torch.Tensor) -> torch.Tensor:
+        """`lum` (B, in_channels, H, W): normalized L, then for hint models the hint map channels."""
         x = self.stem(lum)
         skips = [x]
         for block in self.down:
