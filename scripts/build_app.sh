@@ -100,7 +100,7 @@ grep -q chroma-window-shown "$TMP/launch.log" || { echo "build_app.sh: FAILED: t
 launch_s=$(elapsed "$t0")
 
 if [ "$SMOKE" = 1 ]; then
-    echo "== smoke: the bundle's command line (train, eval, colorize incl. HEIC, import a model)"
+    echo "== smoke: the bundle's command line (train, eval, colorize incl. HEIC, hints and a reference, import a model)"
     "$PY" - "$TMP/photos" <<'EOF'
 import sys
 from pathlib import Path
@@ -126,10 +126,14 @@ EOF
     heic=()
     [ -f "$TMP/gray.heic" ] && heic=("$TMP/gray.heic")
     bundle colorize "${heic[@]}" "$REPO/resources/samples/coffee_gray.jpg" --model imported -o "$TMP/out" --quiet
+    echo '{"hints": [{"x": 0.5, "y": 0.8, "color": "#aa2222"}, {"points": [[0.1, 0.4], [0.2, 0.5]], "ab": [10, 30]}]}' > "$TMP/hints.json"
+    bundle colorize "$REPO/resources/samples/coffee_gray.jpg" --hints "$TMP/hints.json" \
+        --reference "$TMP/photos/scene0000.png" --reference-strength 0.5 -o "$TMP/guided" --quiet
     set +x
     n=$(find "$TMP/out" -type f | wc -l)
     [ "$n" -eq $((1 + ${#heic[@]})) ] || { echo "build_app.sh: FAILED: colorize wrote $n files" >&2; exit 1; }
-    echo "smoke: OK (trained, evaluated, imported, colorized $n photos)"
+    [ -f "$TMP/guided/coffee_gray_color.png" ] || { echo "build_app.sh: FAILED: no output with --hints/--reference" >&2; exit 1; }
+    echo "smoke: OK (trained, evaluated, imported, colorized $n photos, and one with hints and a reference)"
 fi
 
 written=$(find "$DIST" -newer "$TMP/stamp" | head -n 5)
