@@ -89,7 +89,7 @@ class MainWindow(QMainWindow):
         for key in ("paste", "remove", "clear"):
             edit_menu.addAction(a[key])
         edit_menu.addSeparator()
-        for key in ("hints", "clear_hints"):
+        for key in ("hints", "clear_hints", "save_hints", "load_hints"):
             edit_menu.addAction(a[key])
 
         view_menu = self.menuBar().addMenu("&View")

@@ -210,6 +210,13 @@ def hints_to_json(hints: Iterable[Hint]) -> str:
     return json.dumps({"units": "relative", "hints": [h.to_json() for h in hints]}, indent=2)
 
 
+def save_hint_file(path: Path, hints: Iterable[Hint]) -> None:
+    """Write hints as `chroma colorize --hints` reads them; atomic, so a crash leaves no half file."""
+    from .atomic import atomic_write_text
+
+    atomic_write_text(Path(path), hints_to_json(hints) + "\n")
+
+
 def simulate_hints(rgb: np.ndarray, count: int, rng: np.random.Generator, radius: float = DEFAULT_RADIUS) -> tuple[Hint, ...]:
     """A simulated user (Zhang et al. 2017, §3.3): `count` hints at uniformly random spots, each with
     the true photo's mean a*b* over the hint's disc. The benchmark and tests use it to measure how

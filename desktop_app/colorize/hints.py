@@ -101,6 +101,11 @@ class HintEditor(QObject):
         if item.hints:
             self._push(item, (), "Clear Hints")
 
+    def replace(self, item: QueueItem, hints: Hints, text: str = "Load Hints") -> None:
+        """All of a photo's hints at once (a loaded hint file), as one undoable step."""
+        if tuple(hints) != item.hints:
+            self._push(item, tuple(hints), text)
+
     def _push(self, item: QueueItem, after: Hints, text: str) -> None:
         self.stack_for(item).push(SetHintsCommand(self, item, item.hints, after, text))
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QToolButton, QVBoxLayout, QWidget,
 )
 
-from ml_core.imageio import SUPPORTED_SUFFIXES, collect_images
+from ml_core.imageio import SUPPORTED_SUFFIXES, ImageReadError, collect_images
 from ml_core.paths import user_cache_dir
 
 from .. import resources
@@ -62,6 +62,7 @@ class ColorizeTab(QWidget):
         self.settings = settings
         # Replaceable so tests and the self-test can answer without a modal dialog.
         self.confirm: Callable[[str, str], bool] = self._ask
+        self.warn: Callable[[str, str], None] = self._warn
         self.report: Callable[[ExportReport], None] = self._show_report
         self.last_export: ExportReport | None = None
         self._shown_item: int | None = None
@@ -154,6 +155,10 @@ class ColorizeTab(QWidget):
                      "Click the photo to pin a color there; drag to paint a short stroke", checkable=True)
         self._command("clear_hints", "C&lear Hints", self.hint_tool.clear, None, None,
                      "Remove every color hint from this photo (undoable)")
+        self._command("save_hints", "Save Hints…", self.save_hints_dialog, None, None,
+                     "Save this photo's hints as a JSON file that `chroma colorize --hints` also reads")
+        self._command("load_hints", "Load Hints…", self.load_hints_dialog, None, None,
+                     "Replace this photo's hints with those in a hints JSON file (undoable)")
         undo = self.hint_editor.group.createUndoAction(self, "&Undo")
         undo.setShortcuts([QKeySequence(K.Undo)])
         redo = self.hint_editor.group.createRedoAction(self, "&Redo")
@@ -708,6 +713,61 @@ class ColorizeTab(QWidget):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.show()
 
+    def _warn(self, title: str, text: str) -> None:
+        QMessageBox.warning(self, title, text)
+
+    # ================================================================== hint files
+
+    def save_hints(self, path: Path) -> bool:
+        """The selected photo's hints to `path` (relative units, so any size of the photo fits)."""
+        from ml_core.hints import save_hint_file
+
+        item = self.selected_item()
+        if item is None or not item.hints:
+            return False
+        try:
+            save_hint_file(path, item.hints)
+        except OSError as exc:
+            self.warn("Could not save hints", f"{path}: {exc.strerror or exc}")
+            return False
+        self._status(f"Saved {len(item.hints)} hints to {path.name}", 4000)
+        return True
+
+    def load_hints(self, path: Path) -> bool:
+        """Replace the selected photo's hints with a file's; pixel units are placed on this photo."""
+        from ml_core.hints import HintError, load_hint_file, resolve_hints
+
+        item = self.selected_item()
+        if item is None:
+            return False
+        try:
+            hint_file = load_hint_file(path)
+            width, height = item.preview.original_size if item.preview is not None else _photo_size(item.path)
+            hints = resolve_hints(hint_file, width, height)
+        except (HintError, ImageReadError, OSError) as exc:
+            self.warn("Could not load hints", str(exc))
+            return False
+        self.hint_editor.replace(item, hints)
+        self._status(f"Loaded {len(hints)} hints from {path.name}", 4000)
+        return True
+
+    def save_hints_dialog(self) -> None:
+        item = self.selected_item()
+        if item is None or not item.hints:
+            return
+        suggested = str(item.path.with_name(f"{item.path.stem}.hints.json"))
+        path, _ = QFileDialog.getSaveFileName(self, "Save hints", suggested, "Hints (*.json)")
+        if path:
+            self.save_hints(Path(path))
+
+    def load_hints_dialog(self) -> None:
+        item = self.selected_item()
+        if item is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Load hints", str(item.path.parent), "Hints (*.json);;All files (*)")
+        if path:
+            self.load_hints(Path(path))
+
     def _ask(self, title: str, text: str) -> bool:
         answer = QMessageBox.question(self, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                                       QMessageBox.StandardButton.No)
@@ -753,6 +813,8 @@ class ColorizeTab(QWidget):
         if not self.commands["hints"].isEnabled():
             self.commands["hints"].setChecked(False)  # no photo or model: the view pans again
         self.commands["clear_hints"].setEnabled(selected is not None and bool(selected.hints))
+        self.commands["save_hints"].setEnabled(selected is not None and bool(selected.hints))
+        self.commands["load_hints"].setEnabled(selected is not None and selected.state != ItemState.FAILED)
         self.reference_panel.setEnabled(selected is not None and selected.state != ItemState.FAILED)
         self.commands["clear"].setEnabled(has_items)
         for key in ("fit", "actual", "zoom_in", "zoom_out"):
@@ -778,3 +840,10 @@ class ColorizeTab(QWidget):
         self._adjust_timer.stop()
         self.filmstrip.set_busy(False)
         return self.runner.shutdown(timeout_ms)
+
+
+def _photo_size(path: Path) -> tuple[int, int]:
+    """(width, height) as displayed, for hint files in pixel units before a preview exists."""
+    from ml_core.imageio import read_image
+
+    return read_image(path).size
