@@ -35,6 +35,26 @@ def ensure_a_model() -> None:
                info_for(model, "untrained-preview", description="Untrained U-Net (screenshots only; colors are random)"))
 
 
+def open_window(size: str, out: Path):
+    """The real main window at `size` ("WxH") with its model loaded; returns (app, window, tab).
+
+    The app object is returned so the caller keeps it alive for the whole run."""
+    from desktop_app.app import create_app
+    from desktop_app.main_window import MainWindow
+    from desktop_app.self_test import wait_until
+
+    app = create_app()
+    window = MainWindow()
+    w, h = (int(v) for v in size.split("x"))
+    window.resize(w, h)
+    window.show()
+    tab = window.colorize_tab
+    tab.refresh_models()
+    wait_until(lambda: tab.pipeline.colorizer is not None, 120, "the model")
+    out.mkdir(parents=True, exist_ok=True)
+    return app, window, tab
+
+
 def settle(ms: int = 300) -> None:
     """Let queued paints and timers run for `ms` before a grab."""
     from PySide6.QtCore import QTimer

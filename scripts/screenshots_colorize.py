@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
-from _screenshot_env import ensure_a_model, isolated_user_dirs, settle
+from _screenshot_env import ensure_a_model, isolated_user_dirs, open_window, settle
 
 
 def main() -> int:
@@ -41,22 +41,12 @@ def main() -> int:
         Image.open(src).convert("L").save(photos / src.name, quality=92)
 
 
-    from desktop_app.app import create_app
     from desktop_app.colorize.compare_view import ViewMode
     from desktop_app.colorize.export_dialog import SCOPE_DONE, ExportDialog
     from desktop_app.colorize.queue import ItemState
-    from desktop_app.main_window import MainWindow
     from desktop_app.self_test import wait_until
 
-    app = create_app()  # kept alive for the whole run
-    window = MainWindow()
-    w, h = (int(v) for v in args.size.split("x"))
-    window.resize(w, h)
-    window.show()
-    tab = window.colorize_tab
-    tab.refresh_models()
-    wait_until(lambda: tab.pipeline.colorizer is not None, 120, "the model")
-    args.out.mkdir(parents=True, exist_ok=True)
+    app, window, tab = open_window(args.size, args.out)  # app kept alive for the whole run
 
     settle()
     window.grab().save(str(args.out / "empty.png"))

@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
-from _screenshot_env import ensure_a_model, isolated_user_dirs, settle
+from _screenshot_env import ensure_a_model, isolated_user_dirs, open_window, settle
 
 # (x, y) relative to the photo, and the color a person might remember there (8-bit sRGB)
 HINTS = {
@@ -56,21 +56,11 @@ def main() -> int:
                      next(iter(sorted(fixtures.glob("*.jpg"))), None))
 
 
-    from desktop_app.app import create_app
     from desktop_app.colorize.queue import ItemState
-    from desktop_app.main_window import MainWindow
     from desktop_app.self_test import wait_until
     from ml_core.hints import rgb_to_ab
 
-    app = create_app()  # kept alive for the whole run
-    window = MainWindow()
-    w, h = (int(v) for v in args.size.split("x"))
-    window.resize(w, h)
-    window.show()
-    tab = window.colorize_tab
-    tab.refresh_models()
-    wait_until(lambda: tab.pipeline.colorizer is not None, 120, "the model")
-    args.out.mkdir(parents=True, exist_ok=True)
+    app, window, tab = open_window(args.size, args.out)  # app kept alive for the whole run
 
     def fresh() -> bool:
         return (item.preview is not None and item.preview.key[-1] == item.guidance_key()

@@ -196,7 +196,17 @@ class ModelPanel(QGroupBox):
         self.details.setVisible(shown)
 
 
-class _SliderRow(QWidget):
+def edge_row(left: QWidget, right: QWidget) -> QHBoxLayout:
+    """Two widgets pushed to the row's two ends: a title and its value, or a pair of buttons."""
+    row = QHBoxLayout()
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(left)
+    row.addStretch(1)
+    row.addWidget(right)
+    return row
+
+
+class SliderRow(QWidget):
     """Title and value on one line, the slider under them."""
 
     def __init__(self, title: str, lo: int, hi: int, value: int, fmt: Callable[[int], str],
@@ -213,11 +223,7 @@ class _SliderRow(QWidget):
         self.slider.setValue(value)
         self.slider.setAccessibleName(title)
         self.slider.valueChanged.connect(self._update_label)
-        top = QHBoxLayout()
-        top.setContentsMargins(0, 0, 0, 0)
-        top.addWidget(self.title)
-        top.addStretch(1)
-        top.addWidget(self.value_label)
+        top = edge_row(self.title, self.value_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -260,13 +266,13 @@ class AdjustPanel(QGroupBox):
         self._size_touched = False
         self._default_vividness = 50  # replaced by the model's default temperature once one is chosen
         self._vivid_touched = False
-        self.saturation_row = _SliderRow("Saturation", 0, 200, 100, lambda v: f"{v} %", "Muted", "Intense", step=5)
-        self.size_row = _SliderRow("Render size", self.SIZE_MIN, self.SIZE_MAX, 256, self._size_text,
+        self.saturation_row = SliderRow("Saturation", 0, 200, 100, lambda v: f"{v} %", "Muted", "Intense", step=5)
+        self.size_row = SliderRow("Render size", self.SIZE_MIN, self.SIZE_MAX, 256, self._size_text,
                                    "Faster", "More detail", step=self.SIZE_STEP)
         self.size_row.slider.setToolTip("The resolution the model looks at. Larger finds more detail but takes longer; "
                                         "the photo itself always keeps its full resolution.")
         # Slider value v is 100 × (1 − T): right = lower annealed-mean temperature = more vivid.
-        self.vivid_row = _SliderRow("Vividness", 0, 95, self._default_vividness,
+        self.vivid_row = SliderRow("Vividness", 0, 95, self._default_vividness,
                                     lambda v: f"T = {(100 - v) / 100:.2f}", "Safe", "Vivid", step=1)
         self.reset_button = QPushButton("Reset")
         self.reset_button.setToolTip("Back to the model's defaults")

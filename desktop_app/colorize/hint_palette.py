@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .controls import edge_row
 from .hint_overlay import hint_color
 
 if TYPE_CHECKING:
@@ -74,11 +75,7 @@ class HintPalette(QFrame):
         self.delete_button = QPushButton("Delete")
         self.delete_button.setToolTip("Remove this hint (Delete)")
         self.delete_button.clicked.connect(self.delete_requested)
-        buttons = QHBoxLayout()
-        buttons.setContentsMargins(0, 0, 0, 0)
-        buttons.addWidget(self.more_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.delete_button)
+        buttons = edge_row(self.more_button, self.delete_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 10)
         layout.setSpacing(6)

@@ -15,7 +15,6 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QSizePolicy,
@@ -23,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .controls import _SliderRow
+from .controls import SliderRow, edge_row
 
 THUMB = QSize(220, 120)
 
@@ -99,7 +98,7 @@ class ReferencePanel(QGroupBox):
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
         self.error_label.setStyleSheet("color: #c62828;")
         self.error_label.hide()
-        self.strength_row = _SliderRow("Strength", 0, 100, 100, lambda v: f"{v} %", "Model's colors",
+        self.strength_row = SliderRow("Strength", 0, 100, 100, lambda v: f"{v} %", "Model's colors",
                                        "Reference's", step=5)
         self.strength_row.slider.setToolTip("How much of the reference photo's palette replaces the model's colors")
         self.strength_row.slider.valueChanged.connect(lambda v: self.strength_changed.emit(v / 100.0))
@@ -109,11 +108,7 @@ class ReferencePanel(QGroupBox):
         self.remove_button = QPushButton("Remove")
         self.remove_button.setToolTip("Back to the model's own colors")
         self.remove_button.clicked.connect(self.remove_requested)
-        buttons = QHBoxLayout()
-        buttons.setContentsMargins(0, 0, 0, 0)
-        buttons.addWidget(self.choose_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.remove_button)
+        buttons = edge_row(self.choose_button, self.remove_button)
         layout = QVBoxLayout(self)
         layout.setSpacing(6)
         layout.addWidget(self.drop_area)
