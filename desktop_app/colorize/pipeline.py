@@ -218,7 +218,7 @@ class PreviewPipeline(QObject):
         adj = self._adjustments()
         temperature = adj.temperature if choice.classification else None
         base = (self._cache_key(choice), adj.work_size, adj.saturation, temperature, self.preview_max_side)
-        return base + (item.guidance_key(),) if item is not None else base
+        return self._item_key(base, item) if item is not None else base
 
     def colorize_options(self, preview: bool, item: QueueItem | None = None) -> "ColorizeOptions":
         """The current adjustments, with `item`'s hints and reference photo when one is given."""
