@@ -37,6 +37,7 @@ from . import paths
 from .atomic import atomic_write_bytes
 from .cancel import CancelToken
 from .color import ColorSpace, rgb_to_lab
+from .degrade import Damage, damage
 
 CACHE_VERSION = 1
 CACHE_FOLDER = "thumbs"
@@ -607,32 +608,60 @@ def epoch_permutation(n: int, seed: int, epoch: int) -> list[int]:
     return torch.randperm(n, generator=g).tolist()
 
 
+def source_weights(items: Sequence[PhotoItem], balance: float) -> list[float] | None:
+    """Per-photo sampling weights that even out sources: weight ∝ n_source^-balance.
+
+    Why: in the shipped corpus one source (150 px scene photos) is more than half of the files,
+    so batches drawn by file are mostly landscapes. `balance` 0 draws by file (None: plain
+    permutation), 1 gives every source (first-level folder, `PhotoItem.group`) the same share,
+    0.5 gives each a share ∝ √n — small sources are seen more often without being memorized.
+    """
+    if not 0.0 <= balance <= 1.0:
+        raise ValueError(f"source balance must be in [0, 1], got {balance}")
+    if balance == 0.0 or not items:
+        return None
+    counts: dict[str, int] = {}
+    for it in items:
+        counts[it.group] = counts.get(it.group, 0) + 1
+    return [counts[it.group] ** -balance for it in items]
+
+
 def epoch_batches(
-    n: int, batch_size: int, seed: int, epoch: int, rank: int = 0, world_size: int = 1
+    n: int, batch_size: int, seed: int, epoch: int, rank: int = 0, world_size: int = 1,
+    weights: Sequence[float] | None = None,
 ) -> list[list[tuple[int, int]]]:
     """This rank's batches of (epoch, index) keys for one epoch; incomplete global batches are dropped.
 
     Global batch g is permutation[g·B·W : (g+1)·B·W] and rank r takes its r-th slice of B, so every
     rank runs the same number of steps and the union over ranks is what one process would see
-    with batch B·W.
+    with batch B·W. With `weights` the epoch is n draws with replacement, each index with
+    probability ∝ its weight (seeded by seed and epoch alone, so a resumed run draws the same).
     """
-    perm = epoch_permutation(n, seed, epoch)
+    if weights is None:
+        perm = epoch_permutation(n, seed, epoch)
+    else:
+        if len(weights) != n:
+            raise ValueError(f"{len(weights)} weights for {n} photos")
+        g = torch.Generator().manual_seed(int(seed) * 1_000_003 + int(epoch) + 7_919)
+        perm = torch.multinomial(torch.tensor(weights, dtype=torch.float64), n, replacement=True, generator=g).tolist()
     per_step = batch_size * world_size
     steps = n // per_step
     out = []
-    for g in range(steps):
-        start = g * per_step + rank * batch_size
+    for g_ in range(steps):
+        start = g_ * per_step + rank * batch_size
         out.append([(epoch, i) for i in perm[start : start + batch_size]])
     return out
 
 
 def prepare_batch(
-    rgb: torch.Tensor, gamma: torch.Tensor | None, space: ColorSpace
+    rgb: torch.Tensor, gamma: torch.Tensor | None, space: ColorSpace,
+    damage_generator: torch.Generator | None = None, damage_config: Damage | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """uint8 RGB (B, 3, S, S) -> (model input (B, 1, S, S), luminance, chroma (B, 2, S, S) natural units).
 
     The lightness jitter bends the input's tone curve (L' = 100·(L/100)^γ, or Y^γ in YUV), keeping
-    black, white and the target colors where they are.
+    black, white and the target colors where they are. With `damage_generator`, old-print damage
+    (ml_core.degrade) is applied to the input too; the returned luminance and chroma stay clean.
     """
     x = rgb.float() / 255.0
     lum, chroma = space.split(x)
@@ -643,4 +672,6 @@ def prepare_batch(
             lum_in = 100.0 * (lum.clamp(min=0.0) / 100.0) ** g
         else:
             lum_in = lum.clamp(min=0.0) ** g
+    if damage_generator is not None:
+        lum_in = damage(lum_in, damage_generator, 100.0 if space.name == "lab" else 1.0, damage_config)
     return space.normalize_lum(lum_in), lum, chroma

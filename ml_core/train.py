@@ -55,8 +55,10 @@ from .data import (
     epoch_batches,
     prepare_batch,
     scan_photos,
+    source_weights,
     split_photos,
 )
+from .degrade import Damage
 from .distributed import DistContext, init_distributed
 from .losses import (
     OPTIMIZERS,
@@ -135,6 +137,9 @@ class TrainConfig:
     crop_scale: tuple[float, float] = (0.35, 1.0)
     flip: bool = True
     lightness_jitter: float = 0.0  # e.g. 0.15: input gamma in [e^-0.15, e^0.15]
+    damage: float = 0.0  # share of training inputs given old-print damage (ml_core.degrade); 0 = off
+    source_balance: float = 0.0  # 0: draw photos by file; 1: every source folder equally (data.source_weights)
+    init_from: str | None = None  # --arch runs: start from this model file's weights (same shapes)
     min_side: int | None = None  # photos with a shorter short side are skipped (None: size / 2)
     # Output
     name: str = "my-model"  # model name in the user's store (made unique unless overwrite)
@@ -200,6 +205,12 @@ class TrainConfig:
             problems.append(f"select metric must be one of {', '.join(SELECT_METRICS)}")
         if self.crop not in ("resized", "short_side"):
             problems.append("crop must be 'resized' or 'short_side'")
+        if not (isinstance(self.damage, (int, float)) and 0.0 <= self.damage <= 1.0):
+            problems.append("damage must be a share in [0, 1]")
+        if not (isinstance(self.source_balance, (int, float)) and 0.0 <= self.source_balance <= 1.0):
+            problems.append("source balance must be in [0, 1]")
+        if self.init_from and not self.arch and not self.resume:
+            problems.append("init-from starts an --arch run from another model's weights; with --base, fine-tune instead")
         if problems:
             raise TrainError("; ".join(problems))
 
@@ -541,6 +552,8 @@ class _Run:
                 model, base_info = loaded.model, loaded.info
             else:
                 model = create(str(cfg.arch), **cfg.arch_config)
+                if cfg.init_from:
+                    self._init_weights(model, cfg.init_from)
         except ModelFileError as exc:
             raise TrainError(f"cannot load the base model: {exc}") from None
         except (TypeError, ValueError) as exc:
@@ -674,6 +687,7 @@ class _Run:
         self.fingerprint = fingerprint
         self._write_meta(step, epoch)
 
+        sample_weights = source_weights(train_items, float(cfg.source_balance))
         train_ds = PhotoDataset(
             train_items, size, train=True, seed=cfg.seed, cache_side=photos.cache_side,
             augment=Augment(crop=cfg.crop, scale=tuple(cfg.crop_scale), flip=cfg.flip,
@@ -716,7 +730,8 @@ class _Run:
                 ))
             while epoch < epochs:
                 t_epoch = time.perf_counter()
-                batches = epoch_batches(len(train_items), batch, cfg.seed, epoch, ctx.rank, ctx.world_size)
+                batches = epoch_batches(len(train_items), batch, cfg.seed, epoch, ctx.rank, ctx.world_size,
+                                        weights=sample_weights)
                 n_batches = min(len(batches), total - epoch * spe)
                 if batch_done < n_batches:
                     loader = torch.utils.data.DataLoader(
@@ -810,6 +825,21 @@ class _Run:
 
     # ---------------------------------------------------------------- pieces
 
+    def _init_weights(self, model: ColorModel, source: str) -> None:
+        """Warm start: copy every parameter and buffer of model file `source` into `model`.
+
+        Why: a new configuration of the same network (e.g. input levels switched on) can continue
+        from weights already trained instead of from scratch; shapes must match exactly.
+        """
+        donor = self.store.load(source).model.state_dict()
+        own = model.state_dict()
+        missing = sorted(set(own) - set(donor))
+        mismatched = sorted(k for k in own if k in donor and donor[k].shape != own[k].shape)
+        if missing or mismatched:
+            raise TrainError(f"cannot start from {source}: its weights do not fit this architecture "
+                             f"(missing {missing[:3]}, other shapes {mismatched[:3]})")
+        model.load_state_dict({k: donor[k].to(own[k].dtype) for k in own})
+
     def _cancelled_before_start(self) -> TrainResult:
         """Cancelled while scanning photos: nothing was trained, nothing is written."""
         result = TrainResult(
@@ -833,10 +863,12 @@ class _Run:
         else:
             self.token.checkpoint()  # blocks while paused; step timing starts after it
 
-    def _inputs(self, rgb: torch.Tensor, gamma: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _inputs(self, rgb: torch.Tensor, gamma: torch.Tensor | None,
+                damage_generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         dev = self.ctx.device
+        damage_config = Damage(p=float(self.cfg.damage)) if damage_generator is not None else None
         inp, lum, chroma = prepare_batch(rgb.to(dev, non_blocking=True), None if gamma is None else gamma.to(dev),
-                                         self.model.space)
+                                         self.model.space, damage_generator, damage_config)
         if self.channels_last:
             inp = inp.contiguous(memory_format=torch.channels_last)
         return inp, lum, chroma
@@ -861,7 +893,8 @@ class _Run:
         return out.contiguous(memory_format=torch.channels_last) if self.channels_last else out
 
     def _train_step(self, rgb: torch.Tensor, gamma: torch.Tensor, step: int, lr: float) -> float:
-        inp, _, chroma = self._inputs(rgb, gamma)
+        damage_generator = self._hint_generator(2, step) if self.cfg.damage > 0 else None
+        inp, _, chroma = self._inputs(rgb, gamma, damage_generator)
         inp = self._add_hints(inp, chroma, self._hint_generator(0, step))
         with torch.autocast(self.ctx.device.type, dtype=torch.bfloat16, enabled=self.autocast_on):
             raw = self.net(inp)

@@ -61,6 +61,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--crop", choices=("resized", "short_side"), default="resized")
     p.add_argument("--lightness-jitter", type=float, default=0.0)
     p.add_argument("--no-flip", action="store_true")
+    p.add_argument("--damage", type=float, default=0.0, metavar="SHARE",
+                   help="share of training inputs given old-print damage (fading, grain, blur, scratches, dust, "
+                        "JPEG, vignetting) so the model learns to look through it; the target colors stay clean")
+    p.add_argument("--source-balance", type=float, default=0.0, metavar="B",
+                   help="0 draws photos by file; 1 gives every source folder the same share; 0.5 a share "
+                        "proportional to the square root of its size")
+    p.add_argument("--init-from", metavar="MODEL", default=None,
+                   help="with --arch: start from this model's weights (same shapes), e.g. to switch on "
+                        "--set input_levels=true for a trained model")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--select", choices=("val_loss", "psnr", "auc", "auc_rebalanced", "ab_mse", "hint_val_loss",
                                         "hint_psnr", "hint_auc_rebalanced"), default="val_loss",
@@ -158,6 +167,7 @@ def _config_from_args(args: argparse.Namespace):
         grad_clip=args.grad_clip or None, loss=args.loss, rebalance=not args.no_rebalance, size=args.size,
         val_fraction=args.val_fraction, val_by_folder=args.val_by_folder, max_val_images=args.max_val,
         freeze_encoder=args.freeze_encoder, hint_input=args.hint_input, crop=args.crop, lightness_jitter=args.lightness_jitter,
+        damage=args.damage, source_balance=args.source_balance, init_from=args.init_from,
         flip=not args.no_flip, seed=args.seed, select_metric=args.select, name=args.out or _default_name(args),
         output=args.output, run_name=None, overwrite=args.overwrite, description=args.description,
         resume=False, workers=args.workers, device=args.device, bf16=args.bf16, threads=args.threads,

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..levels import stretch_levels
 from . import register
 from .base import ColorModel, conv_bn_relu
 
@@ -34,6 +35,7 @@ class UNet(ColorModel):
         bins: int = 20,
         global_context: bool = True,
         hint_input: bool = False,
+        input_levels: bool = False,
     ) -> None:
         if stem_stride not in (1, 2, 4):
             raise ValueError("stem_stride must be 1, 2 or 4")
@@ -46,9 +48,13 @@ class UNet(ColorModel):
             if color_space != "lab":
                 raise ValueError("hint_input needs color_space 'lab' (hints are CIE a*b*)")
             config["hint_input"] = True
+        if input_levels:
+            # Recorded only when on, like hint_input: older model files keep their exact config.
+            config["input_levels"] = True
         super().__init__(space=color_space, output_kind=head, bins=bins, config=config)
         self.size_multiple = stem_stride * 2**depth  # type: ignore[misc]
         self.hint_input = bool(hint_input)
+        self.input_levels = bool(input_levels)
         # Hint models see L plus Zhang et al.'s (2017) sparse hint map: a/110, b/110 and a mask.
         stem: list[nn.Module] = [conv_bn_relu(self.in_channels, width, stride=min(stem_stride, 2))]
         stem.append(conv_bn_relu(width, width, stride=2 if stem_stride == 4 else 1))
@@ -73,7 +79,13 @@ class UNet(ColorModel):
         return self.hint_input
 
     def forward(self, lum: torch.Tensor) -> torch.Tensor:
-        """`lum` (B, in_channels, H, W): normalized L, then for hint models the hint map channels."""
+        """`lum` (B, in_channels, H, W): normalized L, then for hint models the hint map channels.
+
+        With `input_levels` the L channel is first stretched to the full range (ml_core.levels),
+        so faded and toned prints reach the network as the full-range photo they once were.
+        """
+        if self.input_levels:
+            lum = torch.cat((stretch_levels(lum[:, :1]), lum[:, 1:]), dim=1) if lum.shape[1] > 1 else stretch_levels(lum)
         x = self.stem(lum)
         skips = [x]
         for block in self.down:

@@ -1,0 +1,46 @@
+"""Input levels: the lightness a model sees, stretched to the full range.
+
+Why: a faded print has a gray black point and a dull white point; a sepia print converted to
+lightness looks like a low-contrast photo. A network trained on full-range photos reads such an
+input as fog or dusk and paints a brown wash over it. Stretching the model's input (never the
+output: the photo keeps its own lightness) maps a faded or toned print to (nearly) the input its
+neutral, full-range version would give.
+
+The black and white points are robust percentiles of a 128×128 area-average of the input, so dust
+specks and grain do not set them, and the gain is capped so a photo that is truly low-key (a night
+scene) is lifted, not blown up. Pure tensor ops (sort, gather), so it runs inside the model's
+forward and exports to ONNX.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+LOW_PERCENTILE = 0.01
+HIGH_PERCENTILE = 0.99
+MAX_GAIN = 2.5
+
+
+def stretch_levels(x: torch.Tensor, lo: float = -0.5, hi: float = 0.5, max_gain: float = MAX_GAIN) -> torch.Tensor:
+    """Map each sample's robust black/white points of `x` (B, 1, H, W) onto [lo, hi], gain ≤ `max_gain`.
+
+    `x` is a model's normalized lightness ((L - 50) / 100 for Lab: [-0.5, 0.5]). With the gain
+    capped, the stretched range is centered on the photo's own mid-point.
+    """
+    b = x.shape[0]
+    small = F.adaptive_avg_pool2d(x, (min(128, x.shape[-2]), min(128, x.shape[-1]))).reshape(b, -1)
+    ordered, _ = torch.sort(small, dim=1)
+    n = ordered.shape[1]
+    i_lo = int(round(LOW_PERCENTILE * (n - 1)))
+    i_hi = int(round(HIGH_PERCENTILE * (n - 1)))
+    black = ordered[:, i_lo].view(b, 1, 1, 1)
+    white = ordered[:, i_hi].view(b, 1, 1, 1)
+    span = (white - black).clamp(min=(hi - lo) / max_gain)
+    gain = (hi - lo) / span
+    mid = (white + black) / 2
+    # Uncapped, the stretched range is exactly [lo, hi]; capped, it is narrower and stays centered
+    # on the photo's own mid-point, moved only as far as needed to stay inside [lo, hi].
+    half = (white - black) * gain / 2
+    center = torch.minimum(torch.maximum(mid, lo + half), hi - half)
+    return ((x - mid) * gain + center).clamp(lo, hi)
