@@ -11,6 +11,7 @@ lookup table, and never builds a full-resolution Lab image.
 from __future__ import annotations
 
 import functools
+import math
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -24,6 +25,7 @@ from PIL import Image
 from .cancel import CancelToken
 from .hint_maps import hint_maps, with_hint_maps
 from .hints import Hint, HintFile, resolve_hints
+from .limits import clamp_work_size, work_size_problem
 from .color import (
     _F_EPSILON,
     D65_WHITE,
@@ -205,6 +207,9 @@ def recombine(pixels: np.ndarray, ab_small: torch.Tensor, cancel: CancelToken | 
     height, width = pixels.shape[:2]
     high_bit = pixels.dtype == np.uint16
     out = np.empty((height, width, 3), dtype=np.uint16 if high_bit else np.uint8)
+    # NaN chroma (a NaN option or model setting, statistics of a 1-pixel photo) would index the
+    # encode table out of range; no color keeps the photo's own lightness instead.
+    ab_small = torch.nan_to_num(ab_small.float(), nan=0.0, posinf=0.0, neginf=0.0)
     rows = max(1, TILE_PIXELS // max(width, 1))
     h_small, w_small = ab_small.shape[-2:]
     # Bilinear upsampling of ab, separable: columns once for the whole map, rows per tile, with
@@ -271,7 +276,19 @@ class Colorizer:
 
     @property
     def default_temperature(self) -> float:
-        return float(self.info.temperature if self.info.temperature is not None else DEFAULT_TEMPERATURE)
+        """The model's own temperature; a missing or unusable one (NaN, <= 0) falls back to the default."""
+        t = self.info.temperature
+        return float(t) if isinstance(t, (int, float)) and math.isfinite(t) and t > 0 else DEFAULT_TEMPERATURE
+
+    def work_size_for(self, opts: ColorizeOptions) -> int:
+        """The render size to use, within ml_core.limits before any memory is spent: asked for
+        100000, the model would allocate until the OOM killer stepped in. A size asked for is
+        refused (ValueError); the model's own is clamped (model files are checked at import)."""
+        if opts.work_size is None:
+            return clamp_work_size(self.default_work_size)
+        if problem := work_size_problem(opts.work_size):
+            raise ValueError(problem)
+        return int(opts.work_size)
 
     @property
     def has_confidence(self) -> bool:
@@ -353,8 +370,7 @@ class Colorizer:
         if max(pixels.shape[:2]) > 1024:
             s = 1024 / max(pixels.shape[:2])
             pixels = _resize(pixels, (max(1, round(pixels.shape[0] * s)), max(1, round(pixels.shape[1] * s))))
-        work = int(opts.work_size or self.default_work_size)
-        size = self.model.input_size_for(pixels.shape[0], pixels.shape[1], work)
+        size = self.model.input_size_for(pixels.shape[0], pixels.shape[1], self.work_size_for(opts))
         small = _resize(_to_uint8(pixels), size)
         grid = guidance_grid(*pixels.shape[:2])
         gy, gx = min(max(int(y * grid[0]), 0), grid[0] - 1), min(max(int(x * grid[1]), 0), grid[1] - 1)
@@ -407,8 +423,7 @@ class Colorizer:
         if opts.output_max_side and max(pixels.shape[:2]) > opts.output_max_side:
             s = opts.output_max_side / max(pixels.shape[:2])
             pixels = _resize(pixels, (max(1, round(pixels.shape[0] * s)), max(1, round(pixels.shape[1] * s))))
-        work = int(opts.work_size or self.default_work_size)
-        size = self.model.input_size_for(pixels.shape[0], pixels.shape[1], work)
+        size = self.model.input_size_for(pixels.shape[0], pixels.shape[1], self.work_size_for(opts))
         small = _resize(_to_uint8(pixels), size)
         timings["prepare"] = time.perf_counter() - t0
         if cancel is not None:

@@ -38,6 +38,12 @@ def _fit(height: int, width: int, side: int) -> tuple[int, int]:
     return max(1, round(height * s)), max(1, round(width * s))
 
 
+def _spread(x: torch.Tensor, floor: float) -> float:
+    """Standard deviation, at least `floor`; a 1-pixel photo or reference has none (torch says
+    NaN, which would make every transferred color NaN), so it gets the floor."""
+    return max(float(x.std()), floor) if x.numel() > 1 else floor
+
+
 def _box(x: torch.Tensor, r: int) -> torch.Tensor:
     """Mean over a (2r+1)² window, reflecting at borders; x is (C, h, w)."""
     pad = F.pad(x[None], (r, r, r, r), mode="replicate")
@@ -104,8 +110,8 @@ class ReferencePalette:
             texture=texture[gy, gx].contiguous(),
             ab=ab[:, gy, gx].T.contiguous(),
             lightness_mean=float(lightness.mean()),
-            lightness_std=float(lightness.std().clamp(min=1.0)),
-            texture_std=float(texture.std().clamp(min=0.5)),
+            lightness_std=_spread(lightness, 1.0),
+            texture_std=_spread(texture, 0.5),
             mean_ab=(float(ab[0].mean()), float(ab[1].mean())),
             source=source,
         )
@@ -125,7 +131,7 @@ def transfer(lightness: torch.Tensor, palette: ReferencePalette, model_ab: torch
     mh, mw = _fit(h, w, MATCH_SIDE)
     small_l = F.interpolate(lightness[None, None], size=(mh, mw), mode="area")[0, 0] if (mh, mw) != (h, w) else lightness
     # luminance remapping (Welsh et al. §2): compare z-scores, not raw L*
-    t_mean, t_std = float(small_l.mean()), float(small_l.std().clamp(min=1.0))
+    t_mean, t_std = float(small_l.mean()), _spread(small_l, 1.0)
     tex = local_std(small_l)
     target = [((small_l - t_mean) / t_std) * WEIGHT_LIGHTNESS, (tex / palette.texture_std) * WEIGHT_TEXTURE]
     refs = [((palette.lightness - palette.lightness_mean) / palette.lightness_std) * WEIGHT_LIGHTNESS,

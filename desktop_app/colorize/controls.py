@@ -14,6 +14,8 @@ from PySide6.QtWidgets import (
     QStyledItemDelegate, QStyleOptionViewItem, QTextBrowser, QToolButton, QVBoxLayout, QWidget,
 )
 
+from ml_core.limits import clamp_work_size
+
 from .. import resources
 from .jobs import ModelChoice
 
@@ -305,7 +307,7 @@ class AdjustPanel(QGroupBox):
         return (100 - self.vivid_row.slider.value()) / 100.0
 
     def set_model_defaults(self, work_size: int, classification: bool, temperature: float | None = None) -> None:
-        self._model_work_size = int(work_size)
+        self._model_work_size = clamp_work_size(work_size)  # as the engine does: never past the limit
         slider = self.size_row.slider
         slider.blockSignals(True)  # the range always includes the model's own size
         slider.setRange(min(self.SIZE_MIN, self._model_work_size), max(self.SIZE_MAX, self._model_work_size))
