@@ -9,24 +9,27 @@ because losing someone's only copy of a family photo is the one bug this app mus
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib.util
 import io
 import logging
 import os
 import re
-import secrets
 import stat
+import string
 import struct
 import threading
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import BinaryIO, Union
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, PngImagePlugin, UnidentifiedImageError
+
+from .atomic import temp_path_beside
 
 try:  # Pillow can be built without LittleCMS; CMYK then falls back to a plain conversion.
     from PIL import ImageCms
@@ -34,9 +37,10 @@ except ImportError:  # pragma: no cover - depends on the Pillow build
     ImageCms = None  # type: ignore[assignment]
 
 __all__ = [
-    "DEFAULT_MAX_PIXELS", "EXPORT_FORMATS", "SUPPORTED_SUFFIXES", "ExportError", "ImageReadError",
-    "LoadedImage", "collect_images", "default_export_name", "export_image", "image_from_pil",
-    "is_supported_path", "read_image", "read_image_bytes",
+    "DEFAULT_MAX_PIXELS", "EXPORT_FORMATS", "MAX_EXPORT_ICC", "PATTERN_FIELDS", "SUPPORTED_SUFFIXES",
+    "ExportError", "ImageReadError", "LoadedImage", "check_pattern", "collect_images",
+    "default_export_name", "export_image", "file_identity", "image_from_pil", "is_supported_path",
+    "read_image", "read_image_bytes",
 ]
 
 _log = logging.getLogger(__name__)
@@ -59,6 +63,14 @@ _PIL_FORMATS = {"png": "PNG", "jpg": "JPEG", "webp": "WEBP", "tiff": "TIFF"}
 _EXIF_HEADER = b"Exif\x00\x00"
 _ORIENTATION = 0x0112
 _MAX_JPEG_EXIF = 65533  # one APP1 segment; Pillow refuses anything larger
+# Pillow refuses to open a PNG whose decompressed iCCP (or text) chunk exceeds
+# PngImagePlugin.MAX_TEXT_CHUNK (1 MiB): a profile above that is left out of exports, so every
+# file we write opens in Pillow (and whatever else uses its defaults)...
+MAX_EXPORT_ICC = 1_000_000
+# ...while reading accepts what a JPEG can carry (255 APP2 segments), so a photo with a big
+# profile is not called corrupt. Text chunks stay bounded by Pillow's MAX_TEXT_MEMORY in total.
+_MAX_READ_ICC = 255 * 65519 + 1024
+PATTERN_FIELDS = ("name", "ext", "model")  # what an export file name pattern may use
 
 
 class _PathError:
@@ -92,6 +104,7 @@ class LoadedImage:
     icc_profile: bytes | None
     source_format: str
     path: Path | None
+    frames: int = 1  # animated GIF / multi-page TIFF: only the first frame is in `pixels`
 
     @property
     def width(self) -> int:
@@ -161,6 +174,7 @@ def image_from_pil(img: Image.Image, path: StrPath | None = None) -> LoadedImage
 def _decode(fp: BinaryIO, shown: Path, source: Path | None, max_pixels: int) -> LoadedImage:
     _register_heif()
     _allow_pillow_pixels(max_pixels)
+    _allow_png_icc()
     try:
         img = Image.open(fp)  # reads the header only
     except Exception as exc:
@@ -174,11 +188,32 @@ def _decode(fp: BinaryIO, shown: Path, source: Path | None, max_pixels: int) -> 
             if loaded := _read_tiff16(fp, shown, source, max_pixels):
                 return loaded
         png16 = _png16_rawmode(img)
+        frames = _frame_count(img, shown)
         try:
             img.load()
         except Exception as exc:
             raise _decode_error(shown, exc, max_pixels) from exc
-        return _build(img, source, _read_png16(fp, img, png16) if png16 else None)
+        loaded = _build(img, source, _read_png16(fp, img, png16) if png16 else None)
+        loaded.frames = frames
+        return loaded
+
+
+def _frame_count(img: Image.Image, shown: Path) -> int:
+    """Frames or pages in the file, so a caller can say that only the first was used.
+
+    Counting walks the frame headers without decoding pixels. A file damaged after its first
+    frame still gives that frame (counted as one), as it did before frames were counted.
+    """
+    try:
+        n = int(getattr(img, "n_frames", 1) or 1)
+        if img.tell() != 0:
+            img.seek(0)
+    except Exception as exc:
+        _log.warning("could not count the frames of %s (%s); using the first", shown, exc)
+        with contextlib.suppress(Exception):
+            img.seek(0)
+        return 1
+    return max(n, 1)
 
 
 def _check_size(size: tuple[int, int], shown: Path, max_pixels: int | None) -> None:
@@ -211,6 +246,13 @@ def _decode_error(shown: Path, exc: BaseException, max_pixels: int) -> ImageRead
 
 
 _PILLOW_LIMIT_LOCK = threading.Lock()
+
+
+def _allow_png_icc() -> None:
+    """Let Pillow read PNG profiles as large as a JPEG may carry; only ever raised, like the pixels."""
+    with _PILLOW_LIMIT_LOCK:
+        if PngImagePlugin.MAX_TEXT_CHUNK < _MAX_READ_ICC:
+            PngImagePlugin.MAX_TEXT_CHUNK = _MAX_READ_ICC
 
 
 def _allow_pillow_pixels(max_pixels: int) -> None:
@@ -266,7 +308,7 @@ def _read_tiff16(fp: BinaryIO, shown: Path, source: Path | None,
             if page.bitspersample != 16 or page.photometric not in (1, 2):  # gray, RGB
                 return None
             _check_size((page.imagewidth, page.imagelength), shown, max_pixels)
-            arr, axes = page.asarray(), page.axes
+            arr, axes, frames = page.asarray(), page.axes, len(tif.pages)
             color = 3 if page.photometric == 2 else 1
             extras = tuple(page.extrasamples or ())
             tags = {code: page.tags[code].value for code in (274, 34675) if code in page.tags}
@@ -283,8 +325,10 @@ def _read_tiff16(fp: BinaryIO, shown: Path, source: Path | None,
         arr = np.moveaxis(arr, 0, -1)
     has_alpha = arr.shape[-1] > color and extras[:1] in ((1,), (2,))  # (un)associated alpha
     icc = tags.get(34675)
-    return _loaded(*_split(arr, color, has_alpha), int(tags.get(274, 1)), None,
-                   bytes(icc) if icc else None, "TIFF", source)
+    loaded = _loaded(*_split(arr, color, has_alpha), int(tags.get(274, 1)), None,
+                     bytes(icc) if icc else None, "TIFF", source)
+    loaded.frames = frames
+    return loaded
 
 
 def _png16_rawmode(img: Image.Image) -> str | None:
@@ -384,10 +428,12 @@ def _palette_is_gray(img: Image.Image) -> bool:
 def _scale_to_uint16(arr: np.ndarray) -> np.ndarray:
     """Map 32-bit integer/float pixels (modes I and F) onto uint16.
 
-    Values already within 0..65535 are almost always 16-bit data that a decoder widened, so they
-    are kept as they are; floats within 0..1 follow the usual normalised convention. Anything
-    else (negative or huge values from scientific files) has no absolute meaning as a photo, so
-    its actual range is stretched to 0..65535 rather than clipped into a blown-out image.
+    Integers within 0..65535 are almost always 16-bit data that a decoder widened, so they are
+    kept as they are. Floats carry no bit depth, so their range says which convention the file
+    follows: within 0..1 the usual normalised one, within 0..255 8-bit codes (kept as 16-bit
+    values they would come out almost black), within 0..65535 16-bit codes. Anything else
+    (negative or huge values from scientific files) has no absolute meaning as a photo, so its
+    actual range is stretched to 0..65535 rather than clipped into a blown-out image.
     """
     values = arr.astype(np.float64)
     finite = np.isfinite(values)
@@ -397,6 +443,8 @@ def _scale_to_uint16(arr: np.ndarray) -> np.ndarray:
     values[~finite] = lo
     if arr.dtype.kind == "f" and lo >= 0 and hi <= 1:
         values *= 65535
+    elif arr.dtype.kind == "f" and lo >= 0 and hi <= 255:
+        values *= 257  # 255 -> 65535, exactly as 8-bit codes widen to 16 bits
     elif lo < 0 or hi > 65535:
         values = (values - lo) * (65535 / (hi - lo)) if hi > lo else np.zeros_like(values)
     return np.clip(np.rint(values), 0, 65535).astype(np.uint16)
@@ -497,7 +545,7 @@ def collect_images(inputs: Iterable[StrPath], recursive: bool = True
                 kind = path.suffix or "no extension"
                 problems.append((path, f"not a supported image type ({kind})"))
         elif path.is_symlink():
-            problems.append((path, "is a broken link"))
+            problems.append((path, _link_problem(path)))
         elif path.exists():
             problems.append((path, "is not a regular file"))
         else:
@@ -519,8 +567,28 @@ def _walk(folder: Path, recursive: bool, add: Callable[[Path], None],
         if entry.is_dir(follow_symlinks=False):  # not following links avoids loops
             if recursive:
                 _walk(Path(entry.path), recursive, add, problems)
-        elif is_supported_path(entry.name) and entry.is_file():
-            add(Path(entry.path))
+        elif is_supported_path(entry.name):
+            try:
+                is_file = entry.is_file()  # follows a link: a loop (ELOOP) raises here
+            except OSError as exc:
+                problems.append((Path(entry.path), _link_problem(Path(entry.path), exc)))
+                continue
+            if is_file:
+                add(Path(entry.path))
+
+
+def _link_problem(path: Path, exc: OSError | None = None) -> str:
+    """Why a link (or name) that should lead to a photo does not: a loop is said as a loop."""
+    if exc is None:
+        try:
+            os.stat(path)
+        except OSError as err:
+            exc = err
+    if exc is not None and exc.errno == errno.ELOOP:
+        return "is a symbolic link loop (it leads back to itself)"
+    if exc is not None and not isinstance(exc, FileNotFoundError):
+        return f"cannot be read ({exc.strerror or exc})"
+    return "is a broken link"
 
 
 def _natural_key(name: str) -> list[int | str]:
@@ -540,6 +608,39 @@ def _is_hidden(entry: os.DirEntry) -> bool:
 # --------------------------------------------------------------------------- exporting
 
 
+def check_pattern(pattern: str, fields: Iterable[str] = PATTERN_FIELDS) -> None:
+    """Refuse a file name pattern that cannot make a plain file name in the output folder.
+
+    Checked once before any work, so a typo costs a message, not a batch of tracebacks. A
+    pattern names a file, never a path: separators and a leading dot (hidden files, `..`) are
+    refused rather than quietly rewritten into a name the person did not ask for.
+    """
+    known = tuple(fields)
+    allowed = ", ".join("{" + f + "}" for f in known)
+    if not pattern.strip():
+        raise ValueError(f"the file name pattern is empty; use e.g. {{name}}_color ({allowed})")
+    try:
+        parts = list(string.Formatter().parse(pattern))
+    except ValueError as exc:
+        raise ValueError(f"invalid file name pattern {pattern!r}: {exc}; fields are {allowed}") from None
+    for literal, field_name, spec, conversion in parts:
+        if any(sep in literal for sep in ("/", "\\")):
+            raise ValueError(f"invalid file name pattern {pattern!r}: it names a file, not a path "
+                             "(no / or \\)")
+        if field_name is None:
+            continue
+        if field_name not in known:
+            shown = "{" + field_name + "}" if field_name else "{}"
+            raise ValueError(f"invalid file name pattern {pattern!r}: unknown field {shown}; "
+                             f"fields are {allowed}")
+        if spec or conversion:
+            raise ValueError(f"invalid file name pattern {pattern!r}: write fields plainly, "
+                             f"as {allowed}")
+    if pattern.lstrip().startswith("."):
+        raise ValueError(f"invalid file name pattern {pattern!r}: a name starting with '.' "
+                         "would be hidden (or point outside the folder)")
+
+
 def default_export_name(source: StrPath, pattern: str = "{name}_color", fmt: str = "png",
                         **fields: object) -> str:
     """File name for a result, from a user-editable pattern, safe on every OS."""
@@ -547,6 +648,7 @@ def default_export_name(source: StrPath, pattern: str = "{name}_color", fmt: str
     key = _FORMAT_ALIASES.get(fmt.lower().lstrip("."))
     if key is None:
         raise ValueError(f"unsupported export format {fmt!r}; use one of {_FORMAT_LIST}")
+    check_pattern(pattern, ("name", "ext", *fields))
     try:
         stem = pattern.format_map({"name": source.stem, "ext": source.suffix[1:], **fields})
     except (KeyError, IndexError, ValueError, AttributeError) as exc:
@@ -558,12 +660,15 @@ def default_export_name(source: StrPath, pattern: str = "{name}_color", fmt: str
 def export_image(rgb: np.ndarray, dest: StrPath, fmt: str | None = None, *, quality: int = 92,
                  alpha: np.ndarray | None = None, exif: bytes | None = None,
                  icc_profile: bytes | None = None, source: StrPath | None = None,
-                 overwrite: bool = False) -> Path:
+                 overwrite: bool = False,
+                 protected: Collection[tuple[int, int]] = frozenset()) -> Path:
     """Write a result atomically and return where it went.
 
     The suffix matching `fmt` is appended when `dest` has another one, hence the return value.
     Bad arrays are programming errors (ValueError); everything about the destination is an
-    ExportError for the user. The original (`source`) is never replaced, even with overwrite.
+    ExportError for the user. The original (`source`) is never replaced, even with overwrite,
+    and neither is any file in `protected` (file_identity of every input of the same batch:
+    one photo's output name may well be another input's name).
     """
     dest = Path(dest)
     key = _FORMAT_ALIASES.get((fmt if fmt is not None else dest.suffix).lower().lstrip("."))
@@ -572,19 +677,21 @@ def export_image(rgb: np.ndarray, dest: StrPath, fmt: str | None = None, *, qual
                                 f"use one of {_FORMAT_LIST}")
     if _FORMAT_ALIASES.get(dest.suffix.lower().lstrip(".")) != key:
         dest = dest.with_name(dest.name + EXPORT_FORMATS[key])
-    if not 1 <= quality <= 100:
+    if key in ("jpg", "webp") and not 1 <= quality <= 100:  # lossless formats ignore it
         raise ValueError(f"quality must be 1..100, got {quality}")
     pixels, alpha = _checked_arrays(rgb, alpha)
     write = _encoder(key, pixels, alpha, quality, exif, icc_profile)
 
     if source is not None and _same_file(dest, Path(source)):
         raise ExportError(dest, "is the original photo; originals are never overwritten")
+    if protected and file_identity(dest) in protected:
+        raise ExportError(dest, "is one of the photos being colorized; inputs are never overwritten")
     if dest.is_dir():
         raise ExportError(dest, "is a folder")
     if not overwrite and os.path.lexists(dest):
         raise ExportError(dest, "already exists")
+    _make_folder(dest.parent)
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
         _atomic_write(dest, write, overwrite)
     except ExportError:
         raise
@@ -593,6 +700,33 @@ def export_image(rgb: np.ndarray, dest: StrPath, fmt: str | None = None, *, qual
     except Exception as exc:  # encoder failures, e.g. WebP's 16383-pixel side limit
         raise ExportError(dest, f"could not encode {key.upper()}: {exc}") from exc
     return dest
+
+
+def file_identity(path: StrPath) -> tuple[int, int] | None:
+    """(device, inode) of an existing file, following links; None when there is none.
+
+    Hard links and links to an input share it, so comparing identities protects what comparing
+    names would miss, in O(1) per output however large the batch.
+    """
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _make_folder(folder: Path) -> None:
+    """Create the output folder, saying so plainly when a file sits where a folder must be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), folder)
+        reason = ("the output folder is a file, not a folder" if blocker == folder
+                  else f"is a file, so the output folder {folder} cannot be created")
+        raise ExportError(blocker, reason) from None
+    except OSError as exc:
+        raise ExportError(folder, f"cannot create the output folder ({exc.strerror or exc})") from exc
 
 
 def _checked_arrays(rgb: np.ndarray, alpha: np.ndarray | None
@@ -621,8 +755,9 @@ def _to_uint8(arr: np.ndarray) -> np.ndarray:
 
 def _encoder(key: str, pixels: np.ndarray, alpha: np.ndarray | None, quality: int,
              exif: bytes | None, icc: bytes | None) -> Callable[[BinaryIO], None]:
-    # A gray or CMYK profile attached to RGB pixels would make viewers misrender them.
-    if icc and icc[16:20] != (b"RGB " if pixels.ndim == 3 else b"GRAY"):
+    # A gray or CMYK profile attached to RGB pixels would make viewers misrender them, and one
+    # above MAX_EXPORT_ICC would make the PNG unreadable to Pillow's default limits.
+    if icc and (icc[16:20] != (b"RGB " if pixels.ndim == 3 else b"GRAY") or len(icc) > MAX_EXPORT_ICC):
         icc = None
     # The pixels we are given are upright, so any orientation tag must say so.
     exif = _reset_orientation(exif) if exif else None
@@ -715,7 +850,7 @@ def _atomic_write(dest: Path, write: Callable[[BinaryIO], None], overwrite: bool
     """Write beside `dest`, then rename, so a crash or full disk never leaves half a file."""
     # Not tempfile.mkstemp: its 0600 mode would end up on the exported photo. Exclusive
     # creation ("x") lets the user's umask decide, as for any other file they create.
-    tmp = dest.with_name(f".{dest.name[:64]}.{secrets.token_hex(4)}.tmp")
+    tmp = temp_path_beside(dest)  # atomic.remove_stale_temp_files knows this naming after a kill -9
     f = open(tmp, "xb")
     try:
         with f:
