@@ -1,8 +1,8 @@
 """Colorize files to files: the one loop the CLI and the window's export both run.
 
 Every file is independent: a bad photo becomes an error record naming the file and the reason,
-and the batch moves on. Outputs go through imageio.export_image, which writes atomically and
-refuses to touch the original.
+and the batch moves on, whatever the error. Outputs go through imageio.export_image, which writes
+atomically and refuses to touch the original or any other input of the same batch.
 """
 
 from __future__ import annotations
@@ -12,9 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .cancel import CancelToken
+from .atomic import remove_stale_temp_files
+from .cancel import Cancelled, CancelToken
 from .engine import ColorizeOptions, Colorizer
-from .imageio import EXPORT_FORMATS, DEFAULT_MAX_PIXELS, ExportError, ImageReadError, default_export_name, export_image, read_image
+from .imageio import (
+    EXPORT_FORMATS, DEFAULT_MAX_PIXELS, MAX_EXPORT_ICC, ExportError, ImageReadError, LoadedImage,
+    check_pattern, default_export_name, export_image, file_identity, read_image,
+)
+from .limits import QUALITY_RANGE
 
 
 @dataclass
@@ -27,8 +32,13 @@ class ExportSettings:
     max_pixels: int = DEFAULT_MAX_PIXELS
 
     def __post_init__(self) -> None:
+        """Refuse settings that would fail every photo, before the first one is colorized."""
         if self.fmt not in EXPORT_FORMATS:
             raise ValueError(f"unknown format {self.fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+        check_pattern(self.pattern)
+        lo, hi = QUALITY_RANGE
+        if self.fmt in ("jpg", "webp") and not lo <= self.quality <= hi:
+            raise ValueError(f"quality must be {lo}..{hi} for {self.fmt.upper()}, got {self.quality}")
 
 
 @dataclass
@@ -39,6 +49,7 @@ class FileOutcome:
     seconds: float = 0.0
     size: tuple[int, int] | None = None  # (width, height)
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # done, but not all of it: e.g. first frame only
 
     @property
     def ok(self) -> bool:
@@ -53,6 +64,7 @@ class FileOutcome:
             "seconds": round(self.seconds, 4),
             "width": self.size[0] if self.size else None,
             "height": self.size[1] if self.size else None,
+            "warnings": list(self.warnings),
         }
 
 
@@ -76,16 +88,19 @@ def colorize_file(
     settings: ExportSettings,
     options: ColorizeOptions | None = None,
     cancel: CancelToken | None = None,
+    protected: frozenset[tuple[int, int]] = frozenset(),
 ) -> FileOutcome:
     """Read, colorize at full resolution, export; errors come back in the outcome, never raised.
 
     Cancellation is the exception: `Cancelled` propagates so the caller stops the batch.
+    `protected`: file identities (imageio.file_identity) no output may replace.
     """
     start = time.perf_counter()
     outcome = FileOutcome(source=source)
     try:
         image = read_image(source, max_pixels=settings.max_pixels)
         outcome.size = image.size
+        outcome.warnings = read_warnings(image)
         result = colorizer.colorize(image, options, cancel)
         t = time.perf_counter()
         outcome.output = export_image(
@@ -98,14 +113,30 @@ def colorize_file(
             icc_profile=image.icc_profile,
             source=source,
             overwrite=settings.overwrite,
+            protected=protected,
         )
         outcome.timings = {**result.timings, "export": time.perf_counter() - t}
     except (ImageReadError, ExportError) as exc:
         outcome.error = str(exc)
-    except (OSError, ValueError, RuntimeError, MemoryError) as exc:
+    except Cancelled:
+        raise
+    except MemoryError:
+        outcome.error = f"{source}: not enough memory to colorize this photo"
+    except Exception as exc:  # one photo's failure, of whatever kind, must never stop the batch
         outcome.error = f"{source}: {type(exc).__name__}: {exc}"
     outcome.seconds = time.perf_counter() - start
     return outcome
+
+
+def read_warnings(image: LoadedImage) -> list[str]:
+    """What the person should know about a photo that is colorized anyway: said, never silent."""
+    notes = []
+    if image.frames > 1:
+        notes.append(f"has {image.frames} frames or pages; only the first was colorized")
+    if image.icc_profile and len(image.icc_profile) > MAX_EXPORT_ICC:
+        notes.append(f"its color profile ({len(image.icc_profile) / 1e6:.1f} MB) is too large to embed "
+                     "in the output and was left out")
+    return notes
 
 
 def colorize_files(
@@ -122,12 +153,16 @@ def colorize_files(
     sources = list(sources)
     taken: set[Path] = set()
     outcomes = []
+    # Every input is protected from every output: `p.png p_color.png --overwrite` must not
+    # replace the person's p_color.png with p.png's result.
+    protected = frozenset(filter(None, map(file_identity, sources)))
+    remove_stale_temp_files(settings.out_dir)  # left by a run that was killed mid-write
     for i, source in enumerate(sources):
         if cancel is not None:
             cancel.checkpoint()
         dest = destination_for(source, settings, taken, model=colorizer.info.name)
         own = options_for(source) if options_for is not None else None
-        outcome = colorize_file(colorizer, source, dest, settings, own or options, cancel)
+        outcome = colorize_file(colorizer, source, dest, settings, own or options, cancel, protected)
         outcomes.append(outcome)
         if progress is not None:
             progress(i + 1, len(sources), outcome)
