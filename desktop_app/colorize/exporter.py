@@ -36,6 +36,17 @@ class ExportReport:
     def failed(self) -> list["FileOutcome"]:
         return [o for o in self.outcomes if not o.ok]
 
+    @property
+    def noted(self) -> list["FileOutcome"]:
+        """Exported, with something to know (e.g. only the first frame of an animated GIF)."""
+        return [o for o in self.outcomes if o.ok and o.warnings]
+
+    def details(self) -> list[str]:
+        """One line per failed or noted photo, by name, for the report the window shows."""
+        lines = [f"{o.source.name}: {o.error}" for o in self.failed]
+        lines += [f"{o.source.name}: {w}" for o in self.noted for w in o.warnings]
+        return lines + ([self.error] if self.error else [])
+
     def summary(self) -> str:
         n = len(self.written)
         text = f"Exported {n} of {self.total} photo{'s' if self.total != 1 else ''} to {self.out_dir}"
@@ -43,6 +54,8 @@ class ExportReport:
             text += " (cancelled)"
         if self.failed:
             text += f"; {len(self.failed)} failed"
+        if self.noted:
+            text += f"; {len(self.noted)} with notes"
         if self.error:
             text += f"; {self.error}"
         return text

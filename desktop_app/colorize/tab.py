@@ -696,17 +696,15 @@ class ColorizeTab(QWidget):
         self.last_export = report
         self._status(report.summary(), 15000)
         self._update_state()
-        if report.failed or report.error:
+        if report.failed or report.error or report.noted:
             self.report(report)
         self.export_finished.emit(report)
 
     def _show_report(self, report: ExportReport) -> None:
         """Non-blocking: the window stays usable while the report is open."""
-        box = QMessageBox(QMessageBox.Icon.Warning, "Export finished with problems", report.summary(),
-                          QMessageBox.StandardButton.Ok, self)
-        details = [f"{o.source.name}: {o.error}" for o in report.failed]
-        if report.error:
-            details.append(report.error)
+        title = "Export finished with problems" if report.failed or report.error else "Export finished with notes"
+        box = QMessageBox(QMessageBox.Icon.Warning, title, report.summary(), QMessageBox.StandardButton.Ok, self)
+        details = report.details()
         box.setDetailedText("\n".join(details))
         box.setInformativeText("\n".join(details[:5]) + ("\n…" if len(details) > 5 else ""))
         box.setWindowModality(Qt.WindowModality.NonModal)
