@@ -120,3 +120,17 @@ def test_export_dialog_gathers_settings_and_validates(qtbot, tmp_path) -> None:
     dialog.export_button.click()
     assert settings.export_format == "jpg" and settings.export_quality == 80
     assert settings.last_export_dir == str(tmp_path / "exports")
+
+
+def test_export_report_says_only_the_first_frame_of_an_animated_gif_was_colorized(ready_window, qtbot, tmp_path) -> None:
+    frames = [Image.new("L", (40, 30), v) for v in (60, 160, 220)]
+    gif = tmp_path / "anim.gif"
+    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    tab = ready_window.colorize_tab
+    tab.add_paths([gif])
+    wait_all_settled(qtbot, tab)
+    report = export(qtbot, tab, ExportSettings(out_dir=tmp_path / "out"), tab.done_items())
+    assert not report.failed and [o.source for o in report.noted] == [gif]
+    assert "1 with notes" in report.summary()
+    assert report.details() == ["anim.gif: has 3 frames or pages; only the first was colorized"]
+    assert tab.reports == [report]  # shown, although nothing failed
