@@ -10,7 +10,7 @@ import importlib
 import sys
 from typing import Sequence
 
-COMMAND_MODULES = ("colorize", "models", "export_onnx", "train", "evaluate", "gui")
+COMMAND_MODULES = ("colorize", "models", "export_onnx", "train", "pack", "evaluate", "gui")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -43,31 +43,24 @@ class Damage:
                 raise ValueError(f"damage probability {name} must be in [0, 1], got {value!r}")
 
 
-def _uniform(n: int, lo: float, hi: float, g: torch.Generator) -> torch.Tensor:
-    return lo + (hi - lo) * torch.rand(n, generator=g)
+def _separable_blur(x: torch.Tensor, sigma: torch.Tensor, max_radius: int = 5) -> torch.Tensor:
+    """Gaussian blur of each sample of (B, 1, H, W) with its own sigma (B,), reflect padding.
 
-
-def _picked(n: int, p: float, g: torch.Generator) -> torch.Tensor:
-    return torch.rand(n, generator=g) < p
-
-
-def _gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian blur of (1, 1, H, W) with reflect padding."""
-    radius = max(1, math.ceil(2.5 * sigma))
-    t = torch.arange(-radius, radius + 1, dtype=x.dtype)
-    k = torch.exp(-0.5 * (t / sigma) ** 2)
-    k = k / k.sum()
-    pad = min(radius, x.shape[-1] - 1, x.shape[-2] - 1)
-    if pad < radius:  # tiny images: trim the kernel to what reflect padding allows
-        k = k[radius - pad : radius + pad + 1]
-        k = k / k.sum()
-        radius = pad
+    One grouped convolution per direction for the whole batch, so it costs the same on a GPU as
+    one blur, whatever the batch size.
+    """
+    b, _, h, w = x.shape
+    radius = max(0, min(max_radius, h - 1, w - 1))
     if radius == 0:
         return x
-    x = F.pad(x, (radius, radius, 0, 0), mode="reflect")
-    x = F.conv2d(x, k.view(1, 1, 1, -1))
-    x = F.pad(x, (0, 0, radius, radius), mode="reflect")
-    return F.conv2d(x, k.view(1, 1, -1, 1))
+    t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
+    k = torch.exp(-0.5 * (t[None, :] / sigma[:, None].clamp(min=1e-3)) ** 2)
+    k = k / k.sum(dim=1, keepdim=True)
+    y = F.pad(x.reshape(1, b, h, w), (radius, radius, 0, 0), mode="reflect")
+    y = F.conv2d(y, k.view(b, 1, 1, -1), groups=b)
+    y = F.pad(y, (0, 0, radius, radius), mode="reflect")
+    y = F.conv2d(y, k.view(b, 1, -1, 1), groups=b)
+    return y.reshape(b, 1, h, w)
 
 
 def _dct_matrix(n: int = 8) -> torch.Tensor:
@@ -78,114 +71,140 @@ def _dct_matrix(n: int = 8) -> torch.Tensor:
 
 
 _DCT8 = _dct_matrix(8)
-# Coarser steps for higher frequencies, as JPEG's luminance table does (shape only; scaled below).
+# Coarser steps for higher frequencies, as JPEG's luminance table does (shape only; scaled per sample).
 _FREQ_WEIGHT = 1.0 + (torch.arange(8)[:, None] + torch.arange(8)[None, :]).float() / 2.0
 
 
-def _jpeg_blocks(x: torch.Tensor, step: float) -> torch.Tensor:
-    """8×8 block-DCT quantization of (1, 1, H, W): the blocking and ringing of a low-quality JPEG."""
-    h, w = x.shape[-2:]
+def _jpeg_blocks(x: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
+    """8×8 block-DCT quantization of (B, 1, H, W) with per-sample step (B,): a low-quality JPEG's blocks."""
+    b, _, h, w = x.shape
     ph, pw = (-h) % 8, (-w) % 8
     y = F.pad(x, (0, pw, 0, ph), mode="replicate") if (ph or pw) else x
     H, W = y.shape[-2:]
-    blocks = y.reshape(H // 8, 8, W // 8, 8).permute(0, 2, 1, 3)  # (bh, bw, 8, 8)
-    d = _DCT8.to(x.dtype)
-    coef = d @ blocks @ d.T
-    q = step * _FREQ_WEIGHT.to(x.dtype)
-    coef = torch.round(coef / q) * q
-    out = (d.T @ coef @ d).permute(0, 2, 1, 3).reshape(1, 1, H, W)
+    blocks = y.reshape(b, H // 8, 8, W // 8, 8).permute(0, 1, 3, 2, 4)  # (B, bh, bw, 8, 8)
+    d = _DCT8.to(x.device, x.dtype)
+    q = step.view(b, 1, 1, 1, 1) * _FREQ_WEIGHT.to(x.device, x.dtype)
+    coef = torch.round((d @ blocks @ d.T) / q) * q
+    out = (d.T @ coef @ d).permute(0, 1, 3, 2, 4).reshape(b, 1, H, W)
     return out[..., :h, :w]
 
 
-def _lines_mask(h: int, w: int, count: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Soft masks of `count` thin, mostly vertical lines (a print's scratches) and their signs."""
-    yy, xx = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij")
-    mask = torch.zeros(h, w)
-    signed = torch.zeros(h, w)
-    for _ in range(count):
-        x0 = float(torch.rand(1, generator=g)) * w
-        y0 = float(torch.rand(1, generator=g)) * h
-        angle = math.pi / 2 + float(torch.randn(1, generator=g)) * 0.35  # near vertical, some any way
-        if float(torch.rand(1, generator=g)) < 0.3:
-            angle = float(torch.rand(1, generator=g)) * math.pi
-        half_len = (0.2 + 0.8 * float(torch.rand(1, generator=g))) * max(h, w) / 2
-        width = 0.4 + 1.2 * float(torch.rand(1, generator=g))
-        dx, dy = math.cos(angle), math.sin(angle)
-        along = (xx - x0) * dx + (yy - y0) * dy
-        across = (xx - x0) * -dy + (yy - y0) * dx
-        line = torch.clamp(1.0 - (across.abs() - width / 2).clamp(min=0.0), 0.0, 1.0)
-        line = line * (along.abs() <= half_len)
-        sign = 1.0 if float(torch.rand(1, generator=g)) < 0.6 else -1.0  # scratches on prints are mostly light
-        signed = torch.where(line > mask, torch.full_like(signed, sign), signed)
-        mask = torch.maximum(mask, line)
-    return mask, signed
+def _grid(h: int, w: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    yy = torch.arange(h, dtype=torch.float32, device=device).view(1, 1, h, 1)
+    xx = torch.arange(w, dtype=torch.float32, device=device).view(1, 1, 1, w)
+    return yy, xx
 
 
-def _dust_mask(h: int, w: int, count: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    yy, xx = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij")
-    mask = torch.zeros(h, w)
-    signed = torch.zeros(h, w)
-    cx = torch.rand(count, generator=g) * w
-    cy = torch.rand(count, generator=g) * h
-    r = 0.5 + 1.5 * torch.rand(count, generator=g)
-    s = torch.where(torch.rand(count, generator=g) < 0.5, 1.0, -1.0)
-    for i in range(count):
-        d = torch.sqrt((xx - cx[i]) ** 2 + (yy - cy[i]) ** 2)
-        speck = torch.clamp(r[i] + 0.5 - d, 0.0, 1.0)
-        signed = torch.where(speck > mask, s[i].expand_as(signed), signed)
-        mask = torch.maximum(mask, speck)
-    return mask, signed
+MAX_SCRATCHES = 4
+
+
+def _scratches(b: int, h: int, w: int, rand, randn) -> torch.Tensor:
+    """Signed scratch map (B, 1, H, W) in [-1, 1]: 1-4 thin lines per sample, mostly near vertical
+    (a print's scratches run along the way it was pulled), mostly light."""
+    n = MAX_SCRATCHES
+    dev = rand(1).device
+    count = 1 + (rand(b) * n).long().clamp(max=n - 1)  # 1..n
+    active = (torch.arange(n, device=dev)[None, :] < count[:, None]).float()
+    x0, y0 = rand(b, n) * w, rand(b, n) * h
+    angle = math.pi / 2 + randn(b, n) * 0.35
+    angle = torch.where(rand(b, n) < 0.3, rand(b, n) * math.pi, angle)
+    half_len = (0.2 + 0.8 * rand(b, n)) * max(h, w) / 2
+    width = 0.4 + 1.2 * rand(b, n)
+    sign = torch.where(rand(b, n) < 0.6, 1.0, -1.0)
+    yy, xx = _grid(h, w, dev)
+    dx, dy = torch.cos(angle)[..., None, None], torch.sin(angle)[..., None, None]
+    rx, ry = xx - x0[..., None, None], yy - y0[..., None, None]
+    along = rx * dx + ry * dy
+    across = ry * dx - rx * dy
+    line = (1.0 - (across.abs() - width[..., None, None] / 2).clamp(min=0.0)).clamp(0.0, 1.0)
+    line = line * (along.abs() <= half_len[..., None, None]) * active[..., None, None]  # (B, n, H, W)
+    strongest, which = line.max(dim=1, keepdim=True)
+    return strongest * torch.gather(sign, 1, which.flatten(1)).view(b, 1, h, w)
+
+
+MAX_SPECKS = 30
+
+
+def _dust(b: int, h: int, w: int, rand) -> torch.Tensor:
+    """Signed dust map (B, 1, H, W): 3-30 specks per sample of 1, 3 or 5 px, light or dark.
+
+    Specks are impulses grown into disks by one small convolution, so the cost does not grow with their number."""
+    dev = rand(1).device
+    count = 3 + (rand(b) * (MAX_SPECKS - 3)).long()
+    active = torch.arange(MAX_SPECKS, device=dev)[None, :] < count[:, None]
+    pos = (rand(b, MAX_SPECKS) * h).long().clamp(max=h - 1) * w + (rand(b, MAX_SPECKS) * w).long().clamp(max=w - 1)
+    size = (rand(b, MAX_SPECKS) * 3).long().clamp(max=2)  # 0, 1, 2 -> 1, 3, 5 px
+    bright = rand(b, MAX_SPECKS) < 0.5
+    out = torch.zeros(b, 1, h, w, device=dev)
+    for s in range(3):
+        for sign, pick in ((1.0, bright), (-1.0, ~bright)):
+            sel = (active & pick & (size == s)).float()
+            impulses = torch.zeros(b, h * w, device=dev).scatter_reduce(1, pos, sel, reduce="amax").view(b, 1, h, w)
+            if s:  # grow each impulse into a disk of radius s
+                t = torch.arange(-s, s + 1, dtype=torch.float32, device=dev)
+                disk = ((t[:, None] ** 2 + t[None, :] ** 2) <= (s + 0.3) ** 2).float().view(1, 1, 2 * s + 1, 2 * s + 1)
+                impulses = F.conv2d(impulses, disk, padding=s)
+            out = torch.where(impulses > 0, torch.full_like(out, sign), out)
+    return out
 
 
 def damage(lum: torch.Tensor, generator: torch.Generator, scale: float = 100.0, config: Damage | None = None) -> torch.Tensor:
     """A damaged copy of lightness `lum` (B, 1, H, W) in [0, scale]; `lum` itself is not modified.
 
     Each sample is damaged with probability `config.p`; a damaged sample gets each kind of damage
-    with its own probability, in the order a print suffers it (optics, then the print fading,
-    grain, surface damage, then the scan's JPEG).
+    with its own probability, in the order a print suffers it (optics, the print fading, grain,
+    surface damage, then the scan's JPEG). Every kind is computed for the whole batch at once with
+    per-sample parameters, so the cost is a handful of batched ops on CPU or GPU. `generator`
+    must live on `lum`'s device; undamaged samples come back bit-identical.
     """
     cfg = config or Damage()
     b, c, h, w = lum.shape
     if c != 1:
         raise ValueError(f"damage() expects one lightness channel, got {c}")
+    dev = lum.device
+
+    def rand(*shape: int) -> torch.Tensor:
+        return torch.rand(*shape, generator=generator, device=dev)
+
+    def randn(*shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=generator, device=dev)
+
+    hit = rand(b) < cfg.p
+    kinds = rand(b, 7)
+    # Every per-sample parameter is drawn for the whole batch (cheap), then each kind of damage is
+    # computed only for the samples that get it: most samples get two kinds at most.
+    blur_sigma = 0.4 + 1.2 * rand(b)
+    vignette = 0.15 + 0.35 * rand(b)
+    black, white = 0.3 * rand(b), 0.7 + 0.3 * rand(b)
+    grain_sigma, grain_clumped = 0.005 + 0.035 * rand(b), rand(b) < 0.5
+    scratch_amount, dust_amount = 0.1 + 0.35 * rand(b), 0.2 + 0.5 * rand(b)
+    jpeg_step = 0.01 + 0.04 * rand(b)
+
     x = lum.detach().float() / scale
-    out = []
-    for i, hit in enumerate(_picked(b, cfg.p, generator).tolist()):
-        u = torch.rand(7, generator=generator)  # which kinds of damage this sample gets
-        if not hit:
-            out.append(lum[i : i + 1].detach())
-            continue
-        img = x[i : i + 1]
-        if u[0] < cfg.blur:
-            img = _gaussian_blur(img, float(_uniform(1, 0.4, 1.6, generator)))
-        if u[1] < cfg.vignette:
-            yy = torch.linspace(-1, 1, h).view(h, 1)
-            xx = torch.linspace(-1, 1, w).view(1, w)
-            strength = float(_uniform(1, 0.15, 0.5, generator))
-            img = img * (1.0 - strength * ((xx**2 + yy**2) / 2.0)).clamp(min=0.0)
-        if u[2] < cfg.fade:
-            black = float(_uniform(1, 0.0, 0.3, generator))
-            white = float(_uniform(1, 0.7, 1.0, generator))
-            img = black + img * (white - black)
-        if u[3] < cfg.grain:
-            sigma = float(_uniform(1, 0.005, 0.04, generator))
-            noise = torch.randn(1, 1, h, w, generator=generator)
-            size = float(_uniform(1, 0.0, 1.0, generator))
-            if size > 0.5:  # clumped grain: blur the noise and bring its strength back
-                noise = _gaussian_blur(noise, size)
-                noise = noise / noise.std().clamp(min=1e-6)
-            img = img + sigma * noise
-        if u[4] < cfg.scratches:
-            count = int(torch.randint(1, 5, (1,), generator=generator))
-            mask, sign = _lines_mask(h, w, count, generator)
-            amount = float(_uniform(1, 0.1, 0.45, generator))
-            img = img + (amount * mask * sign)[None, None]
-        if u[5] < cfg.dust:
-            count = int(torch.randint(3, 30, (1,), generator=generator))
-            mask, sign = _dust_mask(h, w, count, generator)
-            amount = float(_uniform(1, 0.2, 0.7, generator))
-            img = img + (amount * mask * sign)[None, None]
-        if u[6] < cfg.jpeg:
-            img = _jpeg_blocks(img.clamp(0.0, 1.0), float(_uniform(1, 0.01, 0.05, generator)))
-        out.append((img.clamp(0.0, 1.0) * scale).to(lum.dtype))
-    return torch.cat(out)
+
+    def apply(k: int, p: float, fn) -> None:
+        idx = (hit & (kinds[:, k] < p)).nonzero().flatten()
+        if idx.numel():
+            x[idx] = fn(x[idx], idx)
+
+    def col(v: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        return v[idx].view(-1, 1, 1, 1)
+
+    yy, xx = _grid(h, w, dev)
+    radius2 = ((2 * xx / max(w - 1, 1) - 1) ** 2 + (2 * yy / max(h - 1, 1) - 1) ** 2) / 2
+
+    def grain(img: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        noise = randn(len(idx), 1, h, w)
+        clumped = _separable_blur(noise, torch.full((len(idx),), 0.8, device=dev), max_radius=2)
+        clumped = clumped / clumped.flatten(1).std(dim=1).clamp(min=1e-6).view(-1, 1, 1, 1)
+        noise = torch.where(col(grain_clumped, idx), clumped, noise)
+        return img + col(grain_sigma, idx) * noise
+
+    apply(0, cfg.blur, lambda img, idx: _separable_blur(img, blur_sigma[idx]))
+    apply(1, cfg.vignette, lambda img, idx: img * (1.0 - col(vignette, idx) * radius2).clamp(min=0.0))
+    apply(2, cfg.fade, lambda img, idx: col(black, idx) + img * (col(white, idx) - col(black, idx)))
+    apply(3, cfg.grain, grain)
+    apply(4, cfg.scratches, lambda img, idx: img + col(scratch_amount, idx) * _scratches(len(idx), h, w, rand, randn))
+    apply(5, cfg.dust, lambda img, idx: img + col(dust_amount, idx) * _dust(len(idx), h, w, rand))
+    apply(6, cfg.jpeg, lambda img, idx: _jpeg_blocks(img.clamp(0.0, 1.0), jpeg_step[idx]))
+    return torch.where(hit.view(b, 1, 1, 1), (x.clamp(0.0, 1.0) * scale).to(lum.dtype), lum.detach())

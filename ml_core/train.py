@@ -215,6 +215,26 @@ class TrainConfig:
             raise TrainError("; ".join(problems))
 
 
+def validation_split(items: Sequence[PhotoItem], cfg: TrainConfig) -> tuple[list[PhotoItem], list[PhotoItem]]:
+    """The run's (training, validation) photos: deterministic in the photos and the config alone.
+
+    Public so that tools which must not touch the photos a model trained on (temperature
+    calibration, reports) can rebuild exactly the run's validation set.
+    """
+    train_items, val_items = split_photos(items, cfg.val_fraction, cfg.seed, cfg.val_by_folder)
+    if cfg.max_val_images is not None and len(val_items) > cfg.max_val_images:
+        # Validation costs time every epoch: keep a seeded subset. With a per-file split the rest
+        # goes back to training; with a per-folder split it stays out (near-duplicates of the
+        # validation photos must not be trained on).
+        keep = set(sorted(range(len(val_items)), key=lambda i: _hash01(cfg.seed + 2, val_items[i].rel))[: cfg.max_val_images])
+        kept = {val_items[i].path for i in keep}
+        if not cfg.val_by_folder:
+            train_paths = {it.path for it in train_items} | {it.path for it in val_items if it.path not in kept}
+            train_items = [it for it in items if it.path in train_paths]
+        val_items = [it for it in val_items if it.path in kept]
+    return list(train_items), list(val_items)
+
+
 # --------------------------------------------------------------------------- callback payloads
 
 
@@ -585,17 +605,7 @@ class _Run:
             photos = self.photos = self._scan(size)
         except Cancelled:
             return self._cancelled_before_start()
-        train_items, val_items = split_photos(photos.items, cfg.val_fraction, cfg.seed, cfg.val_by_folder)
-        if cfg.max_val_images is not None and len(val_items) > cfg.max_val_images:
-            # Validation costs time every epoch: keep a seeded subset. With a per-file split the rest
-            # goes back to training; with a per-folder split it stays out (near-duplicates of the
-            # validation photos must not be trained on).
-            keep = set(sorted(range(len(val_items)), key=lambda i: _hash01(cfg.seed + 2, val_items[i].rel))[: cfg.max_val_images])
-            kept = {val_items[i].path for i in keep}
-            if not cfg.val_by_folder:
-                train_paths = {it.path for it in train_items} | {it.path for it in val_items if it.path not in kept}
-                train_items = [it for it in photos.items if it.path in train_paths]
-            val_items = [it for it in val_items if it.path in kept]
+        train_items, val_items = validation_split(photos.items, cfg)
         self.train_items, self.val_items = train_items, val_items
         skipped = ", ".join(f"{n} {r}" for r, n in photos.skipped.items() if n) or "none"
         if len(train_items) < 2 * ctx.world_size:

@@ -1,0 +1,117 @@
+"""Real old prints: how many results are a monotone wash, and a contact sheet to look at.
+
+    python scripts/old_photos.py default default-v2 [--photos ../shared/photos/old_bw]
+                                 [--out docs/eval/old_bw] [--thumb 150]
+
+No ground truth exists for old prints, so this measures what can be measured without it: the
+*hue spread* of each result (the square root of the smaller eigenvalue of the covariance of its
+a*b* values — the same measure the corpus build used to drop sepia and single-tint photos). A
+result with spread below 1.5 is one color family over the whole photo: the brown or pink wash
+people complain of. The contact sheet (input | each model) is what to look at; it is written at
+thumbnail size only (the prints' licenses keep the files themselves out of the repository).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+from skimage.color import rgb2lab
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from ml_core.engine import Colorizer  # noqa: E402
+from ml_core.imageio import read_image  # noqa: E402
+from ml_core.store import ModelStore  # noqa: E402
+
+MONOTONE_SPREAD = 1.5
+
+
+def hue_spread(rgb: np.ndarray) -> float:
+    """√(smaller eigenvalue) of the a*b* covariance of an 8-bit RGB image (at most 256 px long side)."""
+    img = Image.fromarray(rgb)
+    img.thumbnail((256, 256))
+    ab = rgb2lab(np.asarray(img, dtype=np.float32) / 255.0)[..., 1:].reshape(-1, 2)
+    return float(np.sqrt(max(np.linalg.eigvalsh(np.cov(ab.T))[0], 0.0)))
+
+
+def mean_chroma(rgb: np.ndarray) -> float:
+    img = Image.fromarray(rgb)
+    img.thumbnail((256, 256))
+    ab = rgb2lab(np.asarray(img, dtype=np.float32) / 255.0)[..., 1:]
+    return float(np.hypot(ab[..., 0], ab[..., 1]).mean())
+
+
+def thumb(rgb: np.ndarray, side: int) -> Image.Image:
+    img = Image.fromarray(rgb)
+    img.thumbnail((side, side))
+    canvas = Image.new("RGB", (side, side), (255, 255, 255))
+    canvas.paste(img, ((side - img.width) // 2, (side - img.height) // 2))
+    return canvas
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("models", nargs="+")
+    ap.add_argument("--photos", type=Path, default=REPO.parent / "shared" / "photos" / "old_bw")
+    ap.add_argument("--out", type=Path, default=REPO / "docs" / "eval" / "old_bw")
+    ap.add_argument("--thumb", type=int, default=150)
+    args = ap.parse_args()
+    files = sorted(p for p in args.photos.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    store = ModelStore()
+    colorizers = {m: Colorizer(store.load(m)) for m in args.models}
+    rows: list[list[Image.Image]] = []
+    report: dict[str, dict] = {m: {"photos": {}} for m in args.models}
+    for f in files:
+        image = read_image(f)
+        gray = np.asarray(Image.fromarray(np.asarray(image.pixels if image.pixels.dtype == np.uint8 else
+                                                     (image.pixels / 257).astype(np.uint8))).convert("RGB"))
+        row = [thumb(gray, args.thumb)]
+        for m, c in colorizers.items():
+            rgb = c.colorize(image).rgb
+            rgb8 = rgb if rgb.dtype == np.uint8 else (rgb / 257).astype(np.uint8)
+            report[m]["photos"][f.name] = {"hue_spread": round(hue_spread(rgb8), 3),
+                                           "mean_chroma": round(mean_chroma(rgb8), 2)}
+            row.append(thumb(rgb8, args.thumb))
+        rows.append(row)
+        print(f.name, {m: report[m]["photos"][f.name]["hue_spread"] for m in args.models}, flush=True)
+    for m in args.models:
+        spreads = [v["hue_spread"] for v in report[m]["photos"].values()]
+        report[m]["monotone"] = sum(s < MONOTONE_SPREAD for s in spreads)
+        report[m]["monotone_share"] = round(report[m]["monotone"] / len(spreads), 3)
+        report[m]["median_hue_spread"] = round(float(np.median(spreads)), 3)
+        report[m]["median_chroma"] = round(float(np.median([v["mean_chroma"] for v in report[m]["photos"].values()])), 2)
+        print(f"{m}: {report[m]['monotone']}/{len(spreads)} monotone (hue spread < {MONOTONE_SPREAD}), "
+              f"median spread {report[m]['median_hue_spread']}, median chroma {report[m]['median_chroma']}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "old_bw.json").write_text(json.dumps({"models": args.models, "threshold": MONOTONE_SPREAD,
+                                                      **report}, indent=1) + "\n")
+    write_sheet(rows, ["input", *args.models], args.thumb, args.out / "contact_sheet.jpg")
+    return 0
+
+
+def write_sheet(rows: list[list[Image.Image]], labels: list[str], side: int, path: Path) -> None:
+    """Rows of (input | model...) thumbnails, two photos per line, with a header of labels."""
+    per_line = 2
+    cols = len(labels) * per_line
+    lines = (len(rows) + per_line - 1) // per_line
+    header = 18
+    sheet = Image.new("RGB", (cols * side, header + lines * side), (255, 255, 255))
+    draw = ImageDraw.Draw(sheet)
+    for c in range(cols):
+        draw.text((c * side + 4, 3), labels[c % len(labels)], fill=(0, 0, 0))
+    for i, row in enumerate(rows):
+        y = header + (i // per_line) * side
+        x0 = (i % per_line) * len(labels) * side
+        for j, im in enumerate(row):
+            sheet.paste(im, (x0 + j * side, y))
+    sheet.save(path, quality=85)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
