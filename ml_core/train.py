@@ -593,10 +593,11 @@ class _Run:
         else:
             self.work_size = int(cfg.work_size or (base_info.work_size if base_info else model.default_work_size))
             self.base_description = base_info.description if base_info else ""
-        # A hint model starts as its base (widen_for_hints), so it keeps the base's calibrated
-        # annealed-mean temperature; other fine-tunes keep the library default, as before.
+        # A fine-tune (hint models included: they start as their base) keeps its base's calibrated
+        # annealed-mean temperature, so "Try it" differs from the base by what training changed and
+        # not by a different vividness; the library default applies only to models without one.
         self.base_temperature = (meta.get("base_temperature") if ckpt is not None
-                                 else base_info.temperature if base_info is not None and cfg.hint_input else None)
+                                 else base_info.temperature if base_info is not None else None)
         size = self.size = self._train_size(model)
         loss_name = check_loss_name(model.output_kind, cfg.loss)
 

@@ -263,3 +263,33 @@ def test_validation_cap_returns_surplus_photos_to_training(photos):
     Trainer(_config(photos, "capped", epochs=1, val_fraction=0.5, max_val_images=2), rec).run()
     (start,) = rec.starts
     assert start.val_images == 2 and start.train_images == 22
+
+
+def test_a_fine_tune_inherits_its_base_temperature(photos, tmp_path):
+    torch.manual_seed(0)
+    base = create("unet", **TINY)
+    info = info_for(base, "base", 64)
+    info.temperature = 0.47
+    base_path = save_model(base, tmp_path / "base.safetensors", info)
+    cfg = _config(photos, "tuned-t", base=str(base_path), arch=None, arch_config={}, epochs=None, steps=2)
+    result = Trainer(cfg).run()
+    assert read_info(result.model_path).temperature == 0.47
+
+
+def test_init_from_warm_starts_an_arch_run_with_input_levels_damage_and_balance(photos, tmp_path):
+    torch.manual_seed(0)
+    donor = create("unet", **TINY)
+    donor_path = save_model(donor, tmp_path / "donor.safetensors", info_for(donor, "donor", 64))
+    cfg = _config(photos, "warm", arch_config=dict(TINY, input_levels=True), init_from=str(donor_path), epochs=None,
+                  steps=1, damage=0.5, source_balance=0.5, lr=1e-12, validate_first=True)
+    rec = Recorder()
+    result = Trainer(cfg, rec).run()
+    loaded = load_model(result.model_path)
+    assert loaded.info.config["input_levels"] is True
+    # With a vanishing learning rate the weights are the donor's (BatchNorm statistics move, weights don't).
+    assert torch.allclose(loaded.model.head.weight, donor.head.weight, atol=1e-6)
+    bad = _config(photos, "bad", arch_config=dict(TINY, width=12), init_from=str(donor_path), steps=1)
+    with pytest.raises(TrainError, match="do not fit"):
+        Trainer(bad).run()
+    with pytest.raises(TrainError, match="damage"):
+        Trainer(_config(photos, "bad2", damage=2.0)).run()
