@@ -17,7 +17,7 @@ from .cancel import Cancelled, CancelToken
 from .engine import ColorizeOptions, Colorizer
 from .imageio import (
     EXPORT_FORMATS, DEFAULT_MAX_PIXELS, MAX_EXPORT_ICC, ExportError, ImageReadError, LoadedImage,
-    check_pattern, default_export_name, export_image, file_identity, read_image,
+    check_destination, check_pattern, default_export_name, export_image, file_identity, read_image,
 )
 from .limits import QUALITY_RANGE
 
@@ -98,6 +98,8 @@ def colorize_file(
     start = time.perf_counter()
     outcome = FileOutcome(source=source)
     try:
+        # Said before the work, not after it: a rerun of a killed batch skips what it finished.
+        check_destination(dest, source, settings.overwrite, protected)
         image = read_image(source, max_pixels=settings.max_pixels)
         outcome.size = image.size
         outcome.warnings = read_warnings(image)

@@ -38,7 +38,7 @@ except ImportError:  # pragma: no cover - depends on the Pillow build
 
 __all__ = [
     "DEFAULT_MAX_PIXELS", "EXPORT_FORMATS", "MAX_EXPORT_ICC", "PATTERN_FIELDS", "SUPPORTED_SUFFIXES",
-    "ExportError", "ImageReadError", "LoadedImage", "check_pattern", "collect_images",
+    "ExportError", "ImageReadError", "LoadedImage", "check_destination", "check_pattern", "collect_images",
     "default_export_name", "export_image", "file_identity", "image_from_pil", "is_supported_path",
     "read_image", "read_image_bytes",
 ]
@@ -682,14 +682,7 @@ def export_image(rgb: np.ndarray, dest: StrPath, fmt: str | None = None, *, qual
     pixels, alpha = _checked_arrays(rgb, alpha)
     write = _encoder(key, pixels, alpha, quality, exif, icc_profile)
 
-    if source is not None and _same_file(dest, Path(source)):
-        raise ExportError(dest, "is the original photo; originals are never overwritten")
-    if protected and file_identity(dest) in protected:
-        raise ExportError(dest, "is one of the photos being colorized; inputs are never overwritten")
-    if dest.is_dir():
-        raise ExportError(dest, "is a folder")
-    if not overwrite and os.path.lexists(dest):
-        raise ExportError(dest, "already exists")
+    check_destination(dest, source, overwrite, protected)
     _make_folder(dest.parent)
     try:
         _atomic_write(dest, write, overwrite)
@@ -700,6 +693,22 @@ def export_image(rgb: np.ndarray, dest: StrPath, fmt: str | None = None, *, qual
     except Exception as exc:  # encoder failures, e.g. WebP's 16383-pixel side limit
         raise ExportError(dest, f"could not encode {key.upper()}: {exc}") from exc
     return dest
+
+
+def check_destination(dest: Path, source: StrPath | None = None, overwrite: bool = False,
+                      protected: Collection[tuple[int, int]] = frozenset()) -> None:
+    """Raise the ExportError writing `dest` would meet; cheap, so a batch can ask before the work.
+
+    Never the original (`source`) nor any `protected` input, even with overwrite.
+    """
+    if source is not None and _same_file(dest, Path(source)):
+        raise ExportError(dest, "is the original photo; originals are never overwritten")
+    if protected and file_identity(dest) in protected:
+        raise ExportError(dest, "is one of the photos being colorized; inputs are never overwritten")
+    if dest.is_dir():
+        raise ExportError(dest, "is a folder")
+    if not overwrite and os.path.lexists(dest):
+        raise ExportError(dest, "already exists")
 
 
 def file_identity(path: StrPath) -> tuple[int, int] | None:
