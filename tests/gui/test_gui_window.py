@@ -151,3 +151,13 @@ def test_keyboard_navigation_between_photos(ready_window, qtbot, gray_photos) ->
     tab.commands["remove"].trigger()
     assert [i.path for i in tab.items()] == gray_photos[1:3]
     assert tab.selected_item().path == gray_photos[1]
+
+
+def test_render_size_slider_never_goes_past_the_stated_limit(qtbot) -> None:
+    from desktop_app.colorize.controls import AdjustPanel
+    from ml_core.limits import MAX_WORK_SIZE
+
+    panel = AdjustPanel()
+    qtbot.addWidget(panel)
+    panel.set_model_defaults(100_000, classification=True)  # a model file claiming a runaway size
+    assert panel.size_row.slider.maximum() == MAX_WORK_SIZE and panel.size_row.slider.value() == MAX_WORK_SIZE
