@@ -19,10 +19,10 @@ from safetensors.torch import load_file, save
 from safetensors import safe_open
 
 from .atomic import atomic_write_bytes
+from .model_meta import FORMAT, FORMAT_VERSION, MetadataError, check_metadata, check_size
 from .models import ColorModel, create
+from .safe_text import clean_text
 
-FORMAT = "chroma-model"
-FORMAT_VERSION = 1
 METADATA_KEY = "chroma"
 
 
@@ -30,7 +30,10 @@ class ModelFileError(ValueError):
     """A model file that cannot be used; the message names the file and the problem."""
 
     def __init__(self, path: Path | str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
+        # Reasons may quote the file (a bad value, a parser's complaint about its header): shown
+        # to a person, so without control characters (see safe_text).
+        reason = clean_text(reason)
+        super().__init__(f"{clean_text(str(path))}: {reason}")
         self.path = Path(path)
         self.reason = reason
 
@@ -58,19 +61,24 @@ class ModelInfo:
 
     @classmethod
     def from_json(cls, text: str, path: Path | str) -> "ModelInfo":
+        """Parse and check every field (see `model_meta`): a stranger's file is hostile input."""
         try:
             raw = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ModelFileError(path, f"metadata is not valid JSON ({exc.msg})") from None
-        if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-            raise ModelFileError(path, "not a Chroma model file (metadata lacks the chroma-model format tag)")
-        if raw.get("version", 0) > FORMAT_VERSION:
-            raise ModelFileError(path, f"made by a newer Chroma (format {raw['version']}); please update")
-        missing = [k for k in ("name", "arch", "config", "color_space", "output_kind", "work_size") if k not in raw]
-        if missing:
-            raise ModelFileError(path, f"metadata lacks {', '.join(missing)}")
-        known = {k: raw[k] for k in cls.__dataclass_fields__ if k in raw}
-        return cls(**known)
+        except RecursionError:
+            raise ModelFileError(path, "metadata is nested too deeply to be a Chroma model file") from None
+        except ValueError as exc:  # e.g. an integer with thousands of digits
+            raise ModelFileError(path, f"metadata is not usable JSON ({exc})") from None
+        return cls.from_dict(raw, path)
+
+    @classmethod
+    def from_dict(cls, raw: Any, path: Path | str) -> "ModelInfo":
+        """A parsed metadata value -> ModelInfo, or ModelFileError naming the file and the field."""
+        try:
+            return cls(**check_metadata(raw))
+        except MetadataError as exc:
+            raise ModelFileError(path, exc.describe()) from None
 
 
 @dataclass
@@ -126,6 +134,11 @@ def read_info(path: Path | str) -> ModelInfo:
 
 
 def build_model(info: ModelInfo, path: Path | str = "<model>") -> ColorModel:
+    """The network a model file describes; its size is counted (without memory) before it is built."""
+    try:
+        check_size(info.arch, info.config)
+    except MetadataError as exc:
+        raise ModelFileError(path, exc.describe()) from None
     try:
         model = create(info.arch, **info.config)
     except (TypeError, ValueError) as exc:
