@@ -15,6 +15,7 @@ from pathlib import Path
 from . import paths
 from .atomic import atomic_path
 from .modelfile import LoadedModel, ModelFileError, ModelInfo, load_model, read_info, save_model
+from .safe_text import clean_text
 
 SUFFIX = ".safetensors"
 DEFAULT_MODEL = "default"
@@ -33,11 +34,21 @@ class StoreEntry:
         return self.path.with_suffix(".md")
 
     def card(self) -> str:
-        return self.card_path.read_text(encoding="utf-8") if self.card_path.is_file() else ""
+        """The card beside the model, as safe to print or show as the metadata (see safe_text)."""
+        if not self.card_path.is_file():
+            return ""
+        try:
+            text = self.card_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return clean_text(text, multiline=True)
 
 
 def validate_name(name: str) -> str:
+    """A store name; a trailing ".safetensors" is the file's, not the name's (`--name a.safetensors` is "a")."""
     name = name.strip()
+    if name.lower().endswith(SUFFIX):
+        name = name[: -len(SUFFIX)].rstrip()
     if not _NAME_RE.match(name) or name.endswith("."):
         raise ValueError(
             f"model name {name!r} must be 1-64 letters, digits, spaces, '-', '_' or '.', starting with a letter or digit"
@@ -54,6 +65,8 @@ class ModelStore:
         entries = []
         if folder.is_dir():
             for path in sorted(folder.glob(f"*{SUFFIX}")):
+                if clean_text(path.stem) != path.stem:
+                    continue  # a name that would print escape codes is no name a person gave
                 try:
                     entries.append(StoreEntry(path.stem, path, builtin, read_info(path)))
                 except ModelFileError:
@@ -134,9 +147,41 @@ class ModelStore:
         save_model(loaded.model, target, loaded.info)
         return StoreEntry(target.stem, target, False, read_info(target))
 
-    def delete(self, name: str) -> None:
-        entry = self.find(name)
-        if entry.builtin:
-            raise ValueError(f"{name!r} is built in and cannot be deleted")
-        entry.path.unlink()
-        entry.card_path.unlink(missing_ok=True)
+    def delete(self, name: str) -> Path:
+        """Delete a user model (and its card) by store name; returns the deleted file's path.
+
+        Only ever a file inside the user store: a path, or a name that only resolves outside it
+        (a built-in), is refused, so `models delete` cannot be pointed at anything else on disk.
+        """
+        shown = clean_text(name)
+        if _looks_like_path(name):
+            raise ValueError(f"{shown!r} is a path; models delete takes the name of one of your models "
+                             f"(see `chroma models list`), e.g. {_stem_of(shown)!r}")
+        if name.strip() in self._builtin_names():
+            raise ValueError(f"{shown!r} is built in and cannot be deleted")
+        name = validate_name(name)
+        target = self.user_dir / f"{name}{SUFFIX}"
+        if not target.is_file() and not target.is_symlink():
+            yours = ", ".join(e.name for e in self.entries() if not e.builtin) or "none"
+            raise ValueError(f"no model of yours is named {name!r} (your models: {yours})")
+        target.unlink()
+        card = target.with_suffix(".md")
+        if card.is_file() or card.is_symlink():
+            card.unlink()
+        return target
+
+    def _builtin_names(self) -> set[str]:
+        """Every built-in file name, readable or not: none of them is the user's to delete."""
+        return {p.stem for p in self.builtin_dir.glob(f"*{SUFFIX}")} if self.builtin_dir.is_dir() else set()
+
+
+def _looks_like_path(name: str) -> bool:
+    """Anything with a folder separator, a file suffix or a leading dot/tilde names a file, not a model."""
+    text = name.strip()
+    return (any(sep in text for sep in ("/", "\\")) or text.lower().endswith(SUFFIX)
+            or text.startswith((".", "~")) or Path(text).is_absolute())
+
+
+def _stem_of(text: str) -> str:
+    stem = Path(text.replace("\\", "/")).name
+    return stem[: -len(SUFFIX)] if stem.lower().endswith(SUFFIX) else stem

@@ -41,7 +41,8 @@ def run_list(args: argparse.Namespace) -> int:
         print("no models installed")
     for e in entries:
         kind = "built-in" if e.builtin else "user"
-        print(f"{e.name:<20} {kind:<8} {e.info.arch:<10} {e.info.output_kind:<16} {e.info.description}")
+        summary = e.info.description.strip().splitlines()[0] if e.info.description.strip() else ""
+        print(f"{e.name:<20} {kind:<8} {e.info.arch:<10} {e.info.output_kind:<16} {summary}")
     return 0
 
 
@@ -85,9 +86,12 @@ def run_delete(args: argparse.Namespace) -> int:
     from ..modelfile import ModelFileError  # noqa: F401  (imported here so `chroma` starts without torch)
     from ..store import ModelStore
     try:
-        ModelStore().delete(args.name)
+        path = ModelStore().delete(args.name)
     except (ModelFileError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"deleted {args.name}")
+    except OSError as exc:
+        print(f"error: could not delete {args.name!r}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"deleted {path.stem} ({path})")
     return 0
