@@ -16,6 +16,11 @@ Hint files (`chroma colorize --hints hints.json`) are JSON:
 
 `units` may be "pixels" (x, y in pixels of the photo as displayed, i.e. after EXIF rotation);
 such files are resolved against each photo's size. A bare list is read as the `hints` list.
+
+A hint file is input from anywhere, so it is read strictly (`parse_hints`): a wrong type, NaN,
+a key the format does not know or a point outside the photo is refused, naming the file and the
+entry, and the work a file can ask for is bounded (MAX_HINTS, MAX_STROKE_POINTS, MAX_POINTS,
+MAX_PATH) so any file that passes is rendered in seconds.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +37,7 @@ import numpy as np
 import torch
 
 from .color import lab_to_rgb, rgb_to_lab
+from .safe_text import clean_text, shown
 
 DEFAULT_RADIUS = 0.006  # of the photo's long side: ~3 px at the 512-px guidance grid
 MAX_RADIUS = 0.1
@@ -118,85 +124,227 @@ def ab_to_rgb(ab: Sequence[float], lightness: float = 60.0) -> tuple[int, int, i
 
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
+# Bounds on one hint file, so any file that passes is colorized in seconds (a 100,000-point
+# stroke once ran for ten minutes): a person in the window paints strokes of at most 64 points.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_HINTS = 1_000  # entries per file
+MAX_STROKE_POINTS = 1_000  # points in one stroke
+MAX_POINTS = 10_000  # points in the whole file
+MAX_PATH = 100.0  # total length of all strokes, in photo sides (relative units)
+COLOR_KEYS = ("ab", "rgb", "color")
+ENTRY_KEYS = frozenset(("x", "y", "points", "radius") + COLOR_KEYS)
+FILE_KEYS = frozenset(("hints", "units"))
+UNITS = ("relative", "pixels")
+
+
+def _number(value: Any, what: str) -> float:
+    """A finite JSON number (not true/false, which Python would count as 1/0)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise HintError(f"{what} must be a number, got {shown(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise HintError(f"{what} is far too large") from None
+    if not math.isfinite(number):
+        raise HintError(f"{what} must be a finite number, got {shown(value)}")
+    return number
+
+
+def _numbers(value: Any, count: int, what: str) -> list[float]:
+    if not isinstance(value, list) or len(value) != count:
+        raise HintError(f"{what} must be a list of {count} numbers, got {shown(value)}")
+    return [_number(v, what) for v in value]
+
 
 def parse_color(entry: dict[str, Any]) -> tuple[float, float]:
-    """The color of one JSON hint: "ab": [a, b], "rgb": [r, g, b], or "color": "#rrggbb"."""
+    """The color of one JSON hint: exactly one of "ab": [a, b], "rgb": [r, g, b], "color": "#rrggbb"."""
+    given = [k for k in COLOR_KEYS if k in entry]
+    if not given:
+        raise HintError('each hint needs a color: "ab", "rgb" or "color"')
+    if len(given) > 1:
+        raise HintError(f"a hint has one color, got {', '.join(map(repr, given))}")
     if "ab" in entry:
-        ab = entry["ab"]
-        if not (isinstance(ab, (list, tuple)) and len(ab) == 2 and all(isinstance(v, (int, float)) for v in ab)):
-            raise HintError(f'"ab" must be two numbers, got {ab!r}')
-        return float(ab[0]), float(ab[1])
+        a, b = _numbers(entry["ab"], 2, '"ab"')
+        if max(abs(a), abs(b)) > AB_LIMIT:
+            raise HintError(f'"ab" {shown(entry["ab"])} is outside ±{AB_LIMIT:g}')
+        return a, b
     if "rgb" in entry:
-        rgb = entry["rgb"]
-        if not (isinstance(rgb, (list, tuple)) and all(isinstance(v, (int, float)) for v in rgb)):
-            raise HintError(f'"rgb" must be three numbers 0..255, got {rgb!r}')
+        rgb = _numbers(entry["rgb"], 3, '"rgb"')
+        if not all(0.0 <= v <= 255.0 for v in rgb):
+            raise HintError(f'"rgb" values must be 0..255, got {shown(entry["rgb"])}')
         return rgb_to_ab([int(round(v)) for v in rgb])
-    if "color" in entry:
-        m = _HEX.match(str(entry["color"]).strip())
-        if not m:
-            raise HintError(f'"color" must look like "#rrggbb", got {entry["color"]!r}')
-        h = m.group(1)
-        return rgb_to_ab([int(h[i:i + 2], 16) for i in (0, 2, 4)])
-    raise HintError('each hint needs a color: "ab", "rgb" or "color"')
+    color = entry["color"]
+    m = _HEX.match(color.strip()) if isinstance(color, str) else None
+    if not m:
+        raise HintError(f'"color" must look like "#rrggbb", got {shown(color)}')
+    h = m.group(1)
+    return rgb_to_ab([int(h[i:i + 2], 16) for i in (0, 2, 4)])
+
+
+@dataclass(frozen=True)
+class HintSpec:
+    """One checked entry of a hint file, still in the file's units (pixels need the photo's size)."""
+
+    number: int  # 1-based, as messages name it
+    points: tuple[tuple[float, float], ...]
+    ab: tuple[float, float]
+    radius: float
+
+
+def _point(p: Any, units: str) -> tuple[float, float]:
+    if not isinstance(p, list) or len(p) != 2:
+        raise HintError(f"a point must be [x, y] numbers, got {shown(p)}")
+    return _coordinate(p[0], "x", units), _coordinate(p[1], "y", units)
+
+
+def _coordinate(value: Any, axis: str, units: str) -> float:
+    v = _number(value, axis)
+    if units == "relative" and not 0.0 <= v <= 1.0:
+        edge = "left to right" if axis == "x" else "top to bottom"
+        raise HintError(f"{axis} = {v:g} is outside the photo (relative {axis} runs 0..1, {edge})")
+    if v < 0.0:
+        raise HintError(f"{axis} = {v:g} is outside the photo (pixel coordinates start at 0)")
+    return v
+
+
+def _entry_points(entry: dict[str, Any], units: str) -> tuple[tuple[float, float], ...]:
+    if "points" in entry:
+        if "x" in entry or "y" in entry:
+            raise HintError('a hint is a point ("x", "y") or a stroke ("points"), not both')
+        raw = entry["points"]
+        if not isinstance(raw, list) or not raw:
+            raise HintError(f'"points" must be a non-empty list of [x, y], got {shown(raw)}')
+        if len(raw) > MAX_STROKE_POINTS:
+            raise HintError(f"a stroke has {len(raw):,} points; at most {MAX_STROKE_POINTS:,} are allowed")
+        return tuple(_point(p, units) for p in raw)
+    if "x" in entry and "y" in entry:
+        return ((_coordinate(entry["x"], "x", units), _coordinate(entry["y"], "y", units)),)
+    raise HintError('each hint needs "x" and "y", or "points"')
+
+
+def parse_entry(entry: Any, number: int, units: str) -> HintSpec:
+    """One JSON hint -> HintSpec; HintError (without the file and entry, which the caller adds)."""
+    if not isinstance(entry, dict):
+        raise HintError(f"must be a JSON object, got {shown(entry)}")
+    unknown = sorted(clean_text(str(k))[:40] for k in entry if k not in ENTRY_KEYS)
+    if unknown:
+        raise HintError(f"unknown key {', '.join(map(repr, unknown))} (a hint has \"x\" and \"y\" or \"points\", "
+                        f"one of \"color\", \"rgb\", \"ab\", and optionally \"radius\")")
+    points = _entry_points(entry, units)
+    ab = parse_color(entry)
+    radius = _number(entry["radius"], '"radius"') if "radius" in entry else DEFAULT_RADIUS
+    if not 0.0 < radius <= MAX_RADIUS:
+        raise HintError(f'"radius" must be above 0 and at most {MAX_RADIUS} of the long side, got {radius:g}')
+    return HintSpec(number, points, ab, radius)
+
+
+def path_length(points: Sequence[tuple[float, float]]) -> float:
+    return sum(math.hypot(x1 - x0, y1 - y0) for (x0, y0), (x1, y1) in zip(points, points[1:]))
+
+
+def check_work(specs: Iterable[HintSpec], source: str) -> None:
+    """Refuse a file whose strokes, all together, are longer than MAX_PATH photo sides.
+
+    Rasterizing costs one disc per half radius of stroke length, so length, not point count, is
+    what a hostile file would inflate. Points here are relative (0..1 across the photo).
+    """
+    total = 0.0
+    for spec in specs:
+        total += path_length(spec.points)
+        if total > MAX_PATH:
+            raise HintError(f"{source}: hint {spec.number}: the strokes up to here are {total:.0f} photo sides "
+                            f"long in all; at most {MAX_PATH:g} are allowed")
 
 
 @dataclass
 class HintFile:
-    """Hints as read from JSON; pixel-unit files are resolved per photo by `for_size`."""
+    """Hints as read from JSON, every entry checked; pixel-unit files are placed per photo by `for_size`."""
 
-    entries: list[dict[str, Any]] = field(default_factory=list)
+    specs: tuple[HintSpec, ...] = ()
     units: str = "relative"
     source: str = "<hints>"
 
     def for_size(self, width: int, height: int) -> tuple[Hint, ...]:
-        sx, sy = (1.0 / max(width, 1), 1.0 / max(height, 1)) if self.units == "pixels" else (1.0, 1.0)
-        offset = 0.5 if self.units == "pixels" else 0.0  # pixel (i, j) covers [i, i + 1): its center
-        hints = []
-        for i, entry in enumerate(self.entries):
-            try:
-                if "points" in entry:
-                    raw = entry["points"]
-                    if not isinstance(raw, list) or not raw:
-                        raise HintError('"points" must be a non-empty list of [x, y]')
-                    pts = [_point(p) for p in raw]
-                elif "x" in entry and "y" in entry:
-                    pts = [_point([entry["x"], entry["y"]])]
-                else:
-                    raise HintError('each hint needs "x" and "y", or "points"')
-                points = tuple(((px + offset) * sx, (py + offset) * sy) for px, py in pts)
-                radius = float(entry.get("radius", DEFAULT_RADIUS))
-                hints.append(Hint(points, parse_color(entry), radius))
-            except HintError as exc:
-                raise HintError(f"{self.source}: hint {i + 1}: {exc}") from None
-        return tuple(hints)
+        """The hints on a photo of width × height; a pixel outside that photo is refused, naming the entry."""
+        if self.units == "relative":
+            return tuple(Hint(s.points, s.ab, s.radius) for s in self.specs)
+        w, h = max(int(width), 1), max(int(height), 1)
+        placed = []
+        for spec in self.specs:
+            for x, y in spec.points:
+                if x > w - 1 or y > h - 1:
+                    raise HintError(f"{self.source}: hint {spec.number}: pixel ({x:g}, {y:g}) is outside the "
+                                    f"{w}×{h} photo (x runs 0..{w - 1}, y 0..{h - 1})")
+            # pixel (i, j) covers [i, i + 1): its center is the spot
+            points = tuple(((x + 0.5) / w, (y + 0.5) / h) for x, y in spec.points)
+            placed.append(replace(spec, points=points))
+        check_work(placed, self.source)
+        return tuple(Hint(s.points, s.ab, s.radius) for s in placed)
 
 
-def _point(p: Any) -> tuple[float, float]:
-    if not (isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(v, (int, float)) for v in p)):
-        raise HintError(f"a point must be [x, y] numbers, got {p!r}")
-    return float(p[0]), float(p[1])
+def parse_hints(data: Any, source: str = "<hints>") -> HintFile:
+    """A parsed JSON value -> HintFile, or HintError naming `source` and the entry. Nothing else.
 
-
-def load_hint_file(path: Path) -> HintFile:
-    """Read and check a hints JSON file; every problem raises HintError naming the file."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise HintError(f"{path}: cannot read hints: {exc.strerror or exc}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise HintError(f"{path}: not a JSON hints file: {exc}") from None
+    The format: {"hints": [...], "units": "relative" | "pixels"}, or a bare list of hints. Keys
+    the format does not know are errors, not silently ignored, so a typo cannot change a photo.
+    """
     if isinstance(data, list):
         data = {"hints": data}
     if not isinstance(data, dict) or not isinstance(data.get("hints"), list):
-        raise HintError(f'{path}: expected {{"hints": [...]}} or a list of hints')
+        raise HintError(f'{source}: expected {{"hints": [...]}} or a list of hints, got {shown(data)}')
+    unknown = sorted(clean_text(str(k))[:40] for k in data if k not in FILE_KEYS)
+    if unknown:
+        raise HintError(f'{source}: unknown key {", ".join(map(repr, unknown))} (a hint file has "hints" '
+                        f'and optionally "units")')
     units = data.get("units", "relative")
-    if units not in ("relative", "pixels"):
-        raise HintError(f'{path}: "units" must be "relative" or "pixels", got {units!r}')
-    if not all(isinstance(e, dict) for e in data["hints"]):
-        raise HintError(f"{path}: every hint must be a JSON object")
-    hint_file = HintFile(list(data["hints"]), units, str(path))
-    hint_file.for_size(1, 1)  # validate now, so a bad file fails before any photo is touched
-    return hint_file
+    if not isinstance(units, str) or units not in UNITS:
+        raise HintError(f'{source}: "units" must be "relative" or "pixels", got {shown(units)}')
+    entries = data["hints"]
+    if len(entries) > MAX_HINTS:
+        raise HintError(f"{source}: {len(entries):,} hints; at most {MAX_HINTS:,} are allowed in one file")
+    specs, total_points = [], 0
+    for number, entry in enumerate(entries, start=1):
+        try:
+            spec = parse_entry(entry, number, units)
+            total_points += len(spec.points)
+            if total_points > MAX_POINTS:
+                raise HintError(f"the file has more than {MAX_POINTS:,} points in all")
+            Hint(spec.points if units == "relative" else ((0.0, 0.0),), spec.ab, spec.radius)  # the same checks
+        except HintError as exc:
+            raise HintError(f"{source}: hint {number}: {exc}") from None
+        specs.append(spec)
+    if units == "relative":
+        check_work(specs, source)
+    return HintFile(tuple(specs), units, source)
+
+
+def _reject_constant(name: str) -> Any:
+    raise HintError(f"{name} is not a number a hint file may hold")
+
+
+def load_hint_file(path: Path) -> HintFile:
+    """Read and check a hints JSON file; every problem raises HintError naming the file (and entry)."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise HintError(f"{path}: {size:,} bytes is too large for a hints file (at most {MAX_FILE_BYTES:,})")
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise HintError(f"{path}: cannot read hints: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise HintError(f"{path}: not a JSON hints file: not UTF-8 text ({exc.reason})") from None
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except HintError as exc:
+        raise HintError(f"{path}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise HintError(f"{path}: not a JSON hints file: {exc}") from None
+    except RecursionError:
+        raise HintError(f"{path}: not a hints file: JSON nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise HintError(f"{path}: not a usable JSON hints file: {exc}") from None
+    return parse_hints(data, str(path))
 
 
 def resolve_hints(hints: "Sequence[Hint] | HintFile", width: int, height: int) -> tuple[Hint, ...]:
