@@ -30,6 +30,7 @@ from ml_core.imageio import read_image  # noqa: E402
 from ml_core.store import ModelStore  # noqa: E402
 
 MONOTONE_SPREAD = 1.5
+NEAR_MONOTONE_SPREAD = 2.5  # looked at: results below this read as one tint with touches of another
 
 
 def hue_spread(rgb: np.ndarray) -> float:
@@ -84,12 +85,14 @@ def main() -> int:
         spreads = [v["hue_spread"] for v in report[m]["photos"].values()]
         report[m]["monotone"] = sum(s < MONOTONE_SPREAD for s in spreads)
         report[m]["monotone_share"] = round(report[m]["monotone"] / len(spreads), 3)
+        report[m]["near_monotone"] = sum(s < NEAR_MONOTONE_SPREAD for s in spreads)
         report[m]["median_hue_spread"] = round(float(np.median(spreads)), 3)
         report[m]["median_chroma"] = round(float(np.median([v["mean_chroma"] for v in report[m]["photos"].values()])), 2)
         print(f"{m}: {report[m]['monotone']}/{len(spreads)} monotone (hue spread < {MONOTONE_SPREAD}), "
+              f"{report[m]['near_monotone']} below {NEAR_MONOTONE_SPREAD}, "
               f"median spread {report[m]['median_hue_spread']}, median chroma {report[m]['median_chroma']}")
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "old_bw.json").write_text(json.dumps({"models": args.models, "threshold": MONOTONE_SPREAD,
+    (args.out / "old_bw.json").write_text(json.dumps({"models": args.models, "threshold": MONOTONE_SPREAD, "near_threshold": NEAR_MONOTONE_SPREAD,
                                                       **report}, indent=1) + "\n")
     write_sheet(rows, ["input", *args.models], args.thumb, args.out / "contact_sheet.jpg")
     return 0
