@@ -18,6 +18,7 @@ import math
 import torch
 
 from .color import rgb_to_lab
+from .gamut_table import GAMUT_CELLS
 
 BIN_SIZE = 10.0
 SOFT_NEIGHBORS = 5
@@ -26,8 +27,10 @@ DEFAULT_TEMPERATURE = 0.38
 REBALANCE_LAMBDA = 0.5
 
 
-@functools.lru_cache(maxsize=1)
-def _gamut_ab_bins() -> torch.Tensor:
+def compute_gamut_ab_bins() -> torch.Tensor:
+    """(Q, 2) in-gamut ab bin centers, computed from scratch (2-6 s: a Lab conversion of 0.5 M
+    colors and a `torch.unique`). Only the table's generator and its test call this; everything
+    else reads the stored copy in `gamut_table` (see `_gamut_ab_bins`)."""
     # The ab image of the RGB cube is the image of its surface plus interior; sampling every level
     # on the six faces and a coarse interior grid finds the same cells as all 16.7 M colors.
     levels = torch.linspace(0.0, 1.0, 256)
@@ -42,6 +45,13 @@ def _gamut_ab_bins() -> torch.Tensor:
     ab = torch.cat([rgb_to_lab(s.double())[1:].reshape(2, -1) for s in samples], dim=1)
     cells = torch.unique(torch.round(ab / BIN_SIZE).T, dim=0)  # unique sorts rows: a, then b
     return (cells * BIN_SIZE).float()
+
+
+@functools.lru_cache(maxsize=1)
+def _gamut_ab_bins() -> torch.Tensor:
+    """The stored table: the bins are a constant of sRGB and Lab, so no process should pay the
+    seconds `compute_gamut_ab_bins` takes (tests/core/test_quantize.py keeps the two equal)."""
+    return torch.tensor(GAMUT_CELLS, dtype=torch.float32) * BIN_SIZE
 
 
 def gamut_bin_centers() -> torch.Tensor:

@@ -1,10 +1,13 @@
+from pathlib import Path
+
 import numpy as np
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from skimage.color import rgb2lab
 
-from ml_core.quantize import ABBins, ChannelBins, gamut_bin_centers
+from ml_core import gamut_table
+from ml_core.quantize import ABBins, ChannelBins, _gamut_ab_bins, compute_gamut_ab_bins, gamut_bin_centers
 
 
 def test_gamut_bins_are_exactly_the_cells_srgb_colors_fall_in() -> None:
@@ -18,6 +21,17 @@ def test_gamut_bins_are_exactly_the_cells_srgb_colors_fall_in() -> None:
     assert cells <= ours
     assert len(ours) < 313  # the sRGB gamut is tighter than Zhang et al.'s list
     assert len(ours) > 240
+
+
+def test_stored_gamut_table_equals_the_computed_one() -> None:
+    # The table is stored (ml_core/gamut_table.py) so no process pays 2-6 s computing it; if the
+    # definition changes, regenerate it with `python -m ml_core.gamut_table`.
+    assert torch.equal(_gamut_ab_bins(), compute_gamut_ab_bins())
+
+
+def test_gamut_table_regenerates_to_the_same_source() -> None:
+    source = Path(gamut_table.__file__).read_text(encoding="utf-8")
+    assert gamut_table.render(source, [list(c) for c in gamut_table.GAMUT_CELLS]) == source
 
 
 def test_gamut_bin_order_is_deterministic_a_then_b() -> None:
