@@ -6,10 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from .app import run
+from ml_core import runtime
 
 
 def main(argv: list[str] | None = None) -> int:
+    runtime.configure()  # before the window code imports torch (see ml_core.runtime)
+    from .app import run
+
     parser = argparse.ArgumentParser(prog="python -m desktop_app", description="Open the Chroma window.")
     parser.add_argument("photos", nargs="*", type=Path, help="photos or folders to open")
     parser.add_argument("--self-test", action="store_true", help="colorize and export a sample offscreen, then exit")

@@ -107,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     # re-runs this executable; freeze_support() takes it over and never returns in the child.
     multiprocessing.freeze_support()
     _fix_windows_streams()
+    from ml_core import runtime
+
+    runtime.configure()  # also for `-m MODULE` relaunches; before anything imports torch
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["-m"]:
         return run_module(argv[1:])

@@ -10,6 +10,8 @@ import importlib
 import sys
 from typing import Sequence
 
+from . import runtime
+
 COMMAND_MODULES = ("colorize", "models", "export_onnx", "train", "pack", "evaluate", "gui")
 
 
@@ -28,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    runtime.configure()  # before any command imports torch: OpenMP reads it once, at load
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
