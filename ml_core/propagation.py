@@ -18,6 +18,14 @@ channel on a guidance grid (a few hundred pixels on the long side):
   with simulated users, β = 0.5 is best on rebalanced AuC and within 0.2 dB of the best PSNR at
   every hint count (β = 0: 1.6 dB lower PSNR with one hint). With no hints the result is exactly
   the model's, and nothing is solved.
+* Regions (issue 14): with a pull-back this weak, any path of non-zero affinity carries a hint
+  on, and a moderate edge only slows it: one click on a meadow turned the sky magenta. So each
+  hint i gets a gate g_i (ml_core.hint_regions: geodesic distance over lightness edges, texture
+  and the model's color boundaries, falling off with distance through texture), and the energy
+  gains  Σ_r Σ_i μ g_i(r) |δ_r − (h_i − m_r)|²  (each region is pulled, weakly, to its own hint's
+  color, so regions of differently hinted objects do not average across an edge; overlapping
+  gates blend)  +  Σ_r κ (1 − max_i g_i(r))² δ_r²  (outside every region: the model's colors).
+  `LEGACY_SETTINGS` (regions=None) is the propagation before, for the benchmarks.
 
 The system is symmetric positive definite and a five-point stencil, so it is solved matrix-free
 with Jacobi-preconditioned conjugate gradients in torch, coarse to fine: each level starts from
@@ -36,6 +44,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .hint_regions import RegionSettings, hint_gates
 from .hints import Hint
 
 # Tuned with bench/bench_hints.py's protocol on 40 BSDS500 photos (docs/eval/hints.md): a long
@@ -45,6 +54,8 @@ SIGMA_AB = 12.0  # predicted a*b* difference between neighbours at which affinit
 REACH = 3.0  # a hint's decay length in a uniform region, as a fraction of the long side
 HINT_WEIGHT = 20.0  # λ: pins hint pixels (a neighbour-sum of weights is at most 4)
 FLATTEN = 0.5  # β: share of the model's own chroma variation that smoothing may flatten (see above)
+REGION_PIN = 0.05  # μ: a weak pull of every pixel in a hint's region towards that hint's color
+OUTSIDE_PIN = 1.0  # κ: pull back to the model's colors, by (1 - max g_i)², where no hint's region reaches
 MIN_LEVEL_SIDE = 12
 TOLERANCE = 1e-3  # relative residual per level
 MAX_ITERATIONS = 300
@@ -59,6 +70,15 @@ class PropagationSettings:
     tolerance: float = TOLERANCE
     max_iterations: int = MAX_ITERATIONS
     flatten: float = FLATTEN
+    # Where hints may act (ml_core.hint_regions); None: everywhere the affinities lead (before issue 14).
+    regions: RegionSettings | None = RegionSettings()
+    region_pin: float = REGION_PIN
+    outside_pin: float = OUTSIDE_PIN
+
+
+# What propagate_hints uses when no settings are given; benchmarks swap in LEGACY to compare.
+DEFAULT_SETTINGS = PropagationSettings()
+LEGACY_SETTINGS = PropagationSettings(regions=None)  # spread wherever affinities lead (before issue 14)
 
 
 def rasterize_hints(hints: Sequence[Hint], height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -197,20 +217,43 @@ def _half(t: torch.Tensor) -> torch.Tensor:
     return out.reshape(*lead, *out.shape[-2:])
 
 
+def _region_terms(gates: torch.Tensor, targets: torch.Tensor, model_ab: torch.Tensor,
+                  settings: PropagationSettings) -> tuple[torch.Tensor, torch.Tensor]:
+    """(diagonal (h, w), right-hand side (2, h, w)) added by the hints' regions.
+
+    Each hint pulls its region weakly (μ g_i) towards its color, so a region is held by its own
+    hint wherever it is, not only near the click, and two regions held by hints of different
+    colors do not average through a moderate edge between them; where the gates overlap (two
+    hints on one object) their colors blend by gate weight. Outside every region (1 - max g_i)
+    the correction is pulled back to zero: the model's colors.
+    """
+    mu = settings.region_pin * gates  # (n, h, w)
+    flat = targets[:, :, None, None] - model_ab[None]  # (n, 2, h, w): δ that makes the pixel the hint's color
+    diag = mu.sum(0) + settings.outside_pin * (1.0 - gates.amax(0)).square()
+    rhs = (mu[:, None] * flat).sum(0)
+    return diag, rhs
+
+
 def _solve(lightness: torch.Tensor, model_ab: torch.Tensor, certainty: torch.Tensor, hints: Sequence[Hint],
-           settings: PropagationSettings, stats: dict[str, int], prior_stride: float) -> torch.Tensor:
+           settings: PropagationSettings, stats: dict[str, int], prior_stride: float,
+           gates: torch.Tensor | None = None) -> torch.Tensor:
     h, w = lightness.shape
     init = None
     if min(h, w) >= 2 * MIN_LEVEL_SIDE:
         coarse = _solve(_half(lightness), _half(model_ab), _half(certainty), hints, settings, stats,
-                        max(prior_stride / 2, 1.0))
+                        max(prior_stride / 2, 1.0), _half(gates) if gates is not None else None)
         init = F.interpolate(coarse[None], size=(h, w), mode="bilinear", align_corners=False)[0]
     mask, target = rasterize_hints(hints, h, w)
     reach_px = max(settings.reach * max(h, w), 1.0)
     prior = certainty / (reach_px * reach_px)
     wx, wy = affinities(lightness, model_ab, settings, prior_stride)
-    op = _Operator(wx, wy, prior + settings.hint_weight * mask)
     rhs = settings.hint_weight * mask * (target - model_ab)
+    if gates is not None:
+        targets = torch.tensor([tuple(hint.ab) for hint in hints], dtype=torch.float32)
+        region_diag, region_rhs = _region_terms(gates, targets, model_ab, settings)
+        prior = prior + region_diag
+        rhs = rhs + region_rhs
+    op = _Operator(wx, wy, prior + settings.hint_weight * mask)
     if settings.flatten:
         rhs = rhs - settings.flatten * _Operator(wx, wy, torch.zeros_like(prior))(model_ab)
     x0 = init if init is not None else torch.zeros_like(model_ab)
@@ -239,9 +282,10 @@ def propagate_hints(
         raise ValueError(f"lightness {tuple(lightness.shape)} and ab {tuple(model_ab.shape)} grids differ")
     if not hints:
         return model_ab.clone()
-    s = settings or PropagationSettings()
+    s = settings or DEFAULT_SETTINGS
     certainty = 0.25 + 0.75 * (confidence.float() if confidence is not None else torch.full_like(lightness, 0.5))
     with torch.inference_mode():
+        gates = hint_gates(lightness.float(), model_ab.float(), hints, s.regions) if s.regions is not None else None
         delta = _solve(lightness.float(), model_ab.float(), certainty, hints, s, stats if stats is not None else {},
-                       prior_stride)
+                       prior_stride, gates)
     return model_ab.float() + delta
