@@ -44,6 +44,9 @@ def main() -> None:
     ap.add_argument("--no-gray-prior", action="store_true", help="skip the hints-over-gray rows")
     ap.add_argument("--no-reference", action="store_true", help="skip the reference-photo row")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (1 on a busy machine)")
+    ap.add_argument("--propagation", choices=("regions", "legacy"), default="regions",
+                    help="legacy: hints spread wherever affinities lead (before issue 14)")
     args = ap.parse_args()
 
     import numpy as np
@@ -53,15 +56,18 @@ def main() -> None:
     from ml_core.hints import simulate_hints
     from ml_core.imageio import collect_images, read_image
     from ml_core.metrics import MetricAccumulator, gray_image
+    from ml_core import propagation
     from ml_core.propagation import propagate_hints
     from ml_core.reference import ReferencePalette
     from ml_core.store import ModelStore
 
+    if args.propagation == "legacy":
+        propagation.DEFAULT_SETTINGS = propagation.LEGACY_SETTINGS
     ks = [int(k) for k in args.ks.split(",")]
     paths, _ = collect_images([args.photos])
     rng = np.random.default_rng(args.seed)
     paths = sorted(rng.choice(paths, size=min(args.count, len(paths)), replace=False).tolist())
-    colorizer = Colorizer(ModelStore().load(args.model))
+    colorizer = Colorizer(ModelStore().load(args.model), threads=args.threads)
     hint_net = colorizer.model.accepts_hints
     variants = ["model"] + (["alone"] if hint_net else []) + ([] if args.no_gray_prior else ["gray"])
     labels = {"model": "hint net + propagation" if hint_net else "model", "alone": "hint net alone",
@@ -128,12 +134,13 @@ def main() -> None:
         rows.append({"prior": "reference (same scene)", "k": 0, "psnr": f"{s['psnr']:.2f}", "auc": f"{s['auc']:.4f}",
                      "auc_rb": f"{s['auc_rebalanced']:.4f}", "ab_mse": f"{s['ab_mse']:.1f}",
                      "guide_ms": "", "ms": f"{1000 * ref_seconds / max(len(paths), 1):.0f}"})
-    print(f"\n{len(paths)} photos from {args.photos}, model {args.model}, seed {args.seed}")
+    print(f"\n{len(paths)} photos from {args.photos}, model {args.model}, seed {args.seed}, "
+          f"propagation {args.propagation}")
     print_table(rows, [("prior", "prior"), ("k", "hints"), ("psnr", "PSNR dB"), ("auc", "AuC"),
                        ("auc_rb", "AuC rebal."), ("ab_mse", "ab MSE"), ("guide_ms", "guide ms/photo"), ("ms", "ms/photo")])
     if args.json:
         args.json.write_text(json.dumps({"photos": len(paths), "model": args.model, "seed": args.seed,
-                                         "rows": rows}, indent=2))
+                                         "propagation": args.propagation, "rows": rows}, indent=2))
 
 
 if __name__ == "__main__":
