@@ -399,8 +399,13 @@ def resplit(items: Sequence["PhotoItem"], val_fraction: float, seed: int, token:
 
 
 def resumable_runs(token: CancelToken, progress: Progress) -> list["RunRecord"]:
-    """Interrupted runs (closed, crashed, stopped), most recent first."""
-    from ml_core.train import list_runs
+    """Interrupted runs (closed, crashed, stopped), most recent first.
+
+    Read through ml_core.checkpoint, not ml_core.train: this runs at start-up, beside the first
+    preview, and importing the trainer (data, metrics, scipy, skimage: ~0.7 s holding the GIL)
+    would delay that preview for a list that is only read.
+    """
+    from ml_core.checkpoint import list_runs
 
     return [r for r in list_runs() if r.resumable and not r.name.startswith(PROBE_PREFIX)]
 
