@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +32,32 @@ def make_photo(path: Path, width: int = 4000, height: int = 3000, gray: bool = F
     path.parent.mkdir(parents=True, exist_ok=True)
     img.save(path, quality=92)
     return path
+
+
+# One CPU-bound process, the way another program (a browser tab, a compile) takes a core. It
+# exits by itself once orphaned, so a killed bench cannot leave it spinning.
+BUSY_LOOP = """
+import os
+parent = os.getppid()
+while os.getppid() == parent:
+    for _ in range(200_000):
+        pass
+"""
+
+
+@contextlib.contextmanager
+def competitor(active: bool = True) -> Iterator[None]:
+    """Run the body beside one competing CPU-bound process (none when not `active`), always stopped."""
+    if not active:
+        yield
+        return
+    proc = subprocess.Popen([sys.executable, "-c", BUSY_LOOP], stdin=subprocess.DEVNULL)
+    try:
+        time.sleep(0.3)  # let it reach the scheduler's steady state before measuring
+        yield
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def parse_model_spec(spec: str) -> tuple[str, dict]:

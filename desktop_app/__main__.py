@@ -17,8 +17,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("photos", nargs="*", type=Path, help="photos or folders to open")
     parser.add_argument("--self-test", action="store_true", help="colorize and export a sample offscreen, then exit")
     parser.add_argument("--quit-when-shown", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--quit-when-previewed", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    return run(self_test=args.self_test, quit_when_shown=args.quit_when_shown, paths=args.photos)
+    return run(self_test=args.self_test, quit_when_shown=args.quit_when_shown, paths=args.photos,
+               quit_when_previewed=args.quit_when_previewed)
 
 
 if __name__ == "__main__":

@@ -38,12 +38,13 @@ def create_app(argv: Sequence[str] | None = None) -> QApplication:
 
 
 def run(argv: Sequence[str] | None = None, self_test: bool = False, quit_when_shown: bool = False,
-        paths: Sequence[Path | str] = ()) -> int:
+        paths: Sequence[Path | str] = (), quit_when_previewed: bool = False) -> int:
     """Open the window and run until it closes; returns the process exit code.
 
     `self_test` runs offscreen (unless a platform is forced), colorizes and exports a bundled
     sample through the real worker path, and exits 0 on success. `quit_when_shown` exits as soon
-    as the first frame is up (launch-time benchmark).
+    as the first frame is up, `quit_when_previewed` as soon as the first colorized preview is on
+    screen (launch-time benchmarks).
     """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if self_test:
@@ -62,8 +63,11 @@ def run(argv: Sequence[str] | None = None, self_test: bool = False, quit_when_sh
                 window.close()
     window = MainWindow()
     if quit_when_shown:
-        window.shown.connect(lambda: QTimer.singleShot(0, lambda: _report_shown(app)))
+        window.shown.connect(lambda: QTimer.singleShot(0, lambda: _report_and_quit(app, "chroma-window-shown")))
     else:
+        if quit_when_previewed:
+            window.colorize_tab.preview_shown.connect(
+                lambda _id: QTimer.singleShot(0, lambda: _report_and_quit(app, "chroma-first-preview")))
         QTimer.singleShot(0, window.colorize_tab.refresh_models)
     window.show()
     if paths:
@@ -73,6 +77,6 @@ def run(argv: Sequence[str] | None = None, self_test: bool = False, quit_when_sh
     return code
 
 
-def _report_shown(app: QApplication) -> None:
-    print("chroma-window-shown", flush=True)
+def _report_and_quit(app: QApplication, line: str) -> None:
+    print(line, flush=True)
     app.quit()

@@ -19,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--self-test", action="store_true",
                    help="open the window offscreen, colorize and export a bundled sample, exit 0 if all worked")
     p.add_argument("--quit-when-shown", action="store_true", help=argparse.SUPPRESS)  # launch benchmark
+    p.add_argument("--quit-when-previewed", action="store_true", help=argparse.SUPPRESS)  # launch benchmark
     p.set_defaults(func=run)
 
 
@@ -36,4 +37,5 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    return run_window(self_test=args.self_test, quit_when_shown=args.quit_when_shown, paths=args.photos)
+    return run_window(self_test=args.self_test, quit_when_shown=args.quit_when_shown, paths=args.photos,
+                      quit_when_previewed=args.quit_when_previewed)

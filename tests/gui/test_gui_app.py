@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 
 import pytest
@@ -71,6 +73,15 @@ def test_self_test_passes_with_an_empty_store(qtbot, capsys) -> None:
     assert run(self_test=True) == 0
     out = capsys.readouterr().out
     assert "untrained" in out and "OK" in out
+
+
+def test_quit_when_previewed_opens_the_photo_and_exits_after_its_first_preview(tiny_model, gray_photos) -> None:
+    # The launch-to-first-preview benchmark's hook, through the real entry point in a process of
+    # its own (app.exec() and quit() inside the test process would end pytest-qt's later waits).
+    out = subprocess.run([sys.executable, "-m", "desktop_app", str(gray_photos[0]), "--quit-when-previewed"],
+                         env=dict(os.environ), capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr
+    assert "chroma-first-preview" in out.stdout
 
 
 def test_gui_command_explains_a_missing_pyside(monkeypatch, capsys) -> None:
