@@ -3,17 +3,25 @@
 Why: torch runs its operators on an OpenMP thread team, one thread per core. At the end of each
 parallel region OpenMP threads *spin* (busy-wait) for their siblings before sleeping, for up to
 ~300,000 pause instructions with GNU libgomp (Linux) and 200 ms with LLVM/Intel libomp (macOS,
-Windows). On a quiet machine that saves a few microseconds per operator. On a laptop where
-anything else wants a core (a browser, a compile, our own GUI thread, a decode thread, a
-training run in the Training tab) every region waits for a thread that has been descheduled while
-the spinning threads burn the very core it needs: a 12 MP colorize that takes 0.8 s quiet took
-6.6-9.9 s beside one CPU-bound process on a 2-core machine (Intel, where `pause` is slow),
-~2-4x on a 2-core AMD. With `OMP_WAIT_POLICY=PASSIVE` waiting threads sleep at once, so the cost
-of a competitor is the core it takes, no more (bench/bench_inference.py --load measures this).
+Windows). On a quiet machine that saves waking a sleeping thread for the next operator. On a
+laptop where anything else wants a core (a browser, a compile, our own GUI thread, a decode
+thread, a training run in the Training tab) every region waits for a thread that has been
+descheduled while the spinning threads burn the very core it needs: a 12 MP colorize that takes
+0.8 s quiet took 6.6-9.9 s beside one CPU-bound process on a 2-core Intel machine, and 2.5-31x
+its quiet time on a 2-core AMD (bench/bench_inference.py --load --no-policy). With
+`OMP_WAIT_POLICY=PASSIVE` waiting threads sleep at once, so a competitor costs about the core it
+takes (same bench without --no-policy: 0.8-1.9x).
 
-The intra-op thread count stays torch's default (one per physical core): fewer threads would
-give up quiet-machine speed for nothing once waiting is passive, because a thread that loses its
-core only delays its own share of the work.
+The intra-op thread count stays torch's default (one per physical core): a thread that loses its
+core only delays its own share of the work, and training and the larger models need both cores.
+
+The price, measured on a 2-core AMD VM: each parallel region now wakes a sleeping thread, and
+`engine.recombine` runs many small ones (24 tiles x dozens of ops per 12 MP photo), so quiet end
+to end went from 0.98 s to 1.66 s (recombine 0.55 -> 0.98 s; with one thread 0.76 s). Spinning
+variants (GOMP_SPINCOUNT 1k-100k) kept quiet speed but not loaded speed (2.3-4.6 s beside one
+busy loop, passive 1.3-1.4 s), and without this policy a spinning neighbour (another torch job, a
+test run) made the same photo take 5-47 s (1.0-1.9 s with it). Fewer, larger parallel regions
+in recombine would remove most of the price.
 
 OpenMP reads its environment once, when the library loads (`import torch`), so `configure()`
 must run first thing in every entry point: `ml_core.cli.main` (the `chroma` command, CLI and
