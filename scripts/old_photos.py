@@ -94,7 +94,7 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "old_bw.json").write_text(json.dumps({"models": args.models, "threshold": MONOTONE_SPREAD, "near_threshold": NEAR_MONOTONE_SPREAD,
                                                       **report}, indent=1) + "\n")
-    write_sheet(rows, ["input", *args.models], args.thumb, args.out / "contact_sheet.jpg")
+    write_sheet(rows, ["input", *(Path(m).stem for m in args.models)], args.thumb, args.out / "contact_sheet.jpg")
     return 0
 
 
