@@ -29,12 +29,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def command_names(parser: argparse.ArgumentParser) -> set[str]:
+    return {name for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+            for name in action.choices}
+
+
+def route(argv: Sequence[str], commands: set[str]) -> list[str]:
+    """`chroma PHOTO...` opens the window with those photos, as `chroma gui PHOTO...` does.
+
+    Why: people type the program name and a file, as with any desktop app; argparse alone would
+    call the photo an invalid command. Anything that is not a command or an option is a photo.
+    """
+    argv = list(argv)
+    if argv and argv[0] not in commands and not argv[0].startswith("-"):
+        return ["gui", *argv]
+    return argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     runtime.configure()  # before any command imports torch: OpenMP reads it once, at load
     parser = build_parser()
+    argv = route(sys.argv[1:] if argv is None else argv, command_names(parser))
     args = parser.parse_args(argv)
     if args.command is None:
-        args = parser.parse_args(["gui", *(argv or [])])
+        args = parser.parse_args(["gui", *argv])
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

@@ -155,3 +155,16 @@ def test_parsing_arguments_does_not_import_torch() -> None:
     code = "import sys; from ml_core.cli import build_parser; build_parser(); print('torch' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.stdout.strip() == "False", proc.stderr
+
+
+def test_chroma_photo_opens_the_window_with_it() -> None:
+    from ml_core.cli import build_parser, command_names, route
+
+    commands = command_names(build_parser())
+    assert {"colorize", "train", "gui", "models"} <= commands
+    assert route(["old.jpg", "album/"], commands) == ["gui", "old.jpg", "album/"]
+    assert route(["colorize", "old.jpg"], commands) == ["colorize", "old.jpg"]
+    assert route(["--help"], commands) == ["--help"]
+    assert route([], commands) == []
+    args = build_parser().parse_args(route(["old.jpg"], commands))
+    assert args.command == "gui" and [str(p) for p in args.photos] == ["old.jpg"]
