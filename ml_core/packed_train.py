@@ -32,6 +32,7 @@ from .metrics import MetricAccumulator
 from .modelfile import info_for, save_model
 from .models import create
 from .packed import PackedCorpus
+from .train import warm_start
 
 
 @dataclass
@@ -106,13 +107,7 @@ def train_packed(cfg: PackedTrainConfig, log: Callable[[str], None] = print) -> 
 
     model = create(cfg.arch, **cfg.arch_config)
     if cfg.init_from:
-        from .store import ModelStore
-
-        donor = ModelStore().load(cfg.init_from).model.state_dict()
-        own = model.state_dict()
-        if set(donor) != set(own) or any(donor[k].shape != own[k].shape for k in own):
-            raise ValueError(f"cannot start from {cfg.init_from}: its weights do not fit {cfg.arch} {cfg.arch_config}")
-        model.load_state_dict({k: donor[k].to(own[k].dtype) for k in own})
+        warm_start(model, cfg.init_from)
     size = max(model.size_multiple, round(cfg.size / model.size_multiple) * model.size_multiple)
     model.to(device)
     channels_last = True

@@ -235,6 +235,23 @@ def validation_split(items: Sequence[PhotoItem], cfg: TrainConfig) -> tuple[list
     return list(train_items), list(val_items)
 
 
+def warm_start(model: ColorModel, source: str, store: ModelStore | None = None) -> None:
+    """Copy every parameter and buffer of model file `source` (store name or path) into `model`.
+
+    Why: a new configuration of the same network (e.g. input levels switched on) can continue
+    from weights already trained instead of from scratch; shapes must match exactly, or
+    ValueError says which do not.
+    """
+    donor = (store or ModelStore()).load(source).model.state_dict()
+    own = model.state_dict()
+    missing = sorted(set(own) - set(donor))
+    mismatched = sorted(k for k in own if k in donor and donor[k].shape != own[k].shape)
+    if missing or mismatched:
+        raise ValueError(f"cannot start from {source}: its weights do not fit this architecture "
+                         f"(missing {missing[:3]}, other shapes {mismatched[:3]})")
+    model.load_state_dict({k: donor[k].to(own[k].dtype) for k in own})
+
+
 # --------------------------------------------------------------------------- callback payloads
 
 
@@ -837,19 +854,10 @@ class _Run:
     # ---------------------------------------------------------------- pieces
 
     def _init_weights(self, model: ColorModel, source: str) -> None:
-        """Warm start: copy every parameter and buffer of model file `source` into `model`.
-
-        Why: a new configuration of the same network (e.g. input levels switched on) can continue
-        from weights already trained instead of from scratch; shapes must match exactly.
-        """
-        donor = self.store.load(source).model.state_dict()
-        own = model.state_dict()
-        missing = sorted(set(own) - set(donor))
-        mismatched = sorted(k for k in own if k in donor and donor[k].shape != own[k].shape)
-        if missing or mismatched:
-            raise TrainError(f"cannot start from {source}: its weights do not fit this architecture "
-                             f"(missing {missing[:3]}, other shapes {mismatched[:3]})")
-        model.load_state_dict({k: donor[k].to(own[k].dtype) for k in own})
+        try:
+            warm_start(model, source, self.store)
+        except ValueError as exc:
+            raise TrainError(str(exc)) from None
 
     def _cancelled_before_start(self) -> TrainResult:
         """Cancelled while scanning photos: nothing was trained, nothing is written."""
