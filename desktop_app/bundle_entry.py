@@ -16,12 +16,10 @@ It must stay import-light: nothing here may import Qt or torch before the window
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing
 import os
 import runpy
 import sys
-from pathlib import Path
 
 
 def _fix_windows_streams() -> None:
@@ -53,17 +51,6 @@ def _fix_windows_streams() -> None:
         sys.stderr = sys.stderr or devnull
 
 
-def command_names(parser: argparse.ArgumentParser) -> set[str]:
-    for action in parser._actions:  # noqa: SLF001 - argparse has no public accessor for subcommands
-        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
-            return set(action.choices)
-    return set()
-
-
-def _looks_like_photo(arg: str) -> bool:
-    return os.path.exists(arg) or os.sep in arg or "/" in arg or Path(arg).suffix != ""
-
-
 def route(argv: list[str], commands: set[str]) -> list[str]:
     """The `chroma` arguments for the bundle's arguments.
 
@@ -79,9 +66,11 @@ def route(argv: list[str], commands: set[str]) -> list[str]:
     first = argv[0]
     if first in commands or first in ("-h", "--help"):
         return argv
-    if first.startswith("-") or _looks_like_photo(first):
+    if first.startswith("-"):
         return ["gui", *argv]
-    return argv
+    from ml_core.cli import route as cli_route  # import-light: argparse and ml_core.runtime only
+
+    return cli_route(argv, commands)  # photos open the window; other bare words get "invalid choice"
 
 
 def run_module(argv: list[str]) -> int:
@@ -114,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["-m"]:
         return run_module(argv[1:])
 
-    from ml_core.cli import build_parser, main as cli_main
+    from ml_core.cli import build_parser, command_names, main as cli_main
 
     return cli_main(route(argv, command_names(build_parser())))
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from . import runtime
@@ -34,14 +36,23 @@ def command_names(parser: argparse.ArgumentParser) -> set[str]:
             for name in action.choices}
 
 
+def looks_like_photo(arg: str) -> bool:
+    """An existing path, or anything with a folder or a file extension in it.
+
+    Why: a bare word that is no command (a typo such as `colourize`) must reach argparse's
+    "invalid choice" message, not open a window that tries to load a photo called "colourize".
+    """
+    return os.path.exists(arg) or os.sep in arg or "/" in arg or Path(arg).suffix != ""
+
+
 def route(argv: Sequence[str], commands: set[str]) -> list[str]:
     """`chroma PHOTO...` opens the window with those photos, as `chroma gui PHOTO...` does.
 
     Why: people type the program name and a file, as with any desktop app; argparse alone would
-    call the photo an invalid command. Anything that is not a command or an option is a photo.
+    call the photo an invalid command. Commands, options and other bare words go to argparse.
     """
     argv = list(argv)
-    if argv and argv[0] not in commands and not argv[0].startswith("-"):
+    if argv and argv[0] not in commands and not argv[0].startswith("-") and looks_like_photo(argv[0]):
         return ["gui", *argv]
     return argv
 

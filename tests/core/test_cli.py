@@ -166,5 +166,7 @@ def test_chroma_photo_opens_the_window_with_it() -> None:
     assert route(["colorize", "old.jpg"], commands) == ["colorize", "old.jpg"]
     assert route(["--help"], commands) == ["--help"]
     assert route([], commands) == []
+    # A mistyped command is no photo: argparse names it instead of a window opening on it.
+    assert route(["colourize", "x.jpg"], commands) == ["colourize", "x.jpg"]
     args = build_parser().parse_args(route(["old.jpg"], commands))
     assert args.command == "gui" and [str(p) for p in args.photos] == ["old.jpg"]

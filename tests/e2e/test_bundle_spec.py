@@ -202,8 +202,8 @@ def test_icons_for_every_platform() -> None:
 # ------------------------------------------------------------------------------ the bundle entry
 
 def test_bundle_entry_routes_arguments_like_the_app() -> None:
-    from desktop_app.bundle_entry import command_names, route
-    from ml_core.cli import build_parser
+    from desktop_app.bundle_entry import route
+    from ml_core.cli import build_parser, command_names
 
     commands = command_names(build_parser())
     assert {"colorize", "models", "train", "eval", "gui"} <= commands
