@@ -70,6 +70,7 @@ def run(argv: Sequence[str] | None = None, self_test: bool = False, quit_when_sh
                 lambda _id: QTimer.singleShot(0, lambda: _report_and_quit(app, "chroma-first-preview")))
         QTimer.singleShot(0, window.colorize_tab.refresh_models)
     window.show()
+    window.start_session()
     if paths:
         QTimer.singleShot(0, lambda: window.colorize_tab.add_paths(paths))
     code = int(app.exec())

@@ -8,12 +8,15 @@ is offered for resuming next time), so no worker thread outlives the widgets it 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from . import resources
 from .colorize import ColorizeTab
+from .colorize.session_control import SessionKeeper
 from .settings import AppSettings
 from .training import TrainingTab
 
@@ -29,6 +32,9 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._was_shown = False
         self._closed = False
+        self._quit_requested = False
+        # Replaceable so tests can answer "Quit anyway?" without a modal dialog.
+        self.confirm_quit: Callable[[str], bool] = self._ask_quit
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -47,6 +53,8 @@ class MainWindow(QMainWindow):
         self.colorize_tab.models_refreshed.connect(self.training_tab.set_models)
         self.training_tab.models_changed.connect(lambda: self.colorize_tab.refresh_models())
         self.training_tab.try_model.connect(self.try_model)
+        # Beside the settings file, so the self-test's and the tests' sessions stay in their own folders.
+        self.session = SessionKeeper(self.colorize_tab, self.settings.path.parent / "session.json", self)
         self._build_menus()
         self.resize(1280, 820)
         self.setMinimumSize(900, 600)
@@ -79,7 +87,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
+        quit_action.triggered.connect(self.request_quit)
         file_menu.addAction(quit_action)
 
         edit_menu = self.menuBar().addMenu("&Edit")
@@ -171,9 +179,48 @@ class MainWindow(QMainWindow):
             self._was_shown = True
             self.shown.emit()
 
+    def start_session(self) -> None:
+        """Put back what was open last time (on a worker); photos opened meanwhile stay open."""
+        self.session.start()
+
+    def request_quit(self) -> None:
+        """File > Quit: like closing the window, asks first only while work would be lost."""
+        self._quit_requested = True
+        try:
+            self.close()
+        finally:
+            self._quit_requested = False
+
+    def running_work(self) -> str:
+        """What closing now would interrupt, in words ('' when nothing)."""
+        tab = self.colorize_tab
+        if tab.exporter.running:
+            done, total = tab.export_progress.value(), tab.export_progress.maximum()
+            return (f"An export is running ({max(done, 0)} of {total} photos written). Quitting stops it after "
+                    f"the current photo; the photos already written are kept.")
+        if self.training_tab.session.active:
+            return ("Training is running. Quitting stops it after the current step and saves a checkpoint, "
+                    "so you can resume it next time.")
+        return ""
+
+    def _ask_quit(self, text: str) -> bool:
+        answer = QMessageBox.question(self, "Quit Chroma?", f"{text}\n\nQuit anyway?",
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        # Only a person's request (window close button, File > Quit) is questioned; a program
+        # closing the window (tests, the self-test, logout handled by Qt) is not.
+        asked = event.spontaneous() or self._quit_requested
+        if not self._closed and asked:
+            work = self.running_work()
+            if work and not self.confirm_quit(work):
+                event.ignore()
+                return
         if not self._closed:
             self._closed = True
+            self.session.save(durable=True)  # before shutdown: the queue is still intact
             self.settings.window_geometry = self.saveGeometry()
             self.settings.splitter_state = self.colorize_tab.splitter.saveState()
             self.settings.sync()

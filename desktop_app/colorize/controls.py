@@ -306,6 +306,28 @@ class AdjustPanel(QGroupBox):
     def temperature(self) -> float:
         return (100 - self.vivid_row.slider.value()) / 100.0
 
+    def changed_temperature(self) -> float | None:
+        """The vividness as a temperature if the person moved it, else None (the model's own)."""
+        return self.temperature() if self._vivid_touched else None
+
+    def restore(self, saturation: float, work_size: int | None, temperature: float | None) -> None:
+        """Put back saved adjustments (a restored session); emits `changed` once."""
+        sliders = [self.saturation_row.slider, self.size_row.slider, self.vivid_row.slider]
+        for s in sliders:
+            s.blockSignals(True)
+        self.saturation_row.slider.setValue(round(saturation * 100))
+        if work_size is not None:
+            self.size_row.slider.setValue(work_size)
+            self._size_touched = True  # saved only when chosen: it no longer follows the model
+        if temperature is not None:
+            self.vivid_row.slider.setValue(round((1 - temperature) * 100))
+            self._vivid_touched = True
+        for s in sliders:
+            s.blockSignals(False)
+        for row in (self.saturation_row, self.size_row, self.vivid_row):
+            row.refresh_label()
+        self.changed.emit()
+
     def set_model_defaults(self, work_size: int, classification: bool, temperature: float | None = None) -> None:
         self._model_work_size = clamp_work_size(work_size)  # as the engine does: never past the limit
         slider = self.size_row.slider

@@ -37,11 +37,14 @@ from .pipeline import Adjustments, PreviewPipeline
 from .queue import Filmstrip, ItemRole, ItemState, QueueItem, QueueModel
 from .reference_panel import ReferencePanel
 from .references import ReferenceController
+from .session_control import Banner
 
 if TYPE_CHECKING:
     from ml_core.batch import ExportSettings
     from ml_core.engine import ColorizeOptions
     from ml_core.modelfile import LoadedModel
+
+    from .session import Session
 
 MODEL_SUFFIX = ".safetensors"
 _ADJUST_DEBOUNCE_MS = 120
@@ -81,6 +84,7 @@ class ColorizeTab(QWidget):
         self._adjust_timer.timeout.connect(self.pipeline.settings_changed)
 
         self.view = CompareView()
+        self.session_banner = Banner()
         self.empty = EmptyState()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
@@ -228,6 +232,7 @@ class ColorizeTab(QWidget):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.setSpacing(0)
+        left_layout.addWidget(self.session_banner)
         left_layout.addWidget(self.stack, 1)
         left_layout.addWidget(self.filmstrip)
         side = QWidget()
@@ -471,16 +476,58 @@ class ColorizeTab(QWidget):
 
     def remove_selected(self) -> None:
         item = self.selected_item()
-        if item is None:
-            return
-        row = self.queue.row_of(item.id)
-        self.pipeline.remove_items({item.id})
-        self.hint_editor.forget({item.id})
-        if len(self.queue):
-            self.filmstrip.setCurrentIndex(self.queue.index(min(row, len(self.queue) - 1)))
-        else:
+        if item is not None:
+            self.remove_items({item.id})
+
+    def remove_items(self, item_ids: set[int]) -> None:
+        """Close photos (and their hint history); the selection moves to a neighbour that stays."""
+        selected = self.selected_item()
+        removed_selected = selected is not None and selected.id in item_ids
+        row = self.queue.row_of(selected.id) if selected is not None else 0
+        kept_before = sum(1 for i in self.queue.items[:row] if i.id not in item_ids)
+        self.pipeline.remove_items(set(item_ids))
+        self.hint_editor.forget(set(item_ids))
+        if not len(self.queue):
             self._shown_item = None
             self._show_selected()
+        elif removed_selected:
+            self.filmstrip.setCurrentIndex(self.queue.index(min(kept_before, len(self.queue) - 1)))
+        self._update_state()
+
+    # ================================================================== sessions
+
+    def restore_session(self, session: "Session") -> list[QueueItem]:
+        """Put a saved session back: its photos with their hints and reference photos, the model,
+        the view and the adjustments. Photos already open are not added twice."""
+        self.apply_session_settings(session)
+        pairs = []
+        for photo in session.photos:
+            if self.queue.find_path(photo.path) is None:
+                pairs.append((QueueItem(photo.path, hints=photo.hints, reference_strength=photo.reference_strength),
+                              photo))
+        new = [item for item, _ in pairs]
+        self.queue.add(new)
+        self.pipeline.add_items(new)
+        for item, photo in pairs:
+            if photo.reference is not None:
+                self.references.set_reference(item, photo.reference)
+        if new and self.selected_item() is None:
+            wanted = session.photos[session.selected] if session.selected is not None else None
+            self.select_item(next((item.id for item, photo in pairs if photo is wanted), new[0].id))
+        self._update_state()
+        return new
+
+    def apply_session_settings(self, session: "Session") -> None:
+        """The model, view and adjustments of a saved session (no photos)."""
+        if session.model:
+            if self._model_list_loaded:
+                self.model_panel.select(session.model)
+            else:
+                self.settings.model = session.model  # picked when the model list arrives
+        if session.view_mode:
+            self.set_mode(ViewMode(session.view_mode))
+        adjust = session.adjust
+        self.adjust_panel.restore(adjust.saturation, adjust.work_size, adjust.temperature)
 
     def clear_queue(self) -> None:
         ids = {i.id for i in self.queue.items}
