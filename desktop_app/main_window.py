@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QTabWidget
 from . import resources
 from .colorize import ColorizeTab
 from .colorize.session_control import SessionKeeper
+from .recent_menu import RecentMenu
 from .settings import AppSettings
 from .training import TrainingTab
 
@@ -79,6 +80,8 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         for key in ("open", "open_folder"):
             file_menu.addAction(a[key])
+        self.recent_menu = RecentMenu(self.settings, self._open_recent, self)
+        file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
         file_menu.addAction(a["import_model"])
         file_menu.addSeparator()
@@ -120,6 +123,10 @@ class MainWindow(QMainWindow):
         about = QAction("&About Chroma", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
+
+    def _open_recent(self, paths: list) -> None:
+        self.tabs.setCurrentWidget(self.colorize_tab)
+        self.colorize_tab.add_paths(paths)
 
     def _show_shortcuts(self) -> None:
         rows = []

@@ -14,6 +14,8 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from ml_core.paths import user_data_dir
 
+RECENT_LIMIT = 10  # entries per list in File > Open Recent
+
 
 class AppSettings:
     def __init__(self, path: Path | None = None) -> None:
@@ -55,6 +57,21 @@ class AppSettings:
     @last_export_dir.setter
     def last_export_dir(self, value: str) -> None:
         self._set("folders/export", value)
+
+    # Recent photos and folders ---------------------------------------------------------------
+    def recent(self, kind: str) -> list[str]:
+        """Most recent first; `kind` is "photos" or "folders". An INI list of one comes back as text."""
+        value = self._q.value(f"recent/{kind}", [])
+        items = [value] if isinstance(value, str) else list(value or [])
+        return [str(v) for v in items if isinstance(v, str) and v][:RECENT_LIMIT]
+
+    def set_recent(self, kind: str, paths: list[str]) -> None:
+        self._set(f"recent/{kind}", list(paths)[:RECENT_LIMIT])
+
+    def add_recent(self, kind: str, paths: list[str]) -> None:
+        """The first of `paths` becomes the most recent; a path already listed moves up, not in twice."""
+        fresh = list(dict.fromkeys(paths))
+        self.set_recent(kind, fresh + [p for p in self.recent(kind) if p not in fresh])
 
     # Model -----------------------------------------------------------------------------------
     @property

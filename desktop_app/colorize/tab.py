@@ -369,6 +369,7 @@ class ColorizeTab(QWidget):
         folders = [p for p in paths if p.is_dir()]
         files = [p for p in paths if p not in folders]
         if folders:
+            self.settings.add_recent("folders", [str(f.absolute()) for f in folders])
             self.settings.last_open_dir = str(folders[0])
             self._status(f"Looking for photos in {folders[0].name}…")
             self.runner.submit(lambda token, progress: collect_images(folders), name="scan folders",
@@ -378,7 +379,11 @@ class ColorizeTab(QWidget):
             return []
         if files[0].parent.is_dir():
             self.settings.last_open_dir = str(files[0].parent)
-        return self._add_collected(*collect_images(files))
+        images, problems = collect_images(files)
+        cache = user_cache_dir().absolute()
+        self.settings.add_recent("photos", [str(p.absolute()) for p in images
+                                            if not p.absolute().is_relative_to(cache)])  # not pasted images
+        return self._add_collected(images, problems)
 
     def _add_collected(self, images: list[Path], problems: list[tuple[Path, str]]) -> list[QueueItem]:
         new: list[QueueItem] = []
