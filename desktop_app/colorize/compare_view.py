@@ -559,9 +559,11 @@ class CompareView(QWidget):
         elif self._drag == "pan":
             delta = pos - self._last_pos
             self._last_pos = pos
+            before = QPointF(self._center)
             self._center = self._center - delta / self._scale
-            self._fit = False
             self._clamp_center()
+            if self._center != before:  # a drag on a fitted photo moves nothing: it stays "fit"
+                self._fit = False
             self.update()
         elif self._near_split(pos):
             self.setCursor(Qt.CursorShape.SplitHCursor)

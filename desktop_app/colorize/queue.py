@@ -65,6 +65,12 @@ class QueueItem:
     reference_strength: float = 1.0
 
     @property
+    def colorized(self) -> bool:
+        """Has a colorized preview: done, or being re-rendered after a settings change (it can
+        still be exported, which always renders afresh at full resolution)."""
+        return self.state == ItemState.DONE or (self.state == ItemState.WORKING and self.preview is not None)
+
+    @property
     def guided(self) -> bool:
         """Hints or a reference photo: the filmstrip marks such photos."""
         return bool(self.hints) or self.reference is not None

@@ -408,8 +408,12 @@ class ColorizeTab(QWidget):
             self.select_item(self.queue.find_path(images[0]).id)
         else:
             self._status("No photos found there", 6000)
-        if new and self.selected_item() is None:
-            self.select_item((ok or new)[0].id)
+        # The first new photo is shown, also when one was on screen: whoever drops photos wants to
+        # see them (a photo that could not be read is shown only when nothing else is).
+        if ok or (new and self.selected_item() is None):
+            first = (ok or new)[0]
+            self.select_item(first.id)
+            self.filmstrip.scrollTo(self.queue.index(self.queue.row_of(first.id)))
         self._update_state()
         self.photos_added.emit(new)
         return new
@@ -477,7 +481,7 @@ class ColorizeTab(QWidget):
         return self.queue.items
 
     def done_items(self) -> list[QueueItem]:
-        return [i for i in self.queue.items if i.state == ItemState.DONE]
+        return [i for i in self.queue.items if i.colorized]
 
     def remove_selected(self) -> None:
         item = self.selected_item()
@@ -878,7 +882,10 @@ class ColorizeTab(QWidget):
         counts = self.queue.counts()
         total = len(self.queue)
         if total:
-            text = f"{counts[ItemState.DONE]} of {total} colorized"
+            items = self.queue.items
+            text = f"{sum(1 for i in items if i.colorized)} of {total} colorized"
+            if any(i.colorized and i.state == ItemState.WORKING for i in items):
+                text += " · updating"
             if counts[ItemState.FAILED]:
                 text += f" · {counts[ItemState.FAILED]} failed"
             self.queue_label.setText(text)
