@@ -13,6 +13,7 @@ MIN_WORK_SIZE = 32  # below this the model sees a thumbnail smaller than its own
 MAX_WORK_SIZE = 2048  # ~1.1 GB and ~7 s per photo on a laptop CPU; 4x the pixels per doubling
 MAX_SATURATION = 4.0  # 400 %: beyond that every color is clipped to the gamut's edge anyway
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.01, 1.0  # annealed mean: ~mode .. plain mean
+DEFAULT_TEMPERATURE = 0.38  # Zhang et al.'s annealed mean; a model's own calibrated value wins
 QUALITY_RANGE = (1, 100)  # JPEG and WebP; PNG and TIFF are lossless and have no quality
 
 

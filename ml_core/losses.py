@@ -141,13 +141,22 @@ def ab_bins_ce(
 
     logits (B, Q, h, w), ab (B, 2, h, w) in natural units at the same resolution.
     """
+    return _ab_bins_ce_terms(logits, ab, bins, class_weights)[0]
+
+
+def _ab_bins_ce_terms(
+    logits: torch.Tensor, ab: torch.Tensor, bins: ABBins | SoftEncoder, class_weights: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(the cross-entropy with class rebalancing, the same without it) from one soft encoding."""
     encoder = bins if isinstance(bins, SoftEncoder) else SoftEncoder(bins).to(ab.device)
     idx, wts = encoder(ab.float())
     logp = torch.log_softmax(logits.float(), dim=1)
     ce = -(wts * logp.gather(1, idx)).sum(dim=1)  # (B, h, w)
-    if class_weights is not None:
-        ce = ce * class_weights.to(ce.device)[idx[:, 0]]  # topk is sorted: index 0 is the nearest bin
-    return ce.mean()
+    plain = ce.mean()
+    if class_weights is None:
+        return plain, plain
+    weighted = ce * class_weights.to(ce.device)[idx[:, 0]]  # topk is sorted: index 0 is the nearest bin
+    return weighted.mean(), plain
 
 
 class Criterion:
@@ -184,6 +193,21 @@ class Criterion:
             return channel_bins_ce(raw, self.space.normalize_chroma(target), self.channel_bins)
         assert self.encoder is not None
         return ab_bins_ce(raw, target, self.encoder, self.class_weights)
+
+    def with_plain(self, raw: torch.Tensor, chroma: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(the loss, the same loss without class rebalancing, detached).
+
+        Why: the rebalancing weights come from the training photos' colors, so on photos with other
+        colors (the validation set) the rebalanced loss lands on another scale (e.g. 14 against
+        2.6 on the same model). The plain loss is what a training curve and a validation curve can
+        be compared on; for losses without rebalancing the two are the same number.
+        """
+        if self.kind != "bins313" or self.class_weights is None:
+            loss = self(raw, chroma)
+            return loss, loss.detach()
+        assert self.encoder is not None
+        loss, plain = _ab_bins_ce_terms(raw, self.target(raw, chroma), self.encoder, self.class_weights)
+        return loss, plain.detach()
 
 
 def estimate_ab_counts(ab_maps: Iterable[torch.Tensor], bins: ABBins) -> torch.Tensor:

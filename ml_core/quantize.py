@@ -19,11 +19,11 @@ import torch
 
 from .color import rgb_to_lab
 from .gamut_table import GAMUT_CELLS
+from .limits import DEFAULT_TEMPERATURE  # defined torch-free, for the CLI and TrainConfig
 
 BIN_SIZE = 10.0
 SOFT_NEIGHBORS = 5
 SOFT_SIGMA = 5.0
-DEFAULT_TEMPERATURE = 0.38
 REBALANCE_LAMBDA = 0.5
 
 

@@ -24,7 +24,7 @@ import json
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -61,8 +61,6 @@ from .data import (
 from .degrade import Damage
 from .distributed import DistContext, init_distributed
 from .losses import (
-    OPTIMIZERS,
-    SCHEDULES,
     Criterion,
     LRSchedule,
     TrainingDiverged,
@@ -76,143 +74,24 @@ from .losses import (
 from .metrics import MetricAccumulator, gray_baseline
 from .hint_maps import no_hint_maps, simulate_hint_maps, widen_for_hints, with_hint_maps
 from .modelfile import ModelFileError, info_for, load_model, save_model
-from .models import ColorModel, available, create
-from .quantize import DEFAULT_TEMPERATURE
+from .models import ColorModel, create
 from .store import ModelStore, validate_name
-
-SELECT_METRICS = {"val_loss": "min", "psnr": "max", "auc": "max", "auc_rebalanced": "max", "ab_mse": "min",
-                  # hint models only: the same validation photos with a fixed seeded set of simulated hints
-                  "hint_val_loss": "min", "hint_psnr": "max", "hint_auc_rebalanced": "max"}
-DEFAULT_EPOCHS = 5
+from .train_config import DEFAULT_EPOCHS, SELECT_METRICS, NotEnoughPhotos, TrainConfig, TrainError
+from .train_events import (
+    EpochSummary,
+    EventCallbacks,
+    RunStart,
+    SampleTriplet,
+    StepProgress,
+    TrainCallbacks,
+    TrainEvent,
+    TrainResult,
+)
 
 __all__ = [
-    "TrainConfig", "Trainer", "TrainCallbacks", "TrainError", "TrainingDiverged", "RunStart", "StepProgress",
-    "EpochSummary", "SampleTriplet", "TrainResult",
+    "NotEnoughPhotos", "TrainConfig", "Trainer", "TrainCallbacks", "TrainError", "TrainingDiverged", "RunStart",
+    "StepProgress", "EpochSummary", "SampleTriplet", "TrainResult", "EventCallbacks", "TrainEvent",
 ]
-
-
-class TrainError(RuntimeError):
-    """Training cannot start or continue (bad settings, no usable photos, missing run...)."""
-
-
-# --------------------------------------------------------------------------- configuration
-
-
-@dataclass
-class TrainConfig:
-    """Everything that defines a training run. JSON-serializable (saved as run.json)."""
-
-    data: list[str] = field(default_factory=list)  # folders (searched recursively) and/or files
-    # What to train: a model file to fine-tune (store name or path), or an architecture from scratch.
-    base: str | None = None
-    arch: str | None = None
-    arch_config: dict[str, Any] = field(default_factory=dict)
-    # Budget: `steps` wins over `epochs`; neither: DEFAULT_EPOCHS epochs.
-    epochs: int | None = None
-    steps: int | None = None
-    batch_size: int = 16  # per process
-    lr: float | None = None  # None: per optimizer, lower when fine-tuning (losses.default_lr)
-    optimizer: str = "adam"  # adam | adamw | adamax | sgd
-    weight_decay: float | None = None  # None: per optimizer (sgd 4e-5, adamw 1e-2, else 0)
-    momentum: float = 0.9  # SGD
-    schedule: str = "cosine"  # cosine | step | constant
-    warmup_steps: int | None = None  # None: 5 % of the steps, at most 100
-    grad_clip: float | None = 5.0  # max gradient norm; None/0 disables
-    loss: str | None = None  # ab: mse | huber; bins: ce (None: mse / ce)
-    huber_delta: float = 0.1
-    rebalance: bool = True  # bins313: Zhang et al.'s class rebalancing
-    rebalance_lambda: float = 0.5
-    prior_images: int = 256  # training crops used to estimate the ab prior
-    size: int = 128  # training crop side (rounded to the model's multiple; fixed-input models use theirs)
-    val_fraction: float = 0.1
-    val_by_folder: bool = False  # split by first-level subfolder (near-duplicates stay on one side)
-    max_val_images: int | None = 500
-    freeze_encoder: bool = False
-    # Train a hint-conditioned model (Zhang et al. 2017): a base without hint input is widened
-    # (ml_core.hint_maps.widen_for_hints), and every batch gets simulated hints from its true colors.
-    hint_input: bool = False
-    seed: int = 0
-    # Augmentation
-    crop: str = "resized"  # resized | short_side (seed 000: keep the aspect ratio)
-    crop_scale: tuple[float, float] = (0.35, 1.0)
-    flip: bool = True
-    lightness_jitter: float = 0.0  # e.g. 0.15: input gamma in [e^-0.15, e^0.15]
-    damage: float = 0.0  # share of training inputs given old-print damage (ml_core.degrade); 0 = off
-    source_balance: float = 0.0  # 0: draw photos by file; 1: every source folder equally (data.source_weights)
-    init_from: str | None = None  # --arch runs: start from this model file's weights (same shapes)
-    min_side: int | None = None  # photos with a shorter short side are skipped (None: size / 2)
-    # Output
-    name: str = "my-model"  # model name in the user's store (made unique unless overwrite)
-    output: str | None = None  # explicit model file path instead of the store
-    run_name: str | None = None  # run folder name (default: the model name)
-    overwrite: bool = False
-    description: str = ""
-    work_size: int | None = None  # render size stored in the model (None: base model's / architecture's)
-    select_metric: str = "val_loss"  # val_loss | psnr | auc | auc_rebalanced | ab_mse
-    validate_first: bool | None = None  # validate the starting model (epoch 0); None: when fine-tuning
-    preview_count: int = 4
-    temperature: float = DEFAULT_TEMPERATURE  # decoding of classification heads for previews/metrics
-    # Runtime (not part of what is trained; may differ when resuming)
-    resume: bool = False
-    workers: int | None = None  # DataLoader workers (None: automatic)
-    mp_context: str | None = None  # e.g. "spawn" when the host process has threads (GUI)
-    device: str = "auto"  # auto | cpu | cuda | mps
-    bf16: bool = False  # bf16 autocast (fast on CPUs with AMX/AVX512-BF16 and on recent GPUs)
-    threads: int | None = None  # torch intra-op threads
-
-    RUNTIME_FIELDS = ("resume", "workers", "mp_context", "device", "threads", "preview_count")
-
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["crop_scale"] = list(self.crop_scale)
-        return d
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        kwargs = {k: v for k, v in data.items() if k in names}
-        if "crop_scale" in kwargs:
-            kwargs["crop_scale"] = tuple(kwargs["crop_scale"])
-        return cls(**kwargs)
-
-    def check(self) -> None:
-        """Raise TrainError for settings that cannot work, with the reason."""
-        problems = []
-        if not self.resume:
-            if not self.data:
-                problems.append("no data folders given")
-            if bool(self.base) == bool(self.arch):
-                problems.append("give either a base model to fine-tune or an architecture to train from scratch")
-            if self.arch and self.arch not in available():
-                problems.append(f"unknown architecture {self.arch!r} (available: {', '.join(available())})")
-        if self.epochs is not None and self.epochs < 1:
-            problems.append("epochs must be at least 1")
-        if self.steps is not None and self.steps < 1:
-            problems.append("steps must be at least 1")
-        if self.batch_size < 2:
-            problems.append("batch size must be at least 2 (BatchNorm needs 2 samples)")
-        if self.lr is not None and not self.lr > 0:
-            problems.append("learning rate must be positive")
-        if self.optimizer not in OPTIMIZERS:
-            problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
-        if self.schedule not in SCHEDULES:
-            problems.append(f"schedule must be one of {', '.join(SCHEDULES)}")
-        if not 0.0 <= self.val_fraction < 1.0:
-            problems.append("validation fraction must be in [0, 1)")
-        if self.size < 16:
-            problems.append("image size must be at least 16")
-        if self.select_metric not in SELECT_METRICS:
-            problems.append(f"select metric must be one of {', '.join(SELECT_METRICS)}")
-        if self.crop not in ("resized", "short_side"):
-            problems.append("crop must be 'resized' or 'short_side'")
-        if not (isinstance(self.damage, (int, float)) and 0.0 <= self.damage <= 1.0):
-            problems.append("damage must be a share in [0, 1]")
-        if not (isinstance(self.source_balance, (int, float)) and 0.0 <= self.source_balance <= 1.0):
-            problems.append("source balance must be in [0, 1]")
-        if self.init_from and not self.arch and not self.resume:
-            problems.append("init-from starts an --arch run from another model's weights; with --base, fine-tune instead")
-        if problems:
-            raise TrainError("; ".join(problems))
 
 
 def validation_split(items: Sequence[PhotoItem], cfg: TrainConfig) -> tuple[list[PhotoItem], list[PhotoItem]]:
@@ -252,122 +131,6 @@ def warm_start(model: ColorModel, source: str, store: ModelStore | None = None) 
     model.load_state_dict({k: donor[k].to(own[k].dtype) for k in own})
 
 
-# --------------------------------------------------------------------------- callback payloads
-
-
-@dataclass
-class RunStart:
-    run_name: str
-    run_dir: Path
-    model_name: str
-    output_path: Path
-    resumed: bool
-    arch: str
-    parameters: int
-    trainable_parameters: int
-    image_size: int
-    batch_size: int  # per process
-    world_size: int
-    device: str
-    epochs: int
-    steps_per_epoch: int
-    total_steps: int
-    start_step: int
-    train_images: int
-    val_images: int
-    data: dict[str, Any]  # PhotoSet.summary(): folders, usable, skipped by reason, problems...
-
-
-@dataclass
-class StepProgress:
-    step: int  # optimizer steps completed (global, 1-based after the first step)
-    total_steps: int
-    epoch: int  # 1-based
-    epochs: int
-    batch: int  # batches completed in this epoch
-    batches: int  # batches in this epoch
-    loss: float  # this step's training loss (mean over processes)
-    lr: float
-    images_per_second: float  # all processes together
-    elapsed: float  # seconds of training so far (pauses excluded, earlier sessions included)
-    eta_seconds: float
-
-
-@dataclass
-class SampleTriplet:
-    name: str  # the photo's path relative to its folder
-    gray: np.ndarray  # H×W×3 uint8: what the model sees
-    prediction: np.ndarray  # H×W×3 uint8
-    truth: np.ndarray  # H×W×3 uint8
-
-
-@dataclass
-class EpochSummary:
-    epoch: int  # 1-based; 0 = the starting model before training
-    epochs: int
-    step: int
-    total_steps: int
-    train_loss: float | None
-    val_loss: float | None
-    metrics: dict[str, float]  # psnr, auc, auc_rebalanced, ab_mse, colorfulness_ratio, gray_* ...
-    is_best: bool
-    best_epoch: int | None
-    best_value: float | None
-    select_metric: str
-    samples: list[SampleTriplet]
-    seconds: float  # this epoch's wall time (training + validation)
-    elapsed: float
-    eta_seconds: float
-    model_path: Path | None  # where the best model is (None until one is saved)
-    checkpoint_path: Path | None
-
-
-@dataclass
-class TrainResult:
-    status: str  # "completed" | "cancelled"
-    model_name: str
-    model_path: Path | None  # the best model file (None if no epoch finished)
-    card_path: Path | None
-    run_name: str
-    run_dir: Path
-    checkpoint_path: Path | None
-    epochs_completed: int
-    steps_completed: int
-    total_steps: int
-    best_epoch: int | None
-    best_value: float | None
-    select_metric: str
-    metrics: dict[str, float]  # validation metrics of the best model
-    history: list[dict[str, Any]]  # one row per epoch (epoch, step, train_loss, val_loss, metrics...)
-    seconds: float
-    is_main: bool = True  # False on the other ranks of a multi-process run (they should stay quiet)
-
-
-class TrainCallbacks:
-    """Override what you need; every method is optional. Called on the training thread, rank 0 only."""
-
-    def on_status(self, message: str) -> None:
-        """Phase changes: 'scanning photos', 'estimating the color prior', warnings..."""
-
-    def on_scan(self, done: int, total: int) -> None:
-        """Photo scan progress (decoding happens only for photos not in the cache)."""
-
-    def on_start(self, info: RunStart) -> None:
-        """Everything is set up; training starts (or continues) now."""
-
-    def on_step(self, progress: StepProgress) -> None:
-        """After every optimizer step."""
-
-    def on_epoch(self, summary: EpochSummary) -> None:
-        """After every epoch's validation (and once for epoch 0 when the starting model is validated)."""
-
-    def on_checkpoint(self, path: Path, reason: str) -> None:
-        """A checkpoint was written; reason is 'epoch' or 'cancel'."""
-
-    def on_finish(self, result: TrainResult) -> None:
-        """The run ended normally or by cancel (errors raise from run() instead)."""
-
-
 class _Callbacks:
     def __init__(self, callbacks: TrainCallbacks | Sequence[TrainCallbacks] | None) -> None:
         if callbacks is None:
@@ -396,6 +159,29 @@ def _clean_floats(d: dict[str, Any]) -> dict[str, Any]:
         else:
             out[k] = v
     return out
+
+
+@dataclass
+class _Position:
+    """Where a run is: what a checkpoint stores to continue from exactly this point."""
+
+    step: int = 0  # optimizer steps done
+    epoch: int = 0  # epochs done
+    batch: int = 0  # batches done in the current epoch
+    loss_sum: float = 0.0  # the current epoch's training losses so far (for its mean)
+    loss_n: int = 0
+
+    def next_epoch(self) -> None:
+        self.epoch += 1
+        self.batch, self.loss_sum, self.loss_n = 0, 0.0, 0
+
+
+@dataclass
+class _Validation:
+    loss: float | None
+    plain_loss: float | None  # without class rebalancing: comparable with the training steps' plain_loss
+    metrics: dict[str, float]
+    samples: list[SampleTriplet]
 
 
 def _default_workers() -> int:
@@ -544,31 +330,49 @@ class _Run:
 
         return estimate_ab_counts(maps(), bins)
 
-    # ---------------------------------------------------------------- main
+    # ---------------------------------------------------------------- the run, step by step
 
     def execute(self) -> TrainResult:
+        """Open the run, build what it needs, then train epoch by epoch (see the named steps)."""
+        self._open_run()
+        self._build_model()
+        try:
+            self._prepare_data()
+        except Cancelled:
+            return self._cancelled_before_start()
+        self._build_loss()
+        self._build_optimizer()
+        pos = self._restore()
+        self._make_datasets()
+        return self._train(pos)
+
+    def _open_run(self) -> None:
+        """Where the run lives: its names and folder, and on resume the checkpoint to continue from.
+
+        Resuming takes the saved config (only the runtime fields come from the caller), so a
+        resumed run trains exactly what the interrupted one would have.
+        """
         cfg, ctx = self.cfg, self.ctx
         if cfg.threads:
             torch.set_num_threads(int(cfg.threads))
         cfg.check()
         self.t_start = time.perf_counter()
-
-        # --- where the run lives, and the checkpoint to continue from
-        ckpt: dict[str, Any] | None = None
-        meta: dict[str, Any] = {}
+        self.ckpt: dict[str, Any] | None = None
+        self.saved_meta: dict[str, Any] = {}
         if cfg.resume:
             run_name = cfg.run_name or cfg.name
             rdir = run_dir(run_name)
             try:
                 meta = read_json(rdir / RUN_FILE)
                 saved = TrainConfig.from_dict(meta["config"])
-                ckpt = load_checkpoint(rdir / CHECKPOINT_FILE)
+                self.ckpt = load_checkpoint(rdir / CHECKPOINT_FILE)
             except (CheckpointError, KeyError) as exc:
                 raise TrainError(f"cannot resume run {run_name!r}: {exc}") from None
             for key in TrainConfig.RUNTIME_FIELDS:
                 setattr(saved, key, getattr(cfg, key))
             saved.resume, saved.run_name = True, run_name
-            cfg = self.cfg = saved
+            self.cfg = saved
+            self.saved_meta = meta
             model_name, output_path = meta["model_name"], Path(meta["output_path"])
         else:
             names = self._resolve_names() if ctx.is_main else None
@@ -578,7 +382,10 @@ class _Run:
         self.card_path = output_path.with_suffix(".md")
         self.ckpt_path = rdir / CHECKPOINT_FILE
 
-        # --- model
+    def _build_model(self) -> None:
+        """The model (from the checkpoint's architecture, the base file, or the architecture),
+        widened for hints if asked, and what it inherits from its base (render size, temperature)."""
+        cfg, ckpt, meta = self.cfg, self.ckpt, self.saved_meta
         torch.manual_seed(cfg.seed)
         base_info = None
         try:
@@ -615,45 +422,45 @@ class _Run:
         # not by a different vividness; the library default applies only to models without one.
         self.base_temperature = (meta.get("base_temperature") if ckpt is not None
                                  else base_info.temperature if base_info is not None else None)
-        size = self.size = self._train_size(model)
-        loss_name = check_loss_name(model.output_kind, cfg.loss)
+        self.size = self._train_size(model)
+        self.loss_name = check_loss_name(model.output_kind, cfg.loss)
 
-        # --- data
-        try:
-            photos = self.photos = self._scan(size)
-        except Cancelled:
-            return self._cancelled_before_start()
+    def _prepare_data(self) -> None:
+        """Scan the photos, split them, and size the run: batch, steps per epoch, total steps."""
+        cfg, ctx = self.cfg, self.ctx
+        photos = self.photos = self._scan(self.size)
         train_items, val_items = validation_split(photos.items, cfg)
         self.train_items, self.val_items = train_items, val_items
-        skipped = ", ".join(f"{n} {r}" for r, n in photos.skipped.items() if n) or "none"
         if len(train_items) < 2 * ctx.world_size:
-            raise TrainError(
-                f"not enough usable photos: {len(photos.items)} found ({len(train_items)} for training), skipped: {skipped}"
-            )
-        batch = min(cfg.batch_size, len(train_items) // ctx.world_size)
+            raise NotEnoughPhotos(len(photos.items), len(train_items), photos.skipped)
+        batch = self.batch = min(cfg.batch_size, len(train_items) // ctx.world_size)
         if batch < cfg.batch_size:
             self.cb.on_status(f"only {len(train_items)} training photos: batch size reduced to {batch}")
-        self.batch = batch
         spe = self.spe = len(train_items) // (batch * ctx.world_size)
-        total = self.total = int(cfg.steps) if cfg.steps else int(cfg.epochs or DEFAULT_EPOCHS) * spe
-        epochs = self.epochs = math.ceil(total / spe)
-        fingerprint = hashlib.sha256("\n".join(it.path for it in train_items + val_items).encode()).hexdigest()[:16]
-        if ckpt is not None and ckpt.get("data_fingerprint") != fingerprint:
+        self.total = int(cfg.steps) if cfg.steps else int(cfg.epochs or DEFAULT_EPOCHS) * spe
+        self.epochs = math.ceil(self.total / spe)
+        self.fingerprint = hashlib.sha256("\n".join(it.path for it in train_items + val_items).encode()).hexdigest()[:16]
+        if self.ckpt is not None and self.ckpt.get("data_fingerprint") != self.fingerprint:
             self.cb.on_status("warning: the photos changed since this run started; the resumed run will differ")
 
-        # --- loss (with the class-rebalancing prior for ab-bin classification)
+    def _build_loss(self) -> None:
+        """The loss, with the class-rebalancing prior for ab-bin classification (estimated once per
+        run from the training photos and kept in the checkpoint, so a resume uses the same)."""
+        cfg, ckpt, model = self.cfg, self.ckpt, self.model
         counts = weights = None
         if model.output_kind == "bins313" and cfg.rebalance:
             if ckpt is not None and isinstance(ckpt.get("class_weights"), torch.Tensor):
                 counts, weights = ckpt.get("prior_counts"), ckpt["class_weights"]
             else:
-                counts = self._estimate_prior(model, train_items, size, photos.cache_side)
+                counts = self._estimate_prior(model, self.train_items, self.size, self.photos.cache_side)
                 weights = rebalance_weights(counts, model.ab_bins(), cfg.rebalance_lambda)
         self.prior_counts, self.class_weights = counts, weights
-        device = ctx.device
-        self.criterion = Criterion(model, loss_name, weights, cfg.huber_delta, device)
+        self.criterion = Criterion(model, self.loss_name, weights, cfg.huber_delta, self.ctx.device)
 
-        # --- parameters, device, optimizer
+    def _build_optimizer(self) -> None:
+        """Trainable parameters on the device (DDP-wrapped when distributed), optimizer, schedule."""
+        cfg, ctx, model = self.cfg, self.ctx, self.model
+        device = ctx.device
         if cfg.freeze_encoder:
             for p in model.encoder_parameters():
                 p.requires_grad_(False)
@@ -665,27 +472,28 @@ class _Run:
         self.channels_last = device.type == "cpu"
         if self.channels_last:
             model.to(memory_format=torch.channels_last)
-        if ckpt is not None:
-            model.load_state_dict(ckpt["model"])
+        if self.ckpt is not None:
+            model.load_state_dict(self.ckpt["model"])
         self._set_train_mode()
         net: nn.Module = model
         if ctx.distributed:
             net = nn.parallel.DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
         self.net = net
-        params = self.params = [p for p in model.parameters() if p.requires_grad]
-        lr = self.lr = float(cfg.lr or default_lr(cfg.optimizer, self.fine_tune))
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.lr = float(cfg.lr or default_lr(cfg.optimizer, self.fine_tune))
         try:
-            optimizer = make_optimizer(cfg.optimizer, params, lr, cfg.weight_decay, cfg.momentum)
+            self.optimizer = make_optimizer(cfg.optimizer, self.params, self.lr, cfg.weight_decay, cfg.momentum)
         except ValueError as exc:
             raise TrainError(str(exc)) from None
-        self.optimizer = optimizer
-        warmup = self.warmup = cfg.warmup_steps if cfg.warmup_steps is not None else min(100, total // 20)
-        schedule = LRSchedule(cfg.schedule, lr, total, warmup)
+        self.warmup = cfg.warmup_steps if cfg.warmup_steps is not None else min(100, self.total // 20)
+        self.schedule = LRSchedule(cfg.schedule, self.lr, self.total, self.warmup)
         self.autocast_on = bool(cfg.bf16) and device.type in ("cpu", "cuda")
 
-        # --- position
-        step = epoch = batch_done = 0
-        epoch_loss_sum, epoch_loss_n = 0.0, 0
+    def _restore(self) -> _Position:
+        """Where training starts: step 0, or the checkpoint's position, optimizer, RNG and history.
+        Writes run.json, so from here on the run is listed (and resumable once checkpointed)."""
+        ckpt = self.ckpt
+        pos = _Position()
         self.history: list[dict[str, Any]] = []
         self.best_value: float | None = None
         self.best_epoch: int | None = None
@@ -693,159 +501,180 @@ class _Run:
         self.model_saved = False
         self.elapsed0 = 0.0
         if ckpt is not None:
-            optimizer.load_state_dict(ckpt["optimizer"])
+            self.optimizer.load_state_dict(ckpt["optimizer"])
             torch.set_rng_state(ckpt["torch_rng"])
+            device = self.ctx.device
             if device.type == "cuda" and isinstance(ckpt.get("cuda_rng"), torch.Tensor):
                 torch.cuda.set_rng_state(ckpt["cuda_rng"], device)
-            step, epoch, batch_done = int(ckpt["step"]), int(ckpt["epoch"]), int(ckpt["batch"])
-            epoch_loss_sum, epoch_loss_n = float(ckpt["epoch_loss_sum"]), int(ckpt["epoch_loss_n"])
+            pos = _Position(step=int(ckpt["step"]), epoch=int(ckpt["epoch"]), batch=int(ckpt["batch"]),
+                            loss_sum=float(ckpt["epoch_loss_sum"]), loss_n=int(ckpt["epoch_loss_n"]))
             self.history = json.loads(str(ckpt["history"]))
             self.best_value = None if ckpt.get("best_value") is None else float(ckpt["best_value"])
             self.best_epoch = None if ckpt.get("best_epoch") is None else int(ckpt["best_epoch"])
             self.best_metrics = json.loads(str(ckpt.get("best_metrics", "{}")))
-            self.model_saved = bool(ckpt.get("model_saved", False)) and output_path.is_file()
+            self.model_saved = bool(ckpt.get("model_saved", False)) and self.output_path.is_file()
             self.elapsed0 = float(ckpt.get("elapsed", 0.0))
         self.meta = {
-            "config": cfg.to_dict(), "model_name": model_name, "output_path": str(output_path),
+            "config": self.cfg.to_dict(), "model_name": self.model_name, "output_path": str(self.output_path),
             "work_size": self.work_size, "base_description": self.base_description,
             **({"base_temperature": self.base_temperature} if self.base_temperature is not None else {}),
-            "status": "running",
-            "message": "", "data": photos.summary(), "train_images": len(train_items), "val_images": len(val_items),
+            "status": "running", "message": "", "data": self.photos.summary(),
+            "train_images": len(self.train_items), "val_images": len(self.val_items),
         }
-        self.fingerprint = fingerprint
-        self._write_meta(step, epoch)
+        self._write_meta(pos.step, pos.epoch)
+        return pos
 
-        sample_weights = source_weights(train_items, float(cfg.source_balance))
-        train_ds = PhotoDataset(
-            train_items, size, train=True, seed=cfg.seed, cache_side=photos.cache_side,
+    def _make_datasets(self) -> None:
+        cfg, photos = self.cfg, self.photos
+        self.sample_weights = source_weights(self.train_items, float(cfg.source_balance))
+        self.train_ds = PhotoDataset(
+            self.train_items, self.size, train=True, seed=cfg.seed, cache_side=photos.cache_side,
             augment=Augment(crop=cfg.crop, scale=tuple(cfg.crop_scale), flip=cfg.flip,
                             lightness_jitter=cfg.lightness_jitter),
         )
-        self.val_ds = PhotoDataset(val_items, size, train=False, cache_side=photos.cache_side)
-        workers = _default_workers() if cfg.workers is None else max(0, int(cfg.workers))
+        self.val_ds = PhotoDataset(self.val_items, self.size, train=False, cache_side=photos.cache_side)
+        self.workers = _default_workers() if cfg.workers is None else max(0, int(cfg.workers))
 
+    def _announce_start(self, pos: _Position) -> None:
+        model, ctx = self.model, self.ctx
         n_params = sum(p.numel() for p in model.parameters())
-        self.n_params, self.n_trainable = n_params, sum(p.numel() for p in params)
+        self.n_params, self.n_trainable = n_params, sum(p.numel() for p in self.params)
         self.cb.on_start(RunStart(
-            run_name=run_name, run_dir=rdir, model_name=model_name, output_path=output_path, resumed=ckpt is not None,
-            arch=model.arch, parameters=n_params, trainable_parameters=self.n_trainable, image_size=size,
-            batch_size=batch, world_size=ctx.world_size, device=str(device), epochs=epochs, steps_per_epoch=spe,
-            total_steps=total, start_step=step, train_images=len(train_items), val_images=len(val_items),
-            data=photos.summary(),
+            run_name=self.run_name, run_dir=self.rdir, model_name=self.model_name, output_path=self.output_path,
+            resumed=self.ckpt is not None, arch=model.arch, parameters=n_params,
+            trainable_parameters=self.n_trainable, image_size=self.size, batch_size=self.batch,
+            world_size=ctx.world_size, device=str(ctx.device), epochs=self.epochs, steps_per_epoch=self.spe,
+            total_steps=self.total, start_step=pos.step, train_images=len(self.train_items),
+            val_images=len(self.val_items), data=self.photos.summary(),
         ))
 
-        # --- epoch 0: the starting model
-        validate_first = cfg.validate_first if cfg.validate_first is not None else self.fine_tune
+    def _train(self, pos: _Position) -> TrainResult:
+        """Epoch 0 (the starting model, when asked), then every epoch; a cancel or divergence is
+        saved where it happened. `pos` is what a checkpoint stores, so a resume starts from it."""
+        cfg, ctx = self.cfg, self.ctx
+        self._announce_start(pos)
         self.val_seconds = 0.0
         self.step_time: float | None = None
         self.active = 0.0  # seconds of work in this session
-        # --- the loop
+        validate_first = cfg.validate_first if cfg.validate_first is not None else self.fine_tune
         status = "completed"
-        pos = (epoch, batch_done)
         try:
-            if ckpt is None and validate_first and val_items:
-                t0 = time.perf_counter()
-                val_loss, metrics, samples = self._validate()
-                self.val_seconds = time.perf_counter() - t0
-                self.active += self.val_seconds
-                row = {"epoch": 0, "step": 0, "train_loss": None, "val_loss": val_loss, **metrics}
-                self.history.append(_clean_floats(row))
-                self.cb.on_epoch(EpochSummary(
-                    epoch=0, epochs=epochs, step=0, total_steps=total, train_loss=None, val_loss=val_loss, metrics=metrics,
-                    is_best=False, best_epoch=None, best_value=None, select_metric=cfg.select_metric, samples=samples,
-                    seconds=self.val_seconds, elapsed=self._elapsed(), eta_seconds=self._eta(0, 0), model_path=None,
-                    checkpoint_path=None,
-                ))
-            while epoch < epochs:
+            if self.ckpt is None and validate_first and self.val_items:
+                self._validate_start()
+            while pos.epoch < self.epochs:
                 t_epoch = time.perf_counter()
-                batches = epoch_batches(len(train_items), batch, cfg.seed, epoch, ctx.rank, ctx.world_size,
-                                        weights=sample_weights)
-                n_batches = min(len(batches), total - epoch * spe)
-                if batch_done < n_batches:
-                    loader = torch.utils.data.DataLoader(
-                        train_ds, batch_sampler=batches[batch_done:n_batches], num_workers=workers,
-                        generator=torch.Generator(), pin_memory=device.type == "cuda",
-                        multiprocessing_context=cfg.mp_context if workers else None,
-                    )
-                    for rgb, gamma, _ in loader:
-                        self._check_cancel()
-                        t0 = time.perf_counter()
-                        lr_now = schedule.apply(optimizer, step)
-                        loss_value = self._train_step(rgb, gamma, step, lr_now)
-                        step += 1
-                        batch_done += 1
-                        epoch_loss_sum += loss_value
-                        epoch_loss_n += 1
-                        pos = (epoch, batch_done)
-                        dt = time.perf_counter() - t0
-                        self.active += dt
-                        self.step_time = dt if self.step_time is None else 0.9 * self.step_time + 0.1 * dt
-                        self.cb.on_step(StepProgress(
-                            step=step, total_steps=total, epoch=epoch + 1, epochs=epochs, batch=batch_done,
-                            batches=n_batches, loss=loss_value, lr=lr_now,
-                            images_per_second=batch * ctx.world_size / max(dt, 1e-9), elapsed=self._elapsed(),
-                            eta_seconds=self._eta(step, epoch),
-                        ))
-                # --- validation and epoch end
-                self._check_cancel()
-                t_val = time.perf_counter()
-                train_loss = epoch_loss_sum / max(1, epoch_loss_n)
-                if val_items:
-                    val_loss, metrics, samples = self._validate()
-                else:
-                    val_loss, metrics, samples = None, {}, []
-                self.val_seconds = time.perf_counter() - t_val
-                self.active += self.val_seconds
-                if val_loss is not None and not math.isfinite(val_loss):
-                    raise TrainingDiverged(
-                        f"the validation loss became {val_loss} after epoch {epoch + 1}; stopped without saving "
-                        f"a broken model. Try a lower learning rate (it was {lr:.3g})."
-                    )
-                row = _clean_floats({"epoch": epoch + 1, "step": step, "train_loss": train_loss, "val_loss": val_loss,
-                                     **metrics})
-                self.history.append(row)
-                value = self._select_value(train_loss, val_loss, metrics)
-                is_best = self._is_better(value)
-                epoch += 1
-                batch_done, epoch_loss_sum, epoch_loss_n = 0, 0.0, 0
-                pos = (epoch, 0)
-                if is_best:
-                    self.best_value, self.best_epoch = value, epoch
-                    self.best_metrics = _clean_floats({"val_loss": val_loss, "train_loss": train_loss, **metrics})
-                    if ctx.is_main:
-                        self._save_model(step, epoch)
-                    self.model_saved = True
-                if ctx.is_main:
-                    self._save_checkpoint(step, pos, epoch_loss_sum, epoch_loss_n, "epoch")
-                ctx.barrier()
-                self.cb.on_epoch(EpochSummary(
-                    epoch=epoch, epochs=epochs, step=step, total_steps=total, train_loss=train_loss, val_loss=val_loss,
-                    metrics=metrics, is_best=is_best, best_epoch=self.best_epoch, best_value=self.best_value,
-                    select_metric=cfg.select_metric, samples=samples, seconds=time.perf_counter() - t_epoch,
-                    elapsed=self._elapsed(), eta_seconds=self._eta(step, epoch),
-                    model_path=output_path if self.model_saved else None, checkpoint_path=self.ckpt_path,
-                ))
+                self._train_epoch(pos)
+                self._finish_epoch(pos, t_epoch)
         except Cancelled:
             status = "cancelled"
             if ctx.is_main:
-                self._save_checkpoint(step, pos, epoch_loss_sum, epoch_loss_n, "cancel")
+                self._save_checkpoint(pos, "cancel")
             ctx.barrier()
         except TrainingDiverged as exc:
             if ctx.is_main:
                 self.meta.update(status="failed", message=str(exc))
-                self._write_meta(step, pos[0])
+                self._write_meta(pos.step, pos.epoch)
             raise
+        return self._finish(status, pos)
+
+    def _validate_start(self) -> None:
+        """Epoch 0: the starting model on the validation photos, the line a fine-tune must beat."""
+        t0 = time.perf_counter()
+        val = self._validate()
+        self.val_seconds = time.perf_counter() - t0
+        self.active += self.val_seconds
+        self.history.append(_clean_floats({"epoch": 0, "step": 0, "train_loss": None, "val_loss": val.loss,
+                                           **val.metrics}))
+        self.cb.on_epoch(EpochSummary(
+            epoch=0, epochs=self.epochs, step=0, total_steps=self.total, train_loss=None, val_loss=val.loss,
+            metrics=val.metrics, is_best=False, best_epoch=None, best_value=None, select_metric=self.cfg.select_metric,
+            samples=val.samples, seconds=self.val_seconds, elapsed=self._elapsed(), eta_seconds=self._eta(0, 0),
+            model_path=None, checkpoint_path=None, val_plain_loss=val.plain_loss,
+        ))
+
+    def _train_epoch(self, pos: _Position) -> None:
+        """The epoch's remaining batches (all of them, unless resumed mid-epoch), one step each."""
+        cfg, ctx = self.cfg, self.ctx
+        batches = epoch_batches(len(self.train_items), self.batch, cfg.seed, pos.epoch, ctx.rank, ctx.world_size,
+                                weights=self.sample_weights)
+        n_batches = min(len(batches), self.total - pos.epoch * self.spe)
+        if pos.batch >= n_batches:
+            return
+        loader = torch.utils.data.DataLoader(
+            self.train_ds, batch_sampler=batches[pos.batch:n_batches], num_workers=self.workers,
+            generator=torch.Generator(), pin_memory=ctx.device.type == "cuda",
+            multiprocessing_context=cfg.mp_context if self.workers else None,
+        )
+        for rgb, gamma, _ in loader:
+            self._check_cancel()
+            t0 = time.perf_counter()
+            lr_now = self.schedule.apply(self.optimizer, pos.step)
+            loss_value, plain = self._train_step(rgb, gamma, pos.step, lr_now)
+            pos.step += 1
+            pos.batch += 1
+            pos.loss_sum += loss_value
+            pos.loss_n += 1
+            dt = time.perf_counter() - t0
+            self.active += dt
+            self.step_time = dt if self.step_time is None else 0.9 * self.step_time + 0.1 * dt
+            self.cb.on_step(StepProgress(
+                step=pos.step, total_steps=self.total, epoch=pos.epoch + 1, epochs=self.epochs, batch=pos.batch,
+                batches=n_batches, loss=loss_value, lr=lr_now,
+                images_per_second=self.batch * ctx.world_size / max(dt, 1e-9), elapsed=self._elapsed(),
+                eta_seconds=self._eta(pos.step, pos.epoch), plain_loss=plain,
+            ))
+
+    def _finish_epoch(self, pos: _Position, t_epoch: float) -> None:
+        """Validate, keep the model if it is the best so far, checkpoint, and report the epoch."""
+        cfg, ctx = self.cfg, self.ctx
+        self._check_cancel()
+        t_val = time.perf_counter()
+        train_loss = pos.loss_sum / max(1, pos.loss_n)
+        val = self._validate() if self.val_items else _Validation(None, None, {}, [])
+        self.val_seconds = time.perf_counter() - t_val
+        self.active += self.val_seconds
+        if val.loss is not None and not math.isfinite(val.loss):
+            raise TrainingDiverged(
+                f"the validation loss became {val.loss} after epoch {pos.epoch + 1}; stopped without saving "
+                f"a broken model. Try a lower learning rate (it was {self.lr:.3g})."
+            )
+        self.history.append(_clean_floats({"epoch": pos.epoch + 1, "step": pos.step, "train_loss": train_loss,
+                                           "val_loss": val.loss, **val.metrics}))
+        value = self._select_value(train_loss, val.loss, val.metrics)
+        is_best = self._is_better(value)
+        pos.next_epoch()
+        if is_best:
+            self.best_value, self.best_epoch = value, pos.epoch
+            self.best_metrics = _clean_floats({"val_loss": val.loss, "train_loss": train_loss, **val.metrics})
+            if ctx.is_main:
+                self._save_model(pos.step, pos.epoch)
+            self.model_saved = True
+        if ctx.is_main:
+            self._save_checkpoint(pos, "epoch")
+        ctx.barrier()
+        self.cb.on_epoch(EpochSummary(
+            epoch=pos.epoch, epochs=self.epochs, step=pos.step, total_steps=self.total, train_loss=train_loss,
+            val_loss=val.loss, metrics=val.metrics, is_best=is_best, best_epoch=self.best_epoch,
+            best_value=self.best_value, select_metric=cfg.select_metric, samples=val.samples,
+            seconds=time.perf_counter() - t_epoch, elapsed=self._elapsed(), eta_seconds=self._eta(pos.step, pos.epoch),
+            model_path=self.output_path if self.model_saved else None, checkpoint_path=self.ckpt_path,
+            val_plain_loss=val.plain_loss,
+        ))
+
+    def _finish(self, status: str, pos: _Position) -> TrainResult:
+        """The run's end (completed or cancelled): final model metadata, run.json, the result."""
+        ctx = self.ctx
         if ctx.is_main:
             if self.model_saved and status == "completed":
-                self._finalize_model(step, epoch)
+                self._finalize_model(pos.step, pos.epoch)
             self.meta["status"] = status
-            self._write_meta(step, pos[0])
+            self._write_meta(pos.step, pos.epoch)
         result = TrainResult(
-            status=status, model_name=model_name, model_path=output_path if self.model_saved else None,
-            card_path=self.card_path if self.model_saved else None, run_name=run_name, run_dir=rdir,
-            checkpoint_path=self.ckpt_path if self.ckpt_path.exists() else None, epochs_completed=pos[0],
-            steps_completed=step, total_steps=total, best_epoch=self.best_epoch, best_value=self.best_value,
-            select_metric=cfg.select_metric, metrics=dict(self.best_metrics), history=list(self.history),
+            status=status, model_name=self.model_name, model_path=self.output_path if self.model_saved else None,
+            card_path=self.card_path if self.model_saved else None, run_name=self.run_name, run_dir=self.rdir,
+            checkpoint_path=self.ckpt_path if self.ckpt_path.exists() else None, epochs_completed=pos.epoch,
+            steps_completed=pos.step, total_steps=self.total, best_epoch=self.best_epoch, best_value=self.best_value,
+            select_metric=self.cfg.select_metric, metrics=dict(self.best_metrics), history=list(self.history),
             seconds=self._elapsed(), is_main=ctx.is_main,
         )
         self.cb.on_finish(result)
@@ -911,22 +740,24 @@ class _Run:
         out = with_hint_maps(inp, maps)
         return out.contiguous(memory_format=torch.channels_last) if self.channels_last else out
 
-    def _train_step(self, rgb: torch.Tensor, gamma: torch.Tensor, step: int, lr: float) -> float:
+    def _train_step(self, rgb: torch.Tensor, gamma: torch.Tensor, step: int, lr: float) -> tuple[float, float]:
+        """One optimizer step; returns (the loss, the loss without class rebalancing)."""
         damage_generator = self._hint_generator(2, step) if self.cfg.damage > 0 else None
         inp, _, chroma = self._inputs(rgb, gamma, damage_generator)
         inp = self._add_hints(inp, chroma, self._hint_generator(0, step))
         with torch.autocast(self.ctx.device.type, dtype=torch.bfloat16, enabled=self.autocast_on):
             raw = self.net(inp)
-        loss = self.criterion(raw.float(), chroma)
+        loss, plain = self.criterion.with_plain(raw.float(), chroma)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        value = float(loss.detach())
+        value, plain_value = float(loss.detach()), float(plain)
         if self.ctx.distributed:
-            reduced = self.ctx.all_reduce_sum(torch.tensor([value if math.isfinite(value) else float("nan")]))
-            value = float(reduced[0]) / self.ctx.world_size
+            reduced = self.ctx.all_reduce_sum(torch.tensor([v if math.isfinite(v) else float("nan")
+                                                            for v in (value, plain_value)]))
+            value, plain_value = (float(v) / self.ctx.world_size for v in reduced)
         clip_and_check(self.params, self.cfg.grad_clip, value, step + 1, lr)
         self.optimizer.step()
-        return value
+        return value, plain_value
 
     def _render(self, raw: torch.Tensor, lum: torch.Tensor) -> np.ndarray:
         """Head output -> 8-bit RGB (B, H, W, 3) with the crop's own lightness."""
@@ -936,13 +767,13 @@ class _Run:
         return (rgb.clamp(0, 1) * 255.0 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
 
     @torch.no_grad()
-    def _validate(self) -> tuple[float, dict[str, float], list[SampleTriplet]]:
+    def _validate(self) -> _Validation:
         ctx, ds = self.ctx, self.val_ds
         self.model.eval()
         try:
             shard = list(range(ctx.rank, len(ds), ctx.world_size))
             acc = MetricAccumulator(with_ssim=False)
-            loss_sum = 0.0
+            loss_sum = plain_sum = 0.0
             # Hint models are validated twice: with no hints (comparable with the base model; these
             # are the numbers that pick the best epoch) and with a fixed seeded set of simulated hints
             # (key: the batch's position), reported as hint_* metrics. Both are deterministic.
@@ -958,7 +789,9 @@ class _Run:
                 with torch.autocast(ctx.device.type, dtype=torch.bfloat16, enabled=self.autocast_on):
                     raw = self.model(self._add_hints(inp, chroma, None))
                 raw = raw.float()
-                loss_sum += float(self.criterion(raw, chroma)) * len(idx)
+                loss, plain = self.criterion.with_plain(raw, chroma)
+                loss_sum += float(loss) * len(idx)
+                plain_sum += float(plain) * len(idx)
                 preds = self._render(raw, lum)
                 truths = rgb.permute(0, 2, 3, 1).numpy()
                 for p, t in zip(preds, truths):
@@ -969,10 +802,12 @@ class _Run:
                     hint_loss_sum += float(self.criterion(raw_h, chroma)) * len(idx)
                     for p, t in zip(self._render(raw_h, lum), truths):
                         hint_acc.add(p, t)
-            state = ctx.all_reduce_sum(torch.cat((torch.tensor([loss_sum, float(len(shard))], dtype=torch.float64),
+            state = ctx.all_reduce_sum(torch.cat((torch.tensor([loss_sum, float(len(shard)), plain_sum],
+                                                               dtype=torch.float64),
                                                   acc.state_tensor())))
-            acc.load_state_tensor(state[2:])
-            val_loss = float(state[0] / max(1.0, float(state[1])))
+            acc.load_state_tensor(state[3:])
+            n = max(1.0, float(state[1]))
+            val_loss, plain_loss = float(state[0] / n), float(state[2] / n)
             summary = acc.summary()
             metrics = {k: float(summary[k]) for k in ("psnr", "auc", "auc_rebalanced", "ab_mse", "colorfulness",
                                                       "colorfulness_truth", "colorfulness_ratio", "gray_psnr",
@@ -996,7 +831,7 @@ class _Run:
                 for j, i in enumerate(idx):
                     truth = rgb[j].permute(1, 2, 0).numpy().copy()
                     samples.append(SampleTriplet(ds.items[i].rel, gray_baseline(truth), preds[j], truth))
-            return val_loss, metrics, samples
+            return _Validation(val_loss, plain_loss, metrics, samples)
         finally:
             self._set_train_mode()
 
@@ -1032,15 +867,15 @@ class _Run:
         self.meta["updated"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         write_json(self.rdir / RUN_FILE, self.meta)
 
-    def _save_checkpoint(self, step: int, pos: tuple[int, int], loss_sum: float, loss_n: int, reason: str) -> None:
+    def _save_checkpoint(self, pos: _Position, reason: str) -> None:
         model = self.model
         state: dict[str, Any] = {
             "arch": model.arch,
             "arch_config": json.dumps(model.config, sort_keys=True),
             "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
             "optimizer": self.optimizer.state_dict(),
-            "step": step, "epoch": pos[0], "batch": pos[1],
-            "epoch_loss_sum": float(loss_sum), "epoch_loss_n": int(loss_n),
+            "step": pos.step, "epoch": pos.epoch, "batch": pos.batch,
+            "epoch_loss_sum": float(pos.loss_sum), "epoch_loss_n": int(pos.loss_n),
             "torch_rng": torch.get_rng_state(),
             "class_weights": self.class_weights, "prior_counts": self.prior_counts,
             "best_value": self.best_value, "best_epoch": self.best_epoch,
@@ -1052,7 +887,7 @@ class _Run:
             state["cuda_rng"] = torch.cuda.get_rng_state(self.ctx.device)
         save_checkpoint(self.ckpt_path, state)
         self.meta["status"] = "running" if reason == "epoch" else "cancelled"
-        self._write_meta(step, pos[0])
+        self._write_meta(pos.step, pos.epoch)
         self.cb.on_checkpoint(self.ckpt_path, reason)
 
     def _training_summary(self, step: int, epoch: int) -> dict[str, Any]:

@@ -5,9 +5,9 @@ and returns plain data. No training logic lives here: the trainer is ml_core's `
 folder scan is ml_core's `scan_photos` (the same call the trainer makes, so its cache makes the
 trainer's own scan instant), and the split is ml_core's `split_photos`.
 
-`SignalCallbacks` is the bridge: an ml_core `TrainCallbacks` whose every method only hands the
-trainer's payload to `progress`, which emits the runner's queued Qt signal; the GUI thread turns
-it into the session's typed signals (see session.py). Heavy modules (torch) are imported inside
+`SignalCallbacks` is the bridge: ml_core's `EventCallbacks`, whose every method only hands one
+typed event (ml_core.train_events) to `progress`, which emits the runner's queued Qt signal; the
+GUI thread dispatches it with `match` into the session's typed signals (see session.py). Heavy modules (torch) are imported inside
 the jobs so the window appears before torch loads.
 """
 
@@ -23,7 +23,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +32,8 @@ from PySide6.QtCore import QSize, QThread
 from PySide6.QtGui import QImage
 
 from ml_core.cancel import Cancelled, CancelToken
+from ml_core.train_config import TrainConfig
+from ml_core.train_events import EventCallbacks, ScanProgress, StatusMessage
 
 from .. import imaging
 from ..workers import Progress
@@ -40,11 +42,11 @@ from .budget import BudgetPlan, SpeedSample, make_plan
 if TYPE_CHECKING:
     from ml_core.checkpoint import RunRecord
     from ml_core.data import PhotoItem
-    from ml_core.train import TrainConfig, TrainResult
+    from ml_core.train_events import TrainResult
 
 THUMBNAILS = 24  # photos shown in the setup panel's strip
 THUMB_BOX = QSize(176, 120)  # device pixels (2× the strip's cell)
-MAX_VAL_IMAGES = 500  # ml_core's TrainConfig.max_val_images default; the summary shows the same split
+MAX_VAL_IMAGES = TrainConfig.max_val_images  # the trainer's cap; the summary shows the same split
 PROBE_STEPS = 5  # the time budget's speed test: steps timed (the first two are warm-up)
 PROBE_VAL_IMAGES = 16
 PROBE_PREFIX = ".speed-test-"  # run folders of speed tests (removed right after; never offered for resume)
@@ -95,9 +97,7 @@ class TrainRequest:
     def fine_tune(self) -> bool:
         return bool(self.base)
 
-    def config(self, **overrides: Any) -> "TrainConfig":
-        from ml_core.train import TrainConfig
-
+    def config(self, **overrides: Any) -> TrainConfig:
         cfg = TrainConfig(
             data=[str(f) for f in self.folders], base=self.base, arch=self.arch, arch_config=dict(self.arch_config),
             epochs=None if self.steps else self.epochs, steps=self.steps, batch_size=self.batch_size, lr=self.lr,
@@ -108,49 +108,13 @@ class TrainRequest:
         return replace(cfg, **overrides)
 
 
-@dataclass(frozen=True)
-class TrainEvent:
-    """One trainer callback, as it travels to the GUI thread.
-
-    kind: status (str) | scan ((done, total)) | start (RunStart) | step (StepProgress) |
-    epoch (EpochSummary) | checkpoint ((path, reason)) | finish (TrainResult) | budget (BudgetPlan)
-    """
-
-    kind: str
-    payload: Any = None
-
-
-class SignalCallbacks:
-    """ml_core.train.TrainCallbacks for the window: each call only emits a Qt signal.
+class SignalCallbacks(EventCallbacks):
+    """The trainer's callbacks for the window: each call only emits one typed event.
 
     `emit` is the worker's progress function (TaskRunner: a queued signal to the GUI thread). The
-    payloads are ml_core's own dataclasses of plain numbers and fresh numpy arrays, never touched
-    again by the trainer, so handing them across threads is safe.
+    events (ml_core.train_events, plus this tab's BudgetPlan) are plain numbers and fresh numpy
+    arrays that the trainer never touches again, so handing them across threads is safe.
     """
-
-    def __init__(self, emit: Callable[[TrainEvent], None]) -> None:
-        self._emit = emit
-
-    def on_status(self, message: str) -> None:
-        self._emit(TrainEvent("status", message))
-
-    def on_scan(self, done: int, total: int) -> None:
-        self._emit(TrainEvent("scan", (done, total)))
-
-    def on_start(self, info: Any) -> None:
-        self._emit(TrainEvent("start", info))
-
-    def on_step(self, progress: Any) -> None:
-        self._emit(TrainEvent("step", progress))
-
-    def on_epoch(self, summary: Any) -> None:
-        self._emit(TrainEvent("epoch", summary))
-
-    def on_checkpoint(self, path: Path, reason: str) -> None:
-        self._emit(TrainEvent("checkpoint", (Path(path), reason)))
-
-    def on_finish(self, result: Any) -> None:
-        self._emit(TrainEvent("finish", result))
 
 
 @dataclass
@@ -193,7 +157,8 @@ def _is_disk_full(exc: BaseException) -> bool:
 def run_training(request: TrainRequest, token: CancelToken, progress: Progress) -> TrainOutcome:
     """Train (or resume) with ml_core's Trainer; callbacks become Qt signals through `progress`."""
     from ml_core.checkpoint import CheckpointError
-    from ml_core.train import Trainer, TrainError, TrainingDiverged
+    from ml_core.train import Trainer, TrainingDiverged
+    from ml_core.train_config import NotEnoughPhotos, TrainError
 
     _lower_priority()
     callbacks = SignalCallbacks(progress)
@@ -209,17 +174,17 @@ def run_training(request: TrainRequest, token: CancelToken, progress: Progress) 
                 plan = plan_time_budget(request, token, progress)
                 if plan is None:
                     return TrainOutcome("cancelled", message="Stopped before training started.")
-                progress(TrainEvent("budget", plan))
+                progress(plan)
                 config.steps, config.epochs = plan.steps, None
             trainer = Trainer(config, callbacks, token)
         result = trainer.run()
     except TrainingDiverged as exc:
         return TrainOutcome("failed", kind="diverged", plan=plan, message=(
             f"Training stopped: {exc} Your base model and earlier models are unchanged."))
+    except NotEnoughPhotos as exc:
+        return TrainOutcome("failed", kind="no_photos", plan=plan, message=f"Training could not run: {exc}")
     except (TrainError, CheckpointError) as exc:
-        text = str(exc)
-        kind = "no_photos" if "usable photos" in text else "settings"
-        return TrainOutcome("failed", kind=kind, plan=plan, message=f"Training could not run: {text}")
+        return TrainOutcome("failed", kind="settings", plan=plan, message=f"Training could not run: {exc}")
     except Exception as exc:
         if _is_disk_full(exc):
             return TrainOutcome("failed", kind="disk_full", plan=plan, message=(
@@ -251,7 +216,7 @@ class _SpeedRecorder:
             self.inner.cancel()
 
     def on_scan(self, done: int, total: int) -> None:
-        self.emit(TrainEvent("scan", (done, total)))
+        self.emit(ScanProgress(done, total))
         self._follow()
 
     def on_start(self, info: Any) -> None:
@@ -283,7 +248,7 @@ def measure_speed(request: TrainRequest, token: CancelToken, progress: Progress)
     inner = CancelToken()
     recorder = _SpeedRecorder(token, inner, progress, PROBE_STEPS)
     run_name = f"{PROBE_PREFIX}{secrets.token_hex(4)}"
-    progress(TrainEvent("status", "measuring this computer's training speed (a few steps)"))
+    progress(StatusMessage("measuring this computer's training speed (a few steps)"))
     try:
         with tempfile.TemporaryDirectory(prefix="chroma-speed-test-") as tmp:
             config = request.config(

@@ -1,5 +1,10 @@
 """The live loss plot: training loss per step (raw and smoothed) and validation loss per epoch.
 
+Both curves are the same measure, the loss without class rebalancing (ml_core's `plain_loss`),
+so a validation curve above or rising away from the training curve means what a person expects
+(overfitting). The rebalanced loss the trainer optimizes is not comparable across photo sets: its
+weights come from the training photos' colors, and photos with other colors score far higher.
+
 pyqtgraph is imported when the plot is first shown, not when the window is built, so launching
 Chroma does not pay for it. Points arrive at any rate (tiny models do dozens of steps a second);
 they are stored at once and drawn at most ~8 times a second.
@@ -47,6 +52,9 @@ class LossPlot(QWidget):
             f'&nbsp;&nbsp;&nbsp;<span style="color:{VAL_COLOR.name()}">&#9473;&#9679;&#9473;</span>&nbsp;validation '
             f'loss (after each epoch)')
         self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setToolTip(
+            "Both curves are the same measure (the loss without class rebalancing), so they can be compared:\n"
+            "validation rising while training keeps falling means the model is memorizing your photos (overfitting).")
         self.legend.hide()
         self._stack = QStackedLayout()
         self._stack.addWidget(self.placeholder)

@@ -3,9 +3,10 @@
 Signal flow (every arrow after the first is a Qt signal; nothing but the trainer computes):
 
     ml_core Trainer (training thread)
-      └─ SignalCallbacks.on_step(...)            jobs.py: only calls progress(TrainEvent)
+      └─ SignalCallbacks.on_step(...)            jobs.py: only calls progress(event)
            └─ TaskRunner progress signal          queued to the GUI thread (workers.py)
-                └─ TrainingSession._on_event      here: bookkeeping, then one typed signal
+                └─ TrainingSession._on_event      here: `match` on the event type, bookkeeping,
+                                                  then one typed signal
                      └─ stepped / epoch_done / started / status / ...  -> the tab's widgets
 
 The run itself is one `jobs.run_training` task on a TaskRunner with a single, low-priority
@@ -18,16 +19,16 @@ from dataclasses import replace
 from enum import Enum
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from ml_core.train_events import CheckpointSaved, EpochSummary, RunStart, ScanProgress, StatusMessage, StepProgress
+
 from ..workers import PRIORITY_BACKGROUND, TaskHandle, TaskRunner
 from . import jobs
-from .jobs import TrainEvent, TrainOutcome, TrainRequest
-
-if TYPE_CHECKING:
-    from ml_core.train import EpochSummary, RunStart, StepProgress
+from .budget import BudgetPlan
+from .jobs import TrainOutcome, TrainRequest
 
 
 class State(str, Enum):
@@ -56,11 +57,11 @@ class TrainingSession(QObject):
         self.handle: TaskHandle | None = None
         self.state = State.IDLE
         self.request: TrainRequest | None = None
-        self.run_start: "RunStart | None" = None
-        self.last_step: "StepProgress | None" = None
-        self.epochs: list["EpochSummary"] = []
-        self.base_summary: "EpochSummary | None" = None  # epoch 0: the starting model
-        self.best_summary: "EpochSummary | None" = None
+        self.run_start: RunStart | None = None
+        self.last_step: StepProgress | None = None
+        self.epochs: list[EpochSummary] = []
+        self.base_summary: EpochSummary | None = None  # epoch 0: the starting model
+        self.best_summary: EpochSummary | None = None
         self.model_path: Path | None = None  # best model saved so far in this run
         self.outcome: TrainOutcome | None = None
 
@@ -118,38 +119,37 @@ class TrainingSession(QObject):
             self.state_changed.emit(state.value)
 
     def _on_event(self, event: Any) -> None:
-        if not isinstance(event, TrainEvent):
-            return
-        kind, payload = event.kind, event.payload
-        if kind == "step":
-            self.last_step = payload
-            self.stepped.emit(payload)
-        elif kind == "epoch":
-            # The history keeps numbers only: sample images are shown once (the receivers convert
-            # what they keep), so a long run does not hold every epoch's pictures.
-            kept = replace(payload, samples=[])
-            self.epochs.append(kept)
-            if payload.epoch == 0:
-                self.base_summary = kept
-            if payload.is_best:
-                self.best_summary = kept
-            if payload.model_path is not None:
-                self.model_path = Path(payload.model_path)
-            self.epoch_done.emit(payload)
-        elif kind == "start":
-            self.run_start = payload
-            if self.state == State.PREPARING:
-                self._set_state(State.RUNNING)
-            self.started.emit(payload)
-        elif kind == "status":
-            self.status.emit(str(payload))
-        elif kind == "scan":
-            self.scan_progress.emit(int(payload[0]), int(payload[1]))
-        elif kind == "budget":
-            self.budget_planned.emit(payload)
-        elif kind == "checkpoint":
-            self.checkpoint_saved.emit(str(payload[0]), str(payload[1]))
-        # "finish" carries the same TrainResult the job returns: handled in _on_outcome
+        match event:
+            case StepProgress():
+                self.last_step = event
+                self.stepped.emit(event)
+            case EpochSummary():
+                # The history keeps numbers only: sample images are shown once (the receivers
+                # convert what they keep), so a long run does not hold every epoch's pictures.
+                kept = replace(event, samples=[])
+                self.epochs.append(kept)
+                if event.epoch == 0:
+                    self.base_summary = kept
+                if event.is_best:
+                    self.best_summary = kept
+                if event.model_path is not None:
+                    self.model_path = Path(event.model_path)
+                self.epoch_done.emit(event)
+            case RunStart():
+                self.run_start = event
+                if self.state == State.PREPARING:
+                    self._set_state(State.RUNNING)
+                self.started.emit(event)
+            case StatusMessage(message=message):
+                self.status.emit(message)
+            case ScanProgress(done=done, total=total):
+                self.scan_progress.emit(done, total)
+            case BudgetPlan():
+                self.budget_planned.emit(event)
+            case CheckpointSaved(path=path, reason=reason):
+                self.checkpoint_saved.emit(str(path), reason)
+            case _:
+                pass  # TrainResult: the same result the job returns, handled in _on_outcome
 
     def _on_outcome(self, outcome: TrainOutcome) -> None:
         if outcome.result is not None and outcome.result.model_path is not None:

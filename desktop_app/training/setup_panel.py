@@ -19,15 +19,16 @@ from PySide6.QtWidgets import (
     QLineEdit, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QRadioButton, QSpinBox, QToolButton, QVBoxLayout, QWidget,
 )
 
+from ml_core.train_config import DEFAULT_EPOCHS, TrainConfig
+
 from .. import resources
 from ..colorize.queue import make_horizontal_strip
 from .jobs import ScanSummary, TrainRequest
 
 WARNING = QColor(201, 120, 20)
-DEFAULT_EPOCHS = 5
 DEFAULT_MINUTES = 10
-DEFAULT_BATCH = 16
-DEFAULT_SIZE = 128
+DEFAULT_BATCH = TrainConfig.batch_size
+DEFAULT_SIZE = TrainConfig.size
 DEFAULT_VAL_PERCENT = 10
 LR_CHOICES = ("Automatic", "0.00005", "0.0001", "0.0002", "0.0005", "0.001", "0.002")
 

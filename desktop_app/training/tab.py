@@ -477,7 +477,7 @@ class TrainingTab(QWidget):
         self._update_title()
 
     def _on_step(self, p: Any) -> None:
-        self.plot.add_step(p.step, p.loss)  # every point is kept; the plot redraws on its own timer
+        self.plot.add_step(p.step, p.plain_loss)  # every point is kept; the plot redraws on its own timer
         if not self._step_timer.isActive():
             self._step_timer.start()
 
@@ -488,12 +488,12 @@ class TrainingTab(QWidget):
         self.progress.setValue(p.step)
         self._eta_text = describe_seconds(p.eta_seconds)
         self.detail_label.setText(
-            f"Epoch {p.epoch} of {p.epochs} · step {p.step} of {p.total_steps} · loss {p.loss:.4f} · "
+            f"Epoch {p.epoch} of {p.epochs} · step {p.step} of {p.total_steps} · loss {p.plain_loss:.4f} · "
             f"{p.images_per_second:.1f} photos/s · about {self._eta_text} left")
         self._update_title()
 
     def _on_epoch(self, e: Any) -> None:
-        self.plot.add_validation(e.step, e.val_loss)
+        self.plot.add_validation(e.step, e.val_plain_loss)
         values = summary_values(e)
         if e.epoch == 0:
             self.metrics.set_base(values)

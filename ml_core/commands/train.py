@@ -158,7 +158,7 @@ class _Console:
 
 
 def _config_from_args(args: argparse.Namespace):
-    from ..train import TrainConfig
+    from ..train_config import TrainConfig
 
     return TrainConfig(
         data=list(args.inputs), base=args.base, arch=args.arch, arch_config=dict(args.arch_config),

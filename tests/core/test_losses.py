@@ -157,3 +157,23 @@ def test_nan_guard_raises_on_nan_loss_and_inf_gradients():
     w.grad = torch.full((3,), 10.0)
     norm = clip_and_check([w], 1.0, 1.0, step=1, lr=0.1)
     assert norm > 1.0 and math.isclose(float(w.grad.norm()), 1.0, rel_tol=1e-4)
+
+
+def test_plain_loss_is_the_loss_without_rebalancing_so_photo_sets_compare():
+    """Rebalancing weights come from the training photos' colors, so photos with a color they lack
+    score far higher; the plain loss (what the Training tab plots for both curves) is unweighted."""
+    model = create("unet", width=4, depth=1, stem_stride=2, head="bins313")
+    raw = model(torch.zeros(2, 1, 16, 16)).detach().requires_grad_(True)
+    bins = model.ab_bins()
+    common = torch.zeros(2, 2, 16, 16)  # gray: all the "training photos" show
+    rare = bins.centers[0].view(1, 2, 1, 1).expand(2, 2, 16, 16).clone()  # a color they never show
+    weights = rebalance_weights(estimate_ab_counts([common], bins), bins)
+    rebalanced, unweighted = Criterion(model, class_weights=weights), Criterion(model)
+    for chroma in (common, rare):
+        loss, plain = rebalanced.with_plain(raw, chroma)
+        assert torch.allclose(loss, rebalanced(raw, chroma)) and torch.allclose(plain, unweighted(raw, chroma))
+        assert loss.requires_grad and not plain.requires_grad  # only the optimized loss carries gradients
+    assert float(rebalanced(raw, rare).detach()) > 3 * float(unweighted(raw, rare).detach())
+    ab_model = create("unet", width=4, depth=1, stem_stride=2, head="ab")
+    loss, plain = Criterion(ab_model).with_plain(ab_model(torch.zeros(2, 1, 16, 16)), rare)
+    assert float(loss.detach()) == float(plain)  # nothing to rebalance: the same number

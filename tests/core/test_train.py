@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from ml_core.checkpoint import list_runs, load_checkpoint
 from ml_core.modelfile import info_for, load_model, read_info, save_model
 from ml_core.models import available, create
 from ml_core.synthetic import write_synthetic_photos
-from ml_core.train import TrainCallbacks, TrainConfig, Trainer, TrainError, TrainingDiverged
+from ml_core.train import NotEnoughPhotos, TrainCallbacks, TrainConfig, Trainer, TrainError, TrainingDiverged
 
 TINY = dict(width=8, depth=2, stem_stride=2)
 
@@ -224,6 +226,25 @@ def test_bad_settings_and_too_few_photos_are_explained(tmp_path, photos):
         Trainer.for_run("never-ran")
     with pytest.raises(TrainError, match="cannot resume"):
         Trainer(TrainConfig(resume=True, run_name="never-ran")).run()
+
+
+def test_too_few_photos_is_its_own_error_with_the_counts(tmp_path, photos):
+    folder = tmp_path / "two"
+    folder.mkdir()
+    for p in sorted(photos.rglob("*.png"))[:2]:  # 2 usable photos: one goes to validation, one is too few
+        (folder / p.name).write_bytes(p.read_bytes())
+    (folder / "notes.txt").write_text("not a photo")
+    with pytest.raises(NotEnoughPhotos) as caught:
+        Trainer(_config(folder, "few", val_fraction=0.5)).run()
+    assert (caught.value.usable, caught.value.train, caught.value.skipped["not_image"]) == (2, 1, 1)
+    assert isinstance(caught.value, TrainError)  # callers that only know TrainError still catch it
+
+
+def test_the_window_imports_config_and_events_without_torch():
+    code = ("import sys; import ml_core.train_config, ml_core.train_events; "
+            "ml_core.train_config.TrainConfig(); print('torch' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.stdout.strip() == "False", proc.stderr
 
 
 def test_names_never_replace_an_existing_model(photos):

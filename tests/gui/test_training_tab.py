@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from desktop_app.training import jobs
-from desktop_app.training.budget import SpeedSample, make_plan, plan_steps
+from desktop_app.training.budget import BudgetPlan, SpeedSample, make_plan, plan_steps
 from desktop_app.training.session import State
 from gui_helpers import TINY, TINY_AB, Heartbeat, drop_files
 
@@ -294,10 +294,51 @@ def test_a_time_budget_is_turned_into_steps_by_a_short_speed_test(tiny_model, co
     plan = outcome.plan
     assert outcome.status == "completed" and plan is not None and plan.steps >= 1
     assert outcome.result.total_steps == plan.steps and plan.steps_per_epoch == 4
-    assert [e.payload for e in events if e.kind == "budget"] == [plan]
+    assert [e for e in events if isinstance(e, BudgetPlan)] == [plan]
     assert "≈" in plan.describe() and "estimate" in plan.describe()
     assert took < 6 * 3 + 10, f"a 6-second budget took {took:.0f} s"
     assert [p.name for p in runs_dir().iterdir()] == ["budget"]  # the speed test left no run behind
+
+
+def test_too_few_photos_and_bad_settings_are_told_apart_by_type_not_wording(tmp_path, color_photos) -> None:
+    from ml_core.cancel import CancelToken
+
+    few = tmp_path / "one photo"
+    few.mkdir()
+    first = sorted(color_photos.glob("*.png"))[0]
+    (few / first.name).write_bytes(first.read_bytes())
+    outcome = jobs.run_training(jobs.TrainRequest(folders=[str(few)], arch="unet", size=64, threads=1),
+                                CancelToken(), lambda event: None)
+    assert outcome.status == "failed" and outcome.kind == "no_photos" and "not enough usable photos" in outcome.message
+    # A setting whose text happens to mention usable photos is still a setting.
+    outcome = jobs.run_training(jobs.TrainRequest(folders=[str(color_photos)], arch="usable photos", threads=1),
+                                CancelToken(), lambda event: None)
+    assert outcome.status == "failed" and outcome.kind == "settings" and "unknown architecture" in outcome.message
+
+
+def test_the_plot_shows_training_and_validation_loss_on_the_same_measure(window, tiny_model, training,
+                                                                         color_photos, qtbot) -> None:
+    """The base model has a classification head with class rebalancing, whose weights come from the
+    training photos' colors: the rebalanced validation loss is on another scale (issue 17: ~14 beside
+    ~2.6), so both curves show the loss without rebalancing."""
+    tab = training
+    steps: list = []
+    tab.session.stepped.connect(steps.append)
+    scan(tab, qtbot, color_photos)
+    small_settings(tab, epochs=1)
+    wait_rescanned(tab, qtbot)
+    tab.start_button.click()
+    qtbot.waitUntil(lambda: tab.session.state == State.IDLE, timeout=60_000)
+    assert tab.session.outcome.status == "completed"
+    epochs = tab.session.epochs
+    assert [e.epoch for e in epochs] == [0, 1] and len(steps) == SPE
+    tab.plot.flush()
+    assert tab.plot.curve_data("train")[1] == pytest.approx([p.plain_loss for p in steps])
+    assert tab.plot.curve_data("val")[1] == pytest.approx([e.val_plain_loss for e in epochs])
+    # Rebalancing is on, so the plotted numbers are not the rebalanced ones.
+    assert all(p.plain_loss != pytest.approx(p.loss) for p in steps)
+    assert all(e.val_plain_loss != pytest.approx(e.val_loss) for e in epochs)
+    assert "same measure" in tab.plot.legend.toolTip() and "overfitting" in tab.plot.legend.toolTip()
 
 
 def test_budget_arithmetic() -> None:
