@@ -66,16 +66,37 @@ def thumbnail(image: QImage, box: QSize = THUMB_SIZE) -> QImage:
     return image.scaled(box, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
 
 
-def uncertainty_overlay(confidence: np.ndarray, size: QSize) -> QImage:
-    """Confidence map (h×w in [0, 1], model resolution) -> ARGB overlay of `size`.
+# Below this spread (in confidence) a photo's map is called flat: stretching it would paint noise.
+_MIN_SPREAD = 0.08
 
-    An indexed image with an alpha ramp in its colour table keeps this to one uint8 mapping.
+
+def uncertainty_overlay(confidence: np.ndarray, size: QSize) -> tuple[QImage, tuple[float, float]]:
+    """Confidence map (h×w in [0, 1], model resolution) -> (ARGB overlay of `size`, shown range).
+
+    Scaled per photo, because a model is rarely "completely unsure" anywhere: the 2nd..98th
+    percentile of its doubt on this photo spans transparent..full tint, so the overlay shows where
+    it hesitates most *on this photo* rather than a near-uniform wash. The range (as confidence,
+    most-sure first) goes to the legend, so the scaling is never hidden. A nearly flat map is
+    widened to _MIN_SPREAD around its middle, so even doubt stays pale. This is display contrast
+    only: the confidence itself comes from ml_core.
     """
-    unsure = np.ascontiguousarray(np.clip((1.0 - confidence) * 255.0, 0, 255).astype(np.uint8))
-    h, w = unsure.shape
-    indexed = QImage(unsure.data, w, h, w, QImage.Format.Format_Indexed8)
-    r, g, b = _OVERLAY_RGB
-    # Quadratic ramp: mild doubt barely tints, real uncertainty stands out.
-    indexed.setColorTable([QColor(r, g, b, round((i / 255) ** 2 * _OVERLAY_MAX_ALPHA)).rgba() for i in range(256)])
+    unsure = 1.0 - np.asarray(confidence, dtype=np.float32)
+    lo, hi = (float(v) for v in np.percentile(unsure, (2.0, 98.0)))
+    if hi - lo < _MIN_SPREAD:
+        middle = min(max((hi + lo) / 2, _MIN_SPREAD / 2), 1.0 - _MIN_SPREAD / 2)
+        lo, hi = middle - _MIN_SPREAD / 2, middle + _MIN_SPREAD / 2
+    scaled = np.clip((unsure - lo) / (hi - lo) * 255.0, 0, 255).astype(np.uint8)
+    indexed_pixels = np.ascontiguousarray(scaled)
+    h, w = indexed_pixels.shape
+    indexed = QImage(indexed_pixels.data, w, h, w, QImage.Format.Format_Indexed8)
+    indexed.setColorTable(overlay_colors())
     argb = indexed.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)  # owns its pixels
-    return argb.scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
+    image = argb.scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
+    return image, (1.0 - lo, 1.0 - hi)
+
+
+def overlay_colors() -> list[int]:
+    """The overlay's 256-step ramp (also drawn in the legend): clear where sure, magenta where unsure.
+    Quadratic, so mild doubt barely tints and real hesitation stands out."""
+    r, g, b = _OVERLAY_RGB
+    return [QColor(r, g, b, round((i / 255) ** 2 * _OVERLAY_MAX_ALPHA)).rgba() for i in range(256)]

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from . import resources
+from .about import about_html, readme_path
 from .colorize import ColorizeTab
 from .colorize.session_control import SessionKeeper
 from .recent_menu import RecentMenu
@@ -116,6 +117,9 @@ class MainWindow(QMainWindow):
             view_menu.addAction(a[key])
 
         help_menu = self.menuBar().addMenu("&Help")
+        help_action = QAction("Chroma &Help (README)", self)
+        help_action.triggered.connect(self._open_help)
+        help_menu.addAction(help_action)
         shortcuts = QAction("&Keyboard Shortcuts", self)
         shortcuts.setShortcut(QKeySequence.StandardKey.HelpContents)
         shortcuts.triggered.connect(self._show_shortcuts)
@@ -137,10 +141,19 @@ class MainWindow(QMainWindow):
         QMessageBox.information(self, "Keyboard shortcuts", "<table>" + "".join(rows) + "</table>")
 
     def _about(self) -> None:
-        QMessageBox.about(self, "About Chroma",
-                          "<h3>Chroma</h3><p>Colorize black-and-white photos on your own computer.</p>"
-                          "<p>Drop photos on the window, choose a model, export in full resolution. "
-                          "Your originals are never changed.</p>")
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "About Chroma", about_html(), QMessageBox.StandardButton.Ok, self)
+        box.setIconPixmap(resources.app_icon().pixmap(64, 64))
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)  # the link opens
+        self.about_box = box  # tests read it
+        box.exec()
+
+    def _open_help(self) -> None:
+        readme = readme_path()
+        if readme is None:
+            self._show_status("The README is not installed with this copy; run `chroma --help`", 8000)
+            return
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(readme)))
 
     def _show_status(self, text: str, timeout_ms: int) -> None:
         self.statusBar().showMessage(text, timeout_ms)

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, QSizeF, Qt, QTimer, Signal
 from PySide6.QtGui import (
-    QColor, QContextMenuEvent, QFont, QFontMetrics, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPalette, QPen,
-    QPixmap, QWheelEvent,
+    QColor, QContextMenuEvent, QFont, QFontMetrics, QKeyEvent, QLinearGradient, QMouseEvent, QPainter, QPainterPath,
+    QPalette, QPen, QPixmap, QWheelEvent,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from .. import imaging
 from . import hint_overlay
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ class CompareView(QWidget):
         self._mode = ViewMode.SIDE_BY_SIDE
         self._split = 0.5
         self._show_overlay = False
+        self._overlay_range: tuple[float, float] | None = None
         self._message = ""
         self._busy_text = ""
         self._drag: str | None = None  # "pan" or "split"
@@ -93,8 +95,11 @@ class CompareView(QWidget):
     # ------------------------------------------------------------------ content
 
     def set_images(self, gray: QPixmap, color: QPixmap, overlay: QPixmap | None,
-                   original_size: tuple[int, int], keep_view: bool = False) -> None:
-        """Show a new before/after pair; `keep_view` keeps zoom and pan (same photo re-rendered)."""
+                   original_size: tuple[int, int], keep_view: bool = False,
+                   overlay_range: tuple[float, float] | None = None) -> None:
+        """Show a new before/after pair; `keep_view` keeps zoom and pan (same photo re-rendered).
+        `overlay_range` is the confidence at no tint and at full tint (for the legend)."""
+        self._overlay_range = overlay_range
         same_shape = keep_view and gray.size() == self._image_size and not self._image_size.isEmpty()
         self._pix = {"gray": gray, "color": color}
         if overlay is not None:
@@ -390,8 +395,56 @@ class CompareView(QWidget):
             self._paint_split_handle(p, x, visible)
             self._paint_label(p, "Original", visible, Qt.AlignmentFlag.AlignLeft)
             self._paint_label(p, "Colorized", visible, Qt.AlignmentFlag.AlignRight)
+        if self.overlay_visible():
+            self._paint_legend(p)
         if self._busy_text:
             self._paint_pill(p, self._busy_text)
+
+    def legend_text(self) -> str:
+        """What the overlay's legend says (also its accessible description)."""
+        if self._overlay_range is None:
+            return "Tinted where the model hesitates over the color"
+        sure, unsure = self._overlay_range
+        return f"Scaled to this photo: clear at {sure:.0%} sure, full tint at {unsure:.0%} sure or less"
+
+    def _paint_legend(self, p: QPainter) -> None:
+        """Bottom left of the colorized pane: the ramp from sure to hesitant, and how it is scaled."""
+        pane = self.panes()[-1]
+        visible = self._visible_image(pane)
+        font = QFont(self.font())
+        font.setPointSizeF(max(7.5, font.pointSizeF() * 0.85))
+        metrics = QFontMetrics(font)
+        note = self.legend_text()
+        width = min(max(metrics.horizontalAdvance(note) + 20, 220), max(120.0, visible.width() - 16))
+        line = metrics.height()
+        box = QRectF(visible.left() + 8, visible.bottom() - 8 - (line * 3 + 22), width, line * 3 + 22)
+        p.save()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(0, 0, 0, 170))
+        p.drawRoundedRect(box, 8, 8)
+        p.setFont(font)
+        p.setPen(QColor(255, 255, 255))
+        inner = box.adjusted(10, 6, -10, -6)
+        p.drawText(QRectF(inner.left(), inner.top(), inner.width(), line), Qt.AlignmentFlag.AlignLeft, "Sure")
+        p.drawText(QRectF(inner.left(), inner.top(), inner.width(), line), Qt.AlignmentFlag.AlignRight, "Hesitant")
+        bar = QRectF(inner.left(), inner.top() + line + 3, inner.width(), 8)
+        gradient = QLinearGradient(bar.topLeft(), bar.topRight())
+        ramp = imaging.overlay_colors()
+        base = QColor(128, 128, 128)  # the ramp over a mid gray, as it looks over a photo
+        for stop in range(9):
+            t = stop / 8
+            tint = QColor.fromRgba(ramp[round(t * 255)])
+            a = tint.alphaF()
+            gradient.setColorAt(t, QColor(round(base.red() * (1 - a) + tint.red() * a),
+                                          round(base.green() * (1 - a) + tint.green() * a),
+                                          round(base.blue() * (1 - a) + tint.blue() * a)))
+        p.setBrush(gradient)
+        p.drawRoundedRect(bar, 3, 3)
+        p.setPen(QColor(225, 225, 230))
+        p.drawText(QRectF(inner.left(), bar.bottom() + 4, inner.width(), line * 2),
+                   int(Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap), note)
+        p.restore()
 
     def _paint_hint_layer(self, p: QPainter) -> None:
         """Markers on every pane (both halves of side-by-side), only while the hint tool is on."""

@@ -274,8 +274,9 @@ class AdjustPanel(QGroupBox):
         self.size_row.slider.setToolTip("The resolution the model looks at. Larger finds more detail but takes longer; "
                                         "the photo itself always keeps its full resolution.")
         # Slider value v is 100 × (1 − T): right = lower annealed-mean temperature = more vivid.
-        self.vivid_row = SliderRow("Vividness", 0, 95, self._default_vividness,
-                                    lambda v: f"T = {(100 - v) / 100:.2f}", "Safe", "Vivid", step=1)
+        # People see a plain scale; the temperature itself is in the tooltip and the model details.
+        self.vivid_row = SliderRow("Vividness", 0, 95, self._default_vividness, self._vivid_text,
+                                    "Natural", "Vivid", step=1)
         self.reset_button = QPushButton("Reset")
         self.reset_button.setToolTip("Back to the model's defaults")
         self.reset_button.clicked.connect(self.reset)
@@ -343,7 +344,7 @@ class AdjustPanel(QGroupBox):
                 self.vivid_row.slider.blockSignals(True)
                 self.vivid_row.slider.setValue(self._default_vividness)
                 self.vivid_row.slider.blockSignals(False)
-                self.vivid_row.refresh_label()
+            self.vivid_row.refresh_label()  # the words are relative to the model's setting
         self.set_classification(classification)
 
     def set_classification(self, classification: bool) -> None:
@@ -367,6 +368,22 @@ class AdjustPanel(QGroupBox):
         self.changed.emit()
 
     # ------------------------------------------------------------------ internals
+
+    def _vivid_text(self, value: int) -> str:
+        """A word for where the slider sits, relative to the model's own calibrated setting; the
+        temperature it stands for goes in the tooltip."""
+        row = getattr(self, "vivid_row", None)  # None while the row itself is being built
+        if row is not None:
+            row.slider.setToolTip(
+                "Natural keeps colors safe and believable; Vivid dares stronger colors, which can be wrong.\n"
+                f"Technically: annealed-mean temperature T = {(100 - value) / 100:.2f} (this model's calibrated "
+                f"setting is T = {(100 - self._default_vividness) / 100:.2f}; lower is more vivid).")
+        step = value - self._default_vividness
+        if abs(step) <= 2:
+            return "Model's choice"
+        if step > 0:
+            return "More vivid" if step <= 20 else "Much more vivid"
+        return "More natural" if step >= -20 else "Much more natural"
 
     def _size_text(self, value: int) -> str:
         return f"{value} px" + (" (model default)" if value == self._model_work_size else "")

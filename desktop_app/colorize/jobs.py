@@ -51,6 +51,7 @@ class ModelChoice:
     training: dict[str, Any] = field(default_factory=dict)
     in_memory: "LoadedModel | None" = None  # self-test only: never written to disk
     default_temperature: float = 0.5  # filled from ml_core.quantize by the (worker-side) scan
+    plain: str = ""  # ml_core.model_plain's line: colors, speed, what it copes with
 
     @property
     def classification(self) -> bool:
@@ -64,36 +65,63 @@ class ModelChoice:
         return "built-in" if self.builtin else "yours"
 
     def summary(self) -> str:
+        """The plain line (what it is good at, how fast); the author's own words when there is none."""
+        if self.plain:
+            return self.plain
         return self.description.strip().splitlines()[0] if self.description.strip() else f"{self.arch} model"
 
     def tooltip_html(self) -> str:
         lines = [f"<b>{html.escape(self.name)}</b> <i>({self.kind_label})</i>", html.escape(self.summary())]
-        lines.append(f"Architecture: {html.escape(self.arch)} · head: {html.escape(self.output_kind)} · "
-                     f"render size {self.work_size} px")
-        for key, value in list(self.metrics.items())[:6]:
-            lines.append(f"{html.escape(str(key))}: {html.escape(_fmt(value))}")
+        if self.plain and self.description.strip():
+            lines.append(f"<i>{html.escape(self.description.strip().splitlines()[0])}</i>")
         return "<br>".join(lines)
 
     def details_markdown(self) -> str:
-        parts = [f"### {self.name}", self.description or "_No description._", ""]
+        from ml_core.model_plain import metric_lines
+
+        parts = [f"### {self.name}", self.summary(), ""]
+        if self.plain and self.description.strip():
+            parts += [f"_{self.description.strip()}_", ""]
         parts.append(f"- **Kind:** {self.kind_label}")
         parts.append(f"- **Architecture:** {self.arch} ({self.output_kind} head)")
         parts.append(f"- **Default render size:** {self.work_size} px")
+        if self.classification:
+            parts.append(f"- **Vividness:** temperature T = {self.default_temperature:.2f} by default "
+                         "(the annealed-mean temperature: lower T gives more vivid, riskier color)")
         if self.path is not None:
             parts.append(f"- **File:** `{self.path.name}`")
-        if self.metrics:
-            parts += ["", "**Metrics**", ""] + [f"- {k}: {_fmt(v)}" for k, v in self.metrics.items()]
+        measured = metric_lines(self.metrics)
+        if measured:
+            parts += ["", "**Measured on its validation photos**", ""] + [f"- {k}: {v}" for k, v in measured]
         if self.training:
-            parts += ["", "**Training**", ""] + [f"- {k}: {_fmt(v)}" for k, v in list(self.training.items())[:12]]
+            parts += ["", "**Training**", ""] + [f"- {line}" for line in _training_lines(self.training)]
         if self.card.strip():
             parts += ["", "---", "", self.card.strip()]
         return "\n".join(parts)
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+def _training_lines(training: dict[str, Any]) -> list[str]:
+    """The training notes a person can read: how long, on how many photos, from what."""
+    def number(key: str, within: dict[str, Any] = training) -> float | None:
+        value = within.get(key)
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    data = training.get("data") if isinstance(training.get("data"), dict) else {}
+    lines = []
+    base = training.get("base")
+    lines.append(f"Fine-tuned from {base}" if isinstance(base, str) and base and not training.get("from_scratch", True)
+                 else "Trained from scratch")
+    photos, steps, seconds = number("train", data), number("steps_completed"), number("seconds")
+    if photos is not None:
+        lines.append(f"{photos:,.0f} training photos")
+    if steps is not None:
+        took = ("" if not seconds else f" in {seconds / 3600:.1f} hours" if seconds >= 3600
+                else f" in {seconds / 60:.0f} minutes" if seconds >= 120 else f" in {seconds:.0f} seconds")
+        lines.append(f"{steps:,.0f} training steps{took}")
+    parameters = number("parameters")
+    if parameters:
+        lines.append(f"{parameters / 1e6:.1f} million weights")
+    return lines
 
 
 def _choice_from_info(info: Any, name: str, builtin: bool, path: Path | None, card: str = "",
@@ -103,7 +131,19 @@ def _choice_from_info(info: Any, name: str, builtin: bool, path: Path | None, ca
     return ModelChoice(name=name, description=info.description or "", builtin=builtin, arch=info.arch,
                        output_kind=info.output_kind, work_size=int(info.work_size), path=path, card=card,
                        metrics=dict(info.metrics or {}), training=dict(info.training or {}), in_memory=in_memory,
-                       default_temperature=float(info.temperature if info.temperature is not None else DEFAULT_TEMPERATURE))
+                       default_temperature=float(info.temperature if info.temperature is not None else DEFAULT_TEMPERATURE),
+                       plain=_plain(info))
+
+
+def _plain(info: Any) -> str:
+    """ml_core.model_plain's line; the weights are counted (without allocating them) when the
+    training notes do not say, which is why this runs with the scan, on a worker."""
+    from ml_core.model_meta import estimated_parameters
+    from ml_core.model_plain import plain_summary
+
+    counted = (info.training or {}).get("parameters")
+    parameters = None if counted else estimated_parameters(info.arch, dict(info.config or {}))
+    return plain_summary(info, parameters)
 
 
 def scan_models(token: CancelToken, progress: Progress) -> list[ModelChoice]:
@@ -146,6 +186,7 @@ class RenderOutput:
     original_size: tuple[int, int]  # (width, height) of the photo itself
     timings: dict[str, float]
     seconds: float
+    overlay_range: tuple[float, float] | None = None  # confidence at no tint .. at full tint
 
 
 class DecodedCache:
@@ -197,9 +238,10 @@ def render_preview(colorizer: "Colorizer", path: Path, options: "ColorizeOptions
     token.raise_if_cancelled()
     color = imaging.to_qimage(result.rgb)
     gray = imaging.gray_display(image.pixels, color.size())
-    overlay = (imaging.uncertainty_overlay(result.confidence, color.size())
-               if result.confidence is not None else None)
-    return RenderOutput(color=color, gray=gray, overlay=overlay, thumb=imaging.thumbnail(color),
+    overlay, overlay_range = (imaging.uncertainty_overlay(result.confidence, color.size())
+                              if result.confidence is not None else (None, None))
+    return RenderOutput(color=color, gray=gray, overlay=overlay, overlay_range=overlay_range,
+                        thumb=imaging.thumbnail(color),
                         original_size=image.size, timings=dict(result.timings),
                         seconds=time.perf_counter() - start)
 

@@ -306,7 +306,7 @@ class PreviewPipeline(QObject):
         item.preview = Preview(
             color=QPixmap.fromImage(out.color), gray=QPixmap.fromImage(out.gray),
             overlay=QPixmap.fromImage(out.overlay) if out.overlay is not None else None,
-            original_size=out.original_size, key=key, seconds=out.seconds)
+            original_size=out.original_size, key=key, seconds=out.seconds, overlay_range=out.overlay_range)
         item.thumb = QPixmap.fromImage(out.thumb)
         item.state = ItemState.DONE
         item.error = None

@@ -47,6 +47,7 @@ class Preview:
     original_size: tuple[int, int]
     key: tuple  # the render settings it was made with
     seconds: float = 0.0
+    overlay_range: tuple[float, float] | None = None  # for the overlay's legend
 
 
 @dataclass(eq=False)

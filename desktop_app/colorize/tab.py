@@ -592,7 +592,8 @@ class ColorizeTab(QWidget):
         preview = item.preview
         assert preview is not None
         keep = self._shown_item == item.id
-        self.view.set_images(preview.gray, preview.color, preview.overlay, preview.original_size, keep_view=keep)
+        self.view.set_images(preview.gray, preview.color, preview.overlay, preview.original_size, keep_view=keep,
+                             overlay_range=preview.overlay_range)
         self._shown_item = item.id
 
     def _on_item_updated(self, item_id: int) -> None:

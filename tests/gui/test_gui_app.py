@@ -23,7 +23,7 @@ def test_dropping_a_model_file_offers_to_import_it(window, tiny_model, qtbot, tm
     assert len(tab.confirm_calls) == 1 and "from-a-friend.safetensors" in tab.confirm_calls[0][1]
     assert sorted(tab.model_panel.names()) == ["from-a-friend", TINY]
     assert tab.model_panel.current_name() == "from-a-friend"  # imported models are selected
-    assert "val_psnr" in tab.model_panel.current_choice().tooltip_html()
+    assert "Tiny untrained test model" in tab.model_panel.current_choice().tooltip_html()  # its own metadata
 
 
 def test_declining_a_model_import_changes_nothing(window, qtbot, tmp_path) -> None:

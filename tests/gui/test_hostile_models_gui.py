@@ -18,5 +18,6 @@ def test_model_selector_texts_carry_no_control_characters() -> None:
     shown = [choice.name, choice.description, choice.summary(), choice.tooltip_html(), choice.details_markdown(),
              choice.card]
     assert not any(c in text for text in shown for c in CONTROL)
-    assert choice.summary() == "Red model with a card"
+    assert choice.summary() == "Fastest: instant previews"  # the plain line, from its metadata
+    assert "Red model with a card" in choice.tooltip_html() and "Red model with a card" in choice.details_markdown()
     assert "card text" in choice.details_markdown()
