@@ -49,6 +49,13 @@ def run(argv: Sequence[str] | None = None, self_test: bool = False, quit_when_sh
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if self_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    elif QApplication.instance() is None:
+        from .display_check import display_problem
+
+        problem = display_problem()  # Qt would abort the process with a misleading message instead
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
     app = create_app(argv)
     if self_test:
         from .self_test import run_self_test

@@ -16,10 +16,12 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QTabWidget
 
 from . import resources
 from .about import about_html, readme_path
-from .colorize import ColorizeTab
+from .colorize import ColorizeTab, jobs
 from .colorize.session_control import SessionKeeper
+from .preferences import PreferencesDialog
 from .recent_menu import RecentMenu
 from .settings import AppSettings
+from .theme import apply_theme
 from .training import TrainingTab
 
 
@@ -58,6 +60,7 @@ class MainWindow(QMainWindow):
         # Beside the settings file, so the self-test's and the tests' sessions stay in their own folders.
         self.session = SessionKeeper(self.colorize_tab, self.settings.path.parent / "session.json", self)
         self._build_menus()
+        self.apply_preferences()
         self.resize(1280, 820)
         self.setMinimumSize(900, 600)
         if self.settings.window_geometry is not None:
@@ -86,7 +89,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(a["import_model"])
         file_menu.addSeparator()
-        for key in ("export", "export_all", "cancel"):
+        for key in ("export", "export_all", "cancel", "show_export"):
             file_menu.addAction(a[key])
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
@@ -103,6 +106,12 @@ class MainWindow(QMainWindow):
         edit_menu.addSeparator()
         for key in ("hints", "clear_hints", "save_hints", "load_hints"):
             edit_menu.addAction(a[key])
+        edit_menu.addSeparator()
+        preferences = QAction("Pre&ferences…", self)
+        preferences.setShortcut(QKeySequence.StandardKey.Preferences)
+        preferences.setMenuRole(QAction.MenuRole.PreferencesRole)
+        preferences.triggered.connect(self.open_preferences)
+        edit_menu.addAction(preferences)
 
         view_menu = self.menuBar().addMenu("&View")
         for key in ("side", "split"):
@@ -127,6 +136,22 @@ class MainWindow(QMainWindow):
         about = QAction("&About Chroma", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
+
+    def open_preferences(self) -> bool:
+        """Edit > Preferences; the choices take effect at once when OK is pressed."""
+        dialog = PreferencesDialog(self.settings, self)
+        self.preferences_dialog = dialog  # tests answer it
+        accepted = dialog.exec() == PreferencesDialog.DialogCode.Accepted
+        if accepted:
+            self.apply_preferences()
+        return accepted
+
+    def apply_preferences(self) -> None:
+        """Theme now; the thread count from the next model job on (renders, exports, palettes)."""
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, self.settings.theme)
+        jobs.ThreadPreference.set(self.settings.threads)  # every model job applies it on its own thread
 
     def _open_recent(self, paths: list) -> None:
         self.tabs.setCurrentWidget(self.colorize_tab)

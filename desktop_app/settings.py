@@ -7,6 +7,7 @@ the real user's settings, and one format works everywhere.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,13 @@ from PySide6.QtCore import QByteArray, QSettings
 from ml_core.paths import user_data_dir
 
 RECENT_LIMIT = 10  # entries per list in File > Open Recent
+THEMES = ("system", "light", "dark")
+EXPORT_FORMAT_KEYS = ("png", "jpg", "webp", "tiff")
+
+
+def max_threads() -> int:
+    """The most CPU threads a person may choose: the logical cores of this machine."""
+    return os.cpu_count() or 1
 
 
 class AppSettings:
@@ -106,6 +114,48 @@ class AppSettings:
     @export_pattern.setter
     def export_pattern(self, value: str) -> None:
         self._set("export/pattern", value)
+
+    # Preferences (Edit > Preferences) ---------------------------------------------------------
+    @property
+    def theme(self) -> str:
+        """"system", "light" or "dark"; anything else in the file reads as "system"."""
+        value = self._get("appearance/theme", "system", str)
+        return value if value in THEMES else "system"
+
+    @theme.setter
+    def theme(self, value: str) -> None:
+        self._set("appearance/theme", value if value in THEMES else "system")
+
+    @property
+    def export_default_dir(self) -> str:
+        """Where every export dialog starts ('' = the folder used last time)."""
+        return self._get("export/default_dir", "", str)
+
+    @export_default_dir.setter
+    def export_default_dir(self, value: str) -> None:
+        self._set("export/default_dir", value)
+
+    @property
+    def export_default_format(self) -> str:
+        """The format every export dialog starts with ('' = the one used last time)."""
+        value = self._get("export/default_format", "", str)
+        return value if value in EXPORT_FORMAT_KEYS else ""
+
+    @export_default_format.setter
+    def export_default_format(self, value: str) -> None:
+        self._set("export/default_format", value if value in EXPORT_FORMAT_KEYS else "")
+
+    @property
+    def threads(self) -> int:
+        """CPU threads for colorizing: 0 = automatic; a hand-edited value out of 1..cores reads as 0."""
+        value = self._get("performance/threads", 0, int)
+        return value if 0 <= value <= max_threads() else 0
+
+    @threads.setter
+    def threads(self, value: int) -> None:
+        if not 0 <= int(value) <= max_threads():
+            raise ValueError(f"CPU threads must be 0 (automatic) to {max_threads()}, got {value}")
+        self._set("performance/threads", int(value))
 
     # View ------------------------------------------------------------------------------------
     @property

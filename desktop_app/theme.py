@@ -46,18 +46,30 @@ def dark_palette() -> QPalette:
     return p
 
 
+_preference = "system"
+
+
 def wants_dark() -> bool:
     forced = os.environ.get("CHROMA_THEME", "").lower()
     if forced in ("dark", "light"):
         return forced == "dark"
+    if _preference in ("dark", "light"):
+        return _preference == "dark"
     return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
 
 
-def apply_theme(app: QApplication) -> None:
+def apply_theme(app: QApplication, preference: str | None = None) -> None:
+    """Fusion with a light or dark palette: the preference ("system", "light", "dark") when one
+    is given, else the last one; "system" follows the desktop's scheme, live. CHROMA_THEME wins."""
+    global _preference
+    if preference is not None:
+        _preference = preference
     app.setStyle("Fusion")
+    if not getattr(app, "_chroma_theme_hooked", False):
+        app.styleHints().colorSchemeChanged.connect(lambda *_args: _update(app))
+        app._chroma_theme_hooked = True  # type: ignore[attr-defined]
+    _update(app)
 
-    def update(*_args) -> None:
-        app.setPalette(dark_palette() if wants_dark() else app.style().standardPalette())
 
-    app.styleHints().colorSchemeChanged.connect(update)
-    update()
+def _update(app: QApplication) -> None:
+    app.setPalette(dark_palette() if wants_dark() else app.style().standardPalette())

@@ -50,3 +50,22 @@ def configure(environ: MutableMapping[str, str] | None = None) -> bool:
     for key, value in THREADING_DEFAULTS.items():
         env.setdefault(key, value)
     return "torch" not in sys.modules
+
+
+_AUTOMATIC_THREADS: int | None = None
+
+
+def set_threads(count: int | None) -> int:
+    """Use `count` CPU threads for torch work on *this* thread (None or 0: torch's own choice, as
+    at start-up); returns the number now in use. With OpenMP the count belongs to the calling
+    thread, so a program with worker threads calls this at the start of each job that runs a
+    model (it is cheap when nothing changes). Out-of-range counts are clamped to 1..os.cpu_count()."""
+    global _AUTOMATIC_THREADS
+    import torch
+
+    if _AUTOMATIC_THREADS is None:
+        _AUTOMATIC_THREADS = torch.get_num_threads()
+    wanted = _AUTOMATIC_THREADS if not count else max(1, min(int(count), os.cpu_count() or 1))
+    if torch.get_num_threads() != wanted:
+        torch.set_num_threads(wanted)
+    return torch.get_num_threads()

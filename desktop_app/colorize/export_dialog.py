@@ -44,7 +44,7 @@ class ExportDialog(QDialog):
         use_done = scope == SCOPE_DONE and done_count > 0 or selected is None
         (self.done_radio if use_done else self.selected_radio).setChecked(True)
 
-        self.folder_edit = QLineEdit(settings.last_export_dir or default_dir)
+        self.folder_edit = QLineEdit(settings.export_default_dir or settings.last_export_dir or default_dir)
         self.folder_edit.setAccessibleName("Export folder")
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
@@ -55,7 +55,7 @@ class ExportDialog(QDialog):
         self.format_combo = QComboBox()
         for key, label in FORMATS:
             self.format_combo.addItem(label, key)
-        index = max(0, self.format_combo.findData(settings.export_format))
+        index = max(0, self.format_combo.findData(settings.export_default_format or settings.export_format))
         self.format_combo.setCurrentIndex(index)
         self.quality_spin = QSpinBox()
         self.quality_spin.setRange(1, 100)

@@ -35,6 +35,27 @@ if TYPE_CHECKING:
 PREVIEW_MAX_SIDE = 1600  # the preview's long side: screen-ish, so a slider drag stays quick
 
 
+class ThreadPreference:
+    """Edit > Preferences > CPU threads, applied by every job that runs a model, on its own worker
+    thread (OpenMP keeps the count per thread). Set on the GUI thread; an int read is atomic."""
+
+    wanted = 0  # 0: automatic
+    changed = False  # once set, "automatic" must be put back on every worker thread too
+    last_used: int | None = None  # what the last model job ran with (tests, the status bar)
+
+    @classmethod
+    def set(cls, count: int) -> None:
+        cls.changed = cls.changed or bool(count)
+        cls.wanted = int(count)
+
+    @classmethod
+    def apply(cls) -> None:
+        if cls.changed:
+            from ml_core.runtime import set_threads
+
+            cls.last_used = set_threads(cls.wanted)
+
+
 @dataclass
 class ModelChoice:
     """One entry of the model selector, with everything the GUI shows about it precomputed."""
@@ -162,6 +183,7 @@ def load_colorizer(choice: ModelChoice) -> "Colorizer":
     from ml_core.engine import Colorizer
     from ml_core.store import ModelStore
 
+    ThreadPreference.apply()
     loaded = choice.in_memory if choice.in_memory is not None else ModelStore().load(choice.path or choice.name)
     return Colorizer(loaded)
 
@@ -232,6 +254,7 @@ def render_preview(colorizer: "Colorizer", path: Path, options: "ColorizeOptions
                    token: CancelToken) -> RenderOutput:
     """Read (or reuse), colorize at preview resolution, and convert to display images, all off the GUI thread."""
     start = time.perf_counter()
+    ThreadPreference.apply()
     image = DECODED.get(path)
     token.raise_if_cancelled()
     result = colorizer.colorize(image, options, token)
@@ -266,6 +289,7 @@ def make_thumbnail(path: Path, box: QSize = imaging.THUMB_SIZE) -> QImage:
 def suggest_colors(colorizer: "Colorizer", path: Path, x: float, y: float,
                    options: "ColorizeOptions") -> list["ColorSuggestion"]:
     """The palette offered where a hint is placed: a model run (~50 ms), so never on the GUI thread."""
+    ThreadPreference.apply()
     return colorizer.suggest_colors(DECODED.get(path), x, y, options)
 
 
@@ -290,6 +314,8 @@ def export_photos(colorizer: "Colorizer", sources: list[Path], settings: "Export
 
     `options_for` gives a photo its own hints and reference photo (None: the shared `options`)."""
     from ml_core.batch import colorize_files
+
+    ThreadPreference.apply()
 
     def report(done: int, total: int, outcome: "FileOutcome") -> None:
         progress((done, total, outcome))

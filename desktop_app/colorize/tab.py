@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
+from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog, QLabel, QMessageBox, QProgressBar, QScrollArea, QSizePolicy, QSplitter, QStackedWidget, QToolBar,
     QToolButton, QVBoxLayout, QWidget,
@@ -67,6 +67,7 @@ class ColorizeTab(QWidget):
         self.confirm: Callable[[str, str], bool] = self._ask
         self.warn: Callable[[str, str], None] = self._warn
         self.report: Callable[[ExportReport], None] = self._show_report
+        self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl  # the file manager (tests replace it)
         self.last_export: ExportReport | None = None
         self._shown_item: int | None = None
         self._model_list_loaded = False
@@ -155,6 +156,8 @@ class ColorizeTab(QWidget):
         self._command("next", "&Next Photo", lambda: self._step(1), "Ctrl+Right", None)
         self._command("previous", "Pre&vious Photo", lambda: self._step(-1), "Ctrl+Left", None)
         self._command("cancel", "&Cancel Export", self.cancel_export, "Esc", None)
+        self._command("show_export", "&Show Export in Folder", self.show_last_export, None, None,
+                     "Open the folder the last export wrote to, in the file manager")
         self._command("hints", "&Hint Tool", self._toggle_hints, "H", "hints",
                      "Click the photo to pin a color there; drag to paint a short stroke", checkable=True)
         self._command("clear_hints", "C&lear Hints", self.hint_tool.clear, None, None,
@@ -222,10 +225,27 @@ class ColorizeTab(QWidget):
         self.export_cancel.clicked.connect(self.cancel_export)
         self.export_progress.hide()
         self.export_cancel.hide()
+        self.show_folder_button = QToolButton()
+        self.show_folder_button.setText("Show in Folder")
+        self.show_folder_button.setToolTip("Open the folder the photos were exported to")
+        self.show_folder_button.clicked.connect(self.show_last_export)
+        self.show_folder_button.hide()
 
     def status_widgets(self) -> list[QWidget]:
         """Permanent status bar widgets the main window shows for this tab."""
-        return [self.queue_label, self.export_progress, self.export_cancel]
+        return [self.queue_label, self.export_progress, self.export_cancel, self.show_folder_button]
+
+    def show_last_export(self) -> bool:
+        """The last export's folder in the file manager, with the first exported photo's folder
+        when the pattern put photos in subfolders."""
+        report = self.last_export
+        if report is None:
+            return False
+        folder = report.written[0].parent if report.written else report.out_dir
+        if not folder.is_dir():
+            self._status(f"{folder} is no longer there", 6000)
+            return False
+        return bool(self.open_url(QUrl.fromLocalFile(str(folder))))
 
     def _build_layout(self) -> None:
         left = QWidget()
@@ -731,6 +751,7 @@ class ColorizeTab(QWidget):
         self.export_progress.setFormat(f"%v of {len(sources)}")
         self.export_progress.show()
         self.export_cancel.show()
+        self.show_folder_button.hide()
         self._status(f"Exporting {len(sources)} photo{'s' if len(sources) != 1 else ''} to {settings.out_dir}…")
         self._update_state()
         return True
@@ -751,6 +772,7 @@ class ColorizeTab(QWidget):
         self.export_progress.hide()
         self.export_cancel.hide()
         self.last_export = report
+        self.show_folder_button.setVisible(bool(report.written))
         self._status(report.summary(), 15000)
         self._update_state()
         if report.failed or report.error or report.noted:
@@ -863,6 +885,7 @@ class ColorizeTab(QWidget):
                                           and selected.state != ItemState.FAILED)
         self.commands["export_all"].setEnabled(ready and not exporting and bool(self.done_items()))
         self.commands["cancel"].setEnabled(exporting)
+        self.commands["show_export"].setEnabled(self.last_export is not None and bool(self.last_export.written))
         self.commands["remove"].setEnabled(selected is not None)
         self.commands["hints"].setEnabled(ready and has_items)
         if not self.commands["hints"].isEnabled():
