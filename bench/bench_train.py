@@ -7,7 +7,7 @@ cold and a warm thumbnail cache.
 
 Throughput is batch / median step time. A training step here is exactly the trainer's: batch preparation (sRGB -> model space), forward
 (channels-last on CPU), the family's loss at its output resolution, backward, gradient clipping
-and an Adam step. Data loading reads real photos (default /work/shared/photos/train, never
+and an Adam step. Data loading reads real photos (default ../shared/photos/train, never
 copied) into a temporary cache.
 """
 
@@ -28,16 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ml_core.data import PhotoDataset, epoch_batches, prepare_batch, scan_photos  # noqa: E402
 from ml_core.losses import Criterion, make_optimizer  # noqa: E402
-from ml_core.models import available, create  # noqa: E402
+from ml_core.models import available, create, model_class  # noqa: E402
 
-# The configurations a laptop CPU can train (the published widths are --full-width).
-FAMILIES = {
-    "unet": [dict(width=32, head="bins313"), dict(width=32, head="ab")],
-    "eccv16": [dict(width=0.25)],
-    "fusion": [dict(width=0.25, head="ab")],
-    "vgg_chroma": [dict(width=0.25)],
-}
-FULL = {"eccv16": [dict(width=1.0)], "fusion": [dict(width=1.0, head="ab")], "vgg_chroma": [dict(width=1.0)]}
+SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the repository
 
 
 def train_speed(arch: str, config: dict, size: int, batch: int, steps: int, bf16: bool) -> float:
@@ -131,10 +124,10 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=1,
                     help="repeat each measurement and keep the best (on a shared machine, the least disturbed)")
     ap.add_argument("--sizes", default="128,256")
-    ap.add_argument("--families", default=",".join(FAMILIES))
+    ap.add_argument("--families", default=",".join(available()))
     ap.add_argument("--no-bf16", action="store_true")
     ap.add_argument("--full-width", action="store_true", help="also the published full-width networks")
-    ap.add_argument("--photos", type=Path, default=Path("/work/shared/photos/train"))
+    ap.add_argument("--photos", type=Path, default=SHARED / "photos" / "train")
     ap.add_argument("--photo-count", type=int, default=300)
     ap.add_argument("--skip-train", action="store_true")
     ap.add_argument("--skip-data", action="store_true")
@@ -148,14 +141,14 @@ def main() -> int:
         print(f"\nTraining images/s (batch {args.batch}; forward + loss + backward + Adam; channels-last)")
         cols = [f"{s}² {'bf16' if bf else 'fp32'}" for s in sizes for bf in precisions]
         print(f"{'family':<11} {'config':<34} {'params':>9} " + " ".join(f"{c:>10}" for c in cols))
-        table = {a: list(c) for a, c in FAMILIES.items()}
-        if args.full_width:
-            for a, c in FULL.items():
-                table.setdefault(a, []).extend(c)
         for arch in args.families.split(","):
             if arch not in available():
                 continue
-            for config in table.get(arch, [{}]):
+            # Each family declares the configurations a laptop CPU can train; {} is the published network.
+            configs = list(model_class(arch).bench_configs)
+            if args.full_width and {} not in configs:
+                configs.append({})
+            for config in configs:
                 model = create(arch, **config)
                 params = sum(p.numel() for p in model.parameters())
                 label = " ".join(f"{k}={v}" for k, v in config.items())

@@ -145,8 +145,16 @@ CONFIG_RULES: dict[str, dict[str, Rule]] = {
                    "bins": integer(2, 256), "hidden": optional(integer(1, 65_536)), "batch_norm": boolean,
                    "dropout": real(0.0, 1.0, hi_open=True)},
 }
-# An architecture registered later without rules of its own still gets scalar values only.
-_GENERIC: Rule = lambda v, f: v if isinstance(v, (bool, str)) or v is None else _real(v, f, -4096, 4096)  # noqa: E731
+# An architecture registered later without rules of its own still gets scalar values only, each
+# kept as the type it is (a width of 3 must not reach a constructor as 3.0).
+def _generic(value: Any, field: str) -> Any:
+    if isinstance(value, (bool, str)) or value is None:
+        return value
+    number = _real(value, field, -4096, 4096)
+    return value if isinstance(value, int) else number
+
+
+_GENERIC: Rule = _generic
 
 
 def check_config(arch: str, config: Any) -> dict[str, Any]:

@@ -388,9 +388,9 @@ def discard_run(path: Path, token: CancelToken, progress: Progress) -> str:
 
 def architectures(token: CancelToken, progress: Progress) -> list[tuple[str, str]]:
     """(name, one-line description) of every architecture ml_core can train from scratch."""
-    from ml_core.models import available, model_class
+    from ml_core.models import families
 
-    return [(name, (model_class(name).description or name).splitlines()[0]) for name in available()]
+    return families()
 
 
 def describe_seconds(seconds: float) -> str:

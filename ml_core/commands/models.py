@@ -24,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--name", default=None, help="name in the store (default: the file's name)")
     imp.add_argument("--overwrite", action="store_true")
     imp.set_defaults(func=run_import)
+    archs = msub.add_parser("architectures", help="list the model families `chroma train --arch` builds")
+    archs.add_argument("--json", action="store_true")
+    archs.set_defaults(func=run_architectures)
     rm = msub.add_parser("delete", help="delete a user model")
     rm.add_argument("name")
     rm.set_defaults(func=run_delete)
@@ -43,6 +46,18 @@ def run_list(args: argparse.Namespace) -> int:
         kind = "built-in" if e.builtin else "user"
         summary = e.info.description.strip().splitlines()[0] if e.info.description.strip() else ""
         print(f"{e.name:<20} {kind:<8} {e.info.arch:<10} {e.info.output_kind:<16} {summary}")
+    return 0
+
+
+def run_architectures(args: argparse.Namespace) -> int:
+    from ..models import families
+
+    rows = families()
+    if args.json:
+        print(json.dumps([{"name": name, "description": text} for name, text in rows]))
+        return 0
+    for name, text in rows:
+        print(f"{name:<12} {text}")
     return 0
 
 

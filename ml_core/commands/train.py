@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("inputs", nargs="*", metavar="DIR", help="folders (or files) of color photos")
     what = p.add_mutually_exclusive_group()
     what.add_argument("--base", metavar="MODEL", help="model name or .safetensors file to fine-tune")
-    what.add_argument("--arch", metavar="NAME", help="architecture to train from scratch (see `chroma models`)")
+    what.add_argument("--arch", metavar="NAME", help="architecture to train from scratch (see `chroma models architectures`)")
     p.add_argument("--set", dest="arch_config", action="append", type=_kv, default=[], metavar="KEY=VALUE",
                    help="architecture option for --arch, e.g. --set width=16 --set head=ab (repeatable)")
     budget = p.add_mutually_exclusive_group()

@@ -1,40 +1,17 @@
-"""Model zoo: a registry of colorization families, each a ColorModel subclass.
+"""Model zoo: a registry of colorization families, each a ColorModel subclass in its own module.
 
-`create(name, **config)` builds one; `available()` lists them. Families register themselves by
-being imported here, so adding one is one module and one line.
+`create(name, **config)` builds one; `available()` lists them. Every module in this folder (but
+`base` and private ones) is a family that registers itself (see `_registry`), so adding one is
+one new file.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
+from ._registry import available, create, families, load_families, model_class, register
 from .base import OUTPUT_KINDS, ColorModel
 
-_REGISTRY: dict[str, type[ColorModel]] = {}
+load_families()
 
-
-def register(cls: type[ColorModel]) -> type[ColorModel]:
-    if not cls.arch:
-        raise ValueError(f"{cls.__name__} has no arch name")
-    _REGISTRY[cls.arch] = cls
-    return cls
-
-
-def available() -> list[str]:
-    return sorted(_REGISTRY)
-
-
-def model_class(name: str) -> type[ColorModel]:
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise ValueError(f"unknown architecture {name!r}; available: {', '.join(available())}") from None
-
-
-def create(name: str, **config: Any) -> ColorModel:
-    return model_class(name)(**config)
-
-
-from . import eccv16, fusion, unet, vgg_chroma  # noqa: E402,F401  (each registers its family)
-
-__all__ = ["ColorModel", "OUTPUT_KINDS", "available", "create", "model_class", "register"]
+__all__ = [
+    "ColorModel", "OUTPUT_KINDS", "available", "create", "families", "load_families", "model_class", "register",
+]

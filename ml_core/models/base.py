@@ -2,7 +2,8 @@
 
 A model maps normalized luminance (B, 1, H, W) to a raw head output at the same or a reduced
 resolution: `ab` (B, 2, h, w) normalized chroma, `bins313` (B, Q, h, w) logits over ab bins, or
-`bins_per_channel` (B, 2 * n, h, w) logits. Decoding to chroma lives in `ml_core.decode`, once.
+`bins_per_channel` (B, 2 * n, h, w) logits. Decoding to chroma is `ColorModel.decode`, once for
+every family.
 """
 
 from __future__ import annotations
@@ -29,6 +30,15 @@ class ColorModel(nn.Module):
     fixed_input: ClassVar[int | None] = None
     size_multiple: ClassVar[int] = 8
     default_work_size: ClassVar[int] = 256
+    # The head output is the input divided by this (a family whose output size does not follow
+    # the input, e.g. a fully connected head, overrides `output_size` instead).
+    output_stride: ClassVar[int] = 1
+    # Tiny configurations (one per head or option worth covering, the smallest first) that the
+    # tests and benchmarks build for every registered family; fast on a 2-core CPU. A family must
+    # declare at least one: the model tests fail for a family without.
+    test_configs: ClassVar[tuple[dict[str, Any], ...]] = ()
+    # Configurations a laptop CPU can train, for bench/bench_train.py (empty: the published network).
+    bench_configs: ClassVar[tuple[dict[str, Any], ...]] = ({},)
 
     def __init__(self, *, space: str, output_kind: str, config: dict[str, Any], bins: int = 20) -> None:
         """`config` is exactly the subclass's constructor keywords: create(arch, **config) rebuilds it."""
@@ -103,6 +113,10 @@ class ColorModel(nn.Module):
             return max(m, int(round(side * scale / m)) * m)
 
         return snap(height), snap(width)
+
+    def output_size(self, height: int, width: int) -> tuple[int, int]:
+        """The head output's (h, w) for an input of (height, width)."""
+        return height // self.output_stride, width // self.output_stride
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from ..quantize import ABBins, BIN_SIZE, gamut_bin_centers
-from . import register
+from ._registry import register
 from .base import ColorModel
 
 if TYPE_CHECKING:
@@ -94,6 +94,9 @@ class ECCV16(ColorModel):
     description = "Zhang et al. 2016 (ECCV16): VGG-style encoder with dilated convs, 313-way ab classification"
     size_multiple = 8
     default_work_size = 256
+    output_stride = 4
+    test_configs = (dict(width=0.05, classes=313), dict(width=0.125))
+    bench_configs = (dict(width=0.25),)
 
     def __init__(self, *, width: float = 1.0, classes: int = OFFICIAL_CLASSES) -> None:
         if width <= 0:

@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import register
+from ._registry import register
 from .base import ColorModel, conv_bn_relu
 
 
@@ -43,6 +43,11 @@ class Fusion(ColorModel):
     description = "Iizuka et al. 2016: shared low-level features, global scene vector fused into local features"
     size_multiple = 8
     default_work_size = 256
+    output_stride = 2
+    test_configs = (dict(width=0.1, head="ab", global_size=64),
+                    *(dict(width=0.125, head=h, global_size=64) for h in ("ab", "bins313")),
+                    dict(width=0.125, head="ab", color_space="yuv", global_size=64))
+    bench_configs = (dict(width=0.25, head="ab"),)
 
     def __init__(
         self, *, width: float = 1.0, head: str = "ab", color_space: str = "lab", global_size: int = 224

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..levels import stretch_levels
-from . import register
+from ._registry import register
 from .base import ColorModel, conv_bn_relu
 
 
@@ -23,6 +23,8 @@ from .base import ColorModel, conv_bn_relu
 class UNet(ColorModel):
     arch = "unet"
     description = "U-Net with strided stem, dilated bottleneck and global context; ab, ab-bin or per-channel-bin head"
+    test_configs = tuple(dict(width=8, depth=2, head=h) for h in ("ab", "bins313", "bins_per_channel"))
+    bench_configs = (dict(width=32, head="bins313"), dict(width=32, head="ab"))
 
     def __init__(
         self,
@@ -53,6 +55,7 @@ class UNet(ColorModel):
             config["input_levels"] = True
         super().__init__(space=color_space, output_kind=head, bins=bins, config=config)
         self.size_multiple = stem_stride * 2**depth  # type: ignore[misc]
+        self.output_stride = stem_stride  # type: ignore[misc]
         self.hint_input = bool(hint_input)
         self.input_levels = bool(input_levels)
         # Hint models see L plus Zhang et al.'s (2017) sparse hint map: a/110, b/110 and a mask.

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import register
+from ._registry import register
 from .base import ColorModel
 
 VGG16_BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
@@ -50,6 +50,10 @@ class VGGChroma(ColorModel):
     fixed_input = INPUT
     size_multiple = 32
     default_work_size = INPUT
+    test_configs = (dict(width=0.05, chroma_size=8, hidden=16, color_space="yuv", head="bins_per_channel", bins=8),
+                    *(dict(width=0.0625, head=h, chroma_size=9) for h in ("ab", "bins_per_channel")),
+                    dict(width=0.0625, head="ab", color_space="lab"))
+    bench_configs = (dict(width=0.25),)
 
     def __init__(
         self,
@@ -94,6 +98,10 @@ class VGGChroma(ColorModel):
         self.code = code
         self.decoder = None if head == "ab" else nn.Sequential(
             nn.Conv2d(code, 64, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(64, self.out_channels, 1))
+
+    def output_size(self, height: int, width: int) -> tuple[int, int]:
+        """The fully connected head predicts chroma_size² whatever the input."""
+        return self.config["chroma_size"], self.config["chroma_size"]
 
     def forward(self, lum: torch.Tensor) -> torch.Tensor:
         """Normalized luminance (B, 1, 224, 224) -> (B, C, chroma_size, chroma_size).

@@ -12,45 +12,29 @@ import pytest
 import torch
 
 from ml_core.modelfile import ModelFileError, info_for, load_model, save_model
-from ml_core.models import available, create
+from ml_core.models import available, create, model_class
 from ml_core.models.eccv16 import convert_official_state_dict, load_official_checkpoint
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
 ECCV16_PARAMETERS = 32_236_011
 
-# (arch, small config) for every head each family supports; a new family must add its own here.
-CASES: dict[str, list[dict]] = {
-    "unet": [dict(width=8, depth=2, head=h) for h in ("ab", "bins313", "bins_per_channel")],
-    "eccv16": [dict(width=0.125)],
-    "fusion": [dict(width=0.125, head=h, global_size=64) for h in ("ab", "bins313")]
-    + [dict(width=0.125, head="ab", color_space="yuv", global_size=64)],
-    "vgg_chroma": [dict(width=0.0625, head=h, chroma_size=9) for h in ("ab", "bins_per_channel")]
-    + [dict(width=0.0625, head="ab", color_space="lab")],
-}
 SIZES = [(64, 64), (96, 128), (128, 160)]
 
 
 def _cases() -> list:
+    """(arch, tiny config) for every registered family: each declares its own `test_configs`."""
     out = []
     for arch in available():
-        for i, cfg in enumerate(CASES.get(arch, [None])):
+        for i, cfg in enumerate(model_class(arch).test_configs or [None]):
             out.append(pytest.param(arch, cfg, id=f"{arch}-{i}-{(cfg or {}).get('head', 'default')}"))
     return out
 
 
 def _build(arch: str, cfg: dict | None):
     if cfg is None:
-        pytest.fail(f"family {arch!r} has no small test config: add it to CASES in {Path(__file__).name}")
+        pytest.fail(f"family {arch!r} has no small test config: declare test_configs in its module")
     torch.manual_seed(0)
     return create(arch, **cfg)
-
-
-def _expected_hw(model, h: int, w: int) -> tuple[int, int]:
-    arch = model.arch
-    if arch == "vgg_chroma":
-        return model.config["chroma_size"], model.config["chroma_size"]
-    factor = model.config["stem_stride"] if arch == "unet" else {"eccv16": 4, "fusion": 2}[arch]
-    return h // factor, w // factor
 
 
 def _randomize(model) -> None:
@@ -74,7 +58,7 @@ def test_forward_shapes_and_decode(arch: str, cfg: dict | None) -> None:
         x = torch.randn(2, 1, h, w) * 0.3
         with torch.no_grad():
             raw = model(x)
-        assert raw.shape == (2, model.out_channels, *_expected_hw(model, h, w))
+        assert raw.shape == (2, model.out_channels, *model.output_size(h, w))
         chroma, conf = model.decode(raw, 0.38)
         assert chroma.shape == (2, 2, *raw.shape[-2:])
         assert torch.isfinite(chroma).all()

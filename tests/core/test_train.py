@@ -17,7 +17,7 @@ import ml_core.losses as losses_mod
 from ml_core.cancel import CancelToken
 from ml_core.checkpoint import list_runs, load_checkpoint
 from ml_core.modelfile import info_for, load_model, read_info, save_model
-from ml_core.models import available, create
+from ml_core.models import available, create, model_class
 from ml_core.synthetic import write_synthetic_photos
 from ml_core.train import NotEnoughPhotos, TrainCallbacks, TrainConfig, Trainer, TrainError, TrainingDiverged
 
@@ -253,17 +253,66 @@ def test_names_never_replace_an_existing_model(photos):
     assert a.model_name == "same" and b.model_name == "same-2" and a.model_path != b.model_path
 
 
-@pytest.mark.parametrize("arch", [a for a in ("eccv16", "fusion", "vgg_chroma") if a in available()])
+def train_two_steps(photos: Path, arch: str):
+    """Two steps of the family's smallest declared test config (shared with the new-family test)."""
+    config = model_class(arch).test_configs[0]
+    return Trainer(_config(photos, f"fam-{arch}", arch=arch, arch_config=dict(config), epochs=None, steps=2,
+                           val_fraction=0.1, max_val_images=2, min_side=16)).run()
+
+
+@pytest.mark.parametrize("arch", available())
 def test_every_model_family_trains_a_step(photos, arch):
-    configs = {
-        "eccv16": dict(width=0.05, classes=313),
-        "fusion": dict(width=0.1, head="ab", global_size=64),
-        "vgg_chroma": dict(width=0.05, chroma_size=8, hidden=16, color_space="yuv", head="bins_per_channel", bins=8),
-    }
-    result = Trainer(_config(photos, f"fam-{arch}", arch=arch, arch_config=configs[arch], epochs=None, steps=2,
-                             val_fraction=0.1, max_val_images=2, min_side=16)).run()
+    result = train_two_steps(photos, arch)
     assert result.status == "completed" and math.isfinite(result.best_value)
     assert load_model(result.model_path).info.arch == arch
+
+
+THROWAWAY_FAMILY = """
+import torch
+from torch import nn
+
+from ml_core.models import ColorModel, register
+
+
+@register
+class Throwaway(ColorModel):
+    arch = "throwaway"
+    description = "Two 1x1 convolutions: a family written for one test"
+    size_multiple = 1
+    test_configs = (dict(width=3),)
+
+    def __init__(self, *, width: int = 4) -> None:
+        super().__init__(space="lab", output_kind="ab", config=dict(width=width))
+        self.encoder = nn.Sequential(nn.Conv2d(self.in_channels, width, 1), nn.BatchNorm2d(width), nn.ReLU())
+        self.head = nn.Conv2d(width, 2, 1)
+
+    def forward(self, lum: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(lum))
+
+    def encoder_parameters(self):
+        return self.encoder.parameters()
+"""
+
+
+def test_a_family_is_one_module_and_nothing_else(photos, tmp_path, monkeypatch, capsys):
+    """A new family written as one module of a package (here a throw-away one, so the real
+    registry is untouched) is listed, offered by the CLI, and trained by the loop above."""
+    from ml_core.cli import main
+    from ml_core.models import _registry, load_families
+
+    package = tmp_path / "more_families"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "throwaway.py").write_text(THROWAWAY_FAMILY)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(_registry, "_REGISTRY", dict(_registry._REGISTRY))
+    assert load_families("more_families") == ["throwaway"]
+    assert "throwaway" in available()
+    assert main(["models", "architectures"]) == 0
+    assert "throwaway    Two 1x1 convolutions" in capsys.readouterr().out
+    result = train_two_steps(photos, "throwaway")  # what test_every_model_family_trains_a_step runs per family
+    assert result.status == "completed" and math.isfinite(result.best_value)
+    assert load_model(result.model_path).info.arch == "throwaway"
 
 
 def test_cancel_while_scanning_writes_nothing(photos, tmp_path):
