@@ -2,8 +2,11 @@
 
 Why this shape:
 
-* Every job is a plain function `fn(token, progress) -> value` that calls ml_core. It never
-  touches a widget, so it can run on any thread and be unit-tested without Qt.
+* Work is a plain function that calls ml_core and never touches a widget, so it can run on any
+  thread and be unit-tested without Qt: `submit(fn, *args)` runs `fn(*args)`; a job that follows
+  cancellation or reports progress has the shape `job(token, progress)` and goes to `submit_job`.
+* A failure reaches `on_error` as the exception itself (as superqt's and Anki's workers do): the
+  caller decides what to say (`describe_error` gives the usual one-line reason) or what to do.
 * Results, errors, progress and cancellation travel back as queued signals to the runner, which
   lives on the GUI thread and only then calls the Python callbacks. Callbacks therefore always
   run on the GUI thread, whatever PySide does with lambdas.
@@ -56,7 +59,7 @@ class _TaskSignals(QObject):
 
     progress = Signal(int, object)
     result = Signal(int, object)
-    error = Signal(int, str)
+    error = Signal(int, object)  # the exception
     cancelled = Signal(int)
     finished = Signal(int)
 
@@ -77,10 +80,10 @@ class _Task(QRunnable):
             value = self.fn(self.token, lambda payload: sig.progress.emit(tid, payload))
         except Cancelled:
             sig.cancelled.emit(tid)
-        except Exception as exc:  # delivered as a message; the traceback goes to the log
+        except Exception as exc:  # delivered as the exception; the traceback also goes to the log
             if not isinstance(exc, UserError):
                 _log.warning("task %d failed:\n%s", tid, traceback.format_exc())
-            sig.error.emit(tid, describe_error(exc))
+            sig.error.emit(tid, exc)
         else:
             sig.result.emit(tid, value)
         finally:
@@ -96,7 +99,7 @@ class TaskHandle:
     slot: str | None
     token: CancelToken
     on_result: Callable[[Any], None] | None = None
-    on_error: Callable[[str], None] | None = None
+    on_error: Callable[[Exception], None] | None = None
     on_progress: Callable[[Any], None] | None = None
     on_cancelled: Callable[[], None] | None = None
     on_finished: Callable[[], None] | None = None
@@ -129,7 +132,15 @@ class TaskRunner(QObject):
 
     # ------------------------------------------------------------------ submitting
 
-    def submit(
+    def submit(self, fn: Callable[..., Any], *args: Any, **options: Any) -> TaskHandle:
+        """Run `fn(*args)` on a worker; `options` are submit_job's (name, slot, priority, on_result...).
+
+        For work that needs neither the cancel token nor progress: a task cancelled before it
+        starts never runs, and one superseded while running is silenced.
+        """
+        return self.submit_job(lambda token, progress: fn(*args), **options)
+
+    def submit_job(
         self,
         fn: Job,
         *,
@@ -137,12 +148,14 @@ class TaskRunner(QObject):
         slot: str | None = None,
         priority: int = PRIORITY_BACKGROUND,
         on_result: Callable[[Any], None] | None = None,
-        on_error: Callable[[str], None] | None = None,
+        on_error: Callable[[Exception], None] | None = None,
         on_progress: Callable[[Any], None] | None = None,
         on_cancelled: Callable[[], None] | None = None,
         on_finished: Callable[[], None] | None = None,
         payload: dict[str, Any] | None = None,
     ) -> TaskHandle:
+        """Run `fn(token, progress)` on a worker: `token` to check for cancel and pause,
+        `progress(value)` to send values to `on_progress` on the GUI thread."""
         task_id = next(self._ids)
         token = CancelToken()
         handle = TaskHandle(task_id, name, slot, token, on_result, on_error, on_progress,
@@ -187,11 +200,6 @@ class TaskRunner(QObject):
     # ------------------------------------------------------------------ state
 
     @property
-    def active_count(self) -> int:
-        """Tasks submitted and not yet finished (queued or running)."""
-        return len(self._tasks)
-
-    @property
     def closed(self) -> bool:
         return self._closed
 
@@ -201,10 +209,6 @@ class TaskRunner(QObject):
 
     def running(self, name: str | None = None) -> list[TaskHandle]:
         return [h for h in self._handles.values() if name is None or h.name == name]
-
-    def cancel_all(self) -> None:
-        for handle in self._handles.values():
-            handle.cancel()
 
     def shutdown(self, timeout_ms: int = 60_000) -> bool:
         """Cancel everything, silence callbacks, and wait for the threads. True if all stopped."""
@@ -238,11 +242,11 @@ class TaskRunner(QObject):
         if handle is not None and handle.on_result is not None:
             handle.on_result(value)
 
-    @Slot(int, str)
-    def _on_error(self, task_id: int, message: str) -> None:
+    @Slot(int, object)
+    def _on_error(self, task_id: int, error: Exception) -> None:
         handle = self._live(task_id)
         if handle is not None and handle.on_error is not None:
-            handle.on_error(message)
+            handle.on_error(error)
 
     @Slot(int)
     def _on_cancelled(self, task_id: int) -> None:

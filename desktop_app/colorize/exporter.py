@@ -7,12 +7,13 @@ the overwrite question can be asked before anything is written, about the files 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from ..workers import PRIORITY_BACKGROUND, TaskHandle, TaskRunner
+from ..workers import PRIORITY_BACKGROUND, TaskHandle, TaskRunner, describe_error
 from . import jobs
 
 if TYPE_CHECKING:
@@ -92,9 +93,8 @@ class Exporter(QObject):
         report = ExportReport(out_dir=settings.out_dir, total=len(sources))
         self._report = report
         own = dict(per_photo or {})
-        self._handle = self._runner.submit(
-            lambda token, progress: jobs.export_photos(colorizer, sources, settings, options, token, progress,
-                                                       options_for=own.get),
+        self._handle = self._runner.submit_job(
+            partial(jobs.export_photos, colorizer, sources, settings, options, options_for=own.get),
             name="export", slot="export", priority=PRIORITY_BACKGROUND,
             on_progress=self._on_progress, on_error=self._on_error, on_cancelled=self._on_cancelled,
             on_finished=self._on_finished)
@@ -110,9 +110,9 @@ class Exporter(QObject):
             self._report.outcomes.append(outcome)
         self.progress.emit(done, total)
 
-    def _on_error(self, message: str) -> None:
+    def _on_error(self, error: Exception) -> None:
         if self._report is not None:
-            self._report.error = message
+            self._report.error = describe_error(error)
 
     def _on_cancelled(self) -> None:
         if self._report is not None:

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QPoint, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QColorDialog, QMenu, QWidget
 
-from ..workers import PRIORITY_PREVIEW, TaskRunner
+from ..workers import PRIORITY_PREVIEW, TaskRunner, describe_error
 from . import jobs
 from .compare_view import CompareView
 from .hint_overlay import hint_color
@@ -113,7 +113,7 @@ class HintTool(QObject):
         self._palette_request += 1
         request = self._palette_request
         path = item.path
-        self._runner.submit(lambda token, progress: jobs.suggest_colors(colorizer, path, x, y, options),
+        self._runner.submit(jobs.suggest_colors, colorizer, path, x, y, options,
                             name="suggest", priority=PRIORITY_PREVIEW,
                             on_result=partial(self._on_first_suggestions, item.id, points, request),
                             on_error=partial(self._on_suggest_failed, item.id, points))
@@ -127,10 +127,10 @@ class HintTool(QObject):
             return
         self._place(item, points, suggestions[0].ab, suggestions if request == self._palette_request else None)
 
-    def _on_suggest_failed(self, item_id: int, points: tuple, message: str) -> None:
+    def _on_suggest_failed(self, item_id: int, points: tuple, error: Exception) -> None:
         self._pending -= 1
         self.view.set_pending_hint(None)
-        self.status_message.emit(f"Could not suggest colors: {message}", 6000)
+        self.status_message.emit(f"Could not suggest colors: {describe_error(error)}", 6000)
 
     def _place(self, item: QueueItem, points: tuple, ab: tuple[float, float],
                suggestions: list["ColorSuggestion"] | None) -> None:
@@ -207,10 +207,10 @@ class HintTool(QObject):
         options = self._pipeline.colorize_options(preview=True)
         self._palette_request += 1
         request, path, x, y = self._palette_request, item.path, hint.x, hint.y
-        self._runner.submit(lambda token, progress: jobs.suggest_colors(colorizer, path, x, y, options),
+        self._runner.submit(jobs.suggest_colors, colorizer, path, x, y, options,
                             name="suggest", slot="suggest", priority=PRIORITY_PREVIEW,
                             on_result=partial(self._on_palette_suggestions, item.id, request),
-                            on_error=lambda message: self.palette.set_status(f"No suggestions: {message}"))
+                            on_error=lambda e: self.palette.set_status(f"No suggestions: {describe_error(e)}"))
 
     def _on_palette_suggestions(self, item_id: int, request: int, suggestions: list["ColorSuggestion"]) -> None:
         item, index = self._selected_item(), self.view.selected_hint()

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from ..workers import PRIORITY_BACKGROUND, PRIORITY_PREVIEW, PRIORITY_THUMBNAIL, TaskHandle, TaskRunner
+from ..workers import PRIORITY_BACKGROUND, PRIORITY_PREVIEW, PRIORITY_THUMBNAIL, TaskHandle, TaskRunner, describe_error
 from . import jobs
 from .jobs import ModelChoice, RenderOutput
 from .queue import ItemState, Preview, QueueItem, QueueModel
@@ -77,8 +77,9 @@ class PreviewPipeline(QObject):
     # ------------------------------------------------------------------ models
 
     def refresh_models(self, select: str | None = None) -> None:
-        self._runner.submit(jobs.scan_models, name="scan", slot="scan", priority=PRIORITY_PREVIEW,
-                            on_result=partial(self._on_models, select), on_error=self.models_failed.emit)
+        self._runner.submit_job(jobs.scan_models, name="scan", slot="scan", priority=PRIORITY_PREVIEW,
+                                on_result=partial(self._on_models, select),
+                                on_error=lambda e: self.models_failed.emit(describe_error(e)))
 
     def add_in_memory_model(self, loaded: "LoadedModel", name: str) -> ModelChoice:
         choice = jobs.choice_for_loaded(loaded, name)
@@ -142,7 +143,7 @@ class PreviewPipeline(QObject):
             self.schedule()
             return
         self.model_state.emit(choice.name, "loading")
-        self._runner.submit(lambda token, progress: jobs.load_colorizer(choice), name="model", slot="model",
+        self._runner.submit(jobs.load_colorizer, choice, name="model", slot="model",
                             priority=PRIORITY_PREVIEW, on_result=partial(self._on_model_loaded, choice.name, key),
                             on_error=partial(self._on_model_failed, choice.name))
 
@@ -155,7 +156,8 @@ class PreviewPipeline(QObject):
             self.model_state.emit(name, "ready")
             self.schedule()
 
-    def _on_model_failed(self, name: str, message: str) -> None:
+    def _on_model_failed(self, name: str, error: Exception) -> None:
+        message = describe_error(error)
         if name == self._model_name:
             self._model_error = message
             self.model_state.emit(name, message)
@@ -167,7 +169,7 @@ class PreviewPipeline(QObject):
             if item.state == ItemState.FAILED:
                 continue
             path = item.path
-            self._runner.submit(lambda token, progress, p=path: jobs.make_thumbnail(p), name="thumbnail",
+            self._runner.submit(jobs.make_thumbnail, path, name="thumbnail",
                                 priority=PRIORITY_THUMBNAIL, on_result=partial(self._on_thumb, item.id),
                                 on_error=partial(self._on_thumb_error, item.id))
         self.schedule()
@@ -197,10 +199,10 @@ class PreviewPipeline(QObject):
         item.thumb = QPixmap.fromImage(image)
         self.item_updated.emit(item_id)
 
-    def _on_thumb_error(self, item_id: int, message: str) -> None:
+    def _on_thumb_error(self, item_id: int, error: Exception) -> None:
         item = self._queue.find(item_id)
         if item is not None and item.state == ItemState.WAITING:
-            self._fail(item, message)
+            self._fail(item, describe_error(error))
 
     def _fail(self, item: QueueItem, message: str) -> None:
         item.state = ItemState.FAILED
@@ -274,8 +276,8 @@ class PreviewPipeline(QObject):
     def _start_render(self, colorizer: "Colorizer", item: QueueItem, key: tuple) -> None:
         options = self.colorize_options(preview=True, item=item)
         path: Path = item.path
-        handle = self._runner.submit(
-            lambda token, progress: jobs.render_preview(colorizer, path, options, token),
+        handle = self._runner.submit_job(
+            lambda token, _progress: jobs.render_preview(colorizer, path, options, token),
             name="render", slot="render",
             priority=PRIORITY_PREVIEW if item.id == self._selected_id else PRIORITY_BACKGROUND,
             on_result=partial(self._on_rendered, item.id, key),
@@ -313,10 +315,10 @@ class PreviewPipeline(QObject):
         self.item_updated.emit(item_id)
         self.preview_ready.emit(item_id)
 
-    def _on_render_error(self, item_id: int, message: str) -> None:
+    def _on_render_error(self, item_id: int, error: Exception) -> None:
         item = self._queue.find(item_id)
         if item is not None:
-            self._fail(item, message)
+            self._fail(item, describe_error(error))
 
     def _on_render_finished(self, handle: TaskHandle) -> None:
         if self._render is not None and self._render[0] is handle:

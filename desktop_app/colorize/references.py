@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from ml_core.imageio import SUPPORTED_SUFFIXES
 
-from ..workers import PRIORITY_PREVIEW, TaskRunner
+from ..workers import PRIORITY_PREVIEW, TaskRunner, describe_error
 from . import jobs
 from .queue import QueueItem
 from .reference_panel import THUMB, ReferencePanel
@@ -74,7 +74,7 @@ class ReferenceController(QObject):
             return
         if self._is_selected(item.id):
             self.panel.set_loading(path.name)
-        self._runner.submit(lambda token, progress: jobs.load_reference(path), name="reference",
+        self._runner.submit(jobs.load_reference, path, name="reference",
                             priority=PRIORITY_PREVIEW, on_result=partial(self._on_loaded, item, path, key),
                             on_error=partial(self._on_failed, item.id, path))
 
@@ -124,7 +124,8 @@ class ReferenceController(QObject):
         self._apply(item, path, palette)
         self.loaded.emit(item.id)
 
-    def _on_failed(self, item_id: int, path: Path, message: str) -> None:
+    def _on_failed(self, item_id: int, path: Path, error: Exception) -> None:
+        message = describe_error(error)
         if self._is_selected(item_id):
             item = self._selected_item()
             self.show_item(item)
@@ -141,9 +142,9 @@ class ReferenceController(QObject):
 
     def _load_thumb(self, path: Path) -> None:
         box = QSize(THUMB.width() * 2, THUMB.height() * 2)
-        self._runner.submit(lambda token, progress: jobs.make_thumbnail(path, box), name="reference thumbnail",
+        self._runner.submit(jobs.make_thumbnail, path, box, name="reference thumbnail",
                             priority=PRIORITY_PREVIEW, on_result=partial(self._on_thumb, path),
-                            on_error=lambda message: None)
+                            on_error=lambda e: None)
 
     def _on_thumb(self, path: Path, image: QImage) -> None:
         self._thumbs[str(path)] = QPixmap.fromImage(image)

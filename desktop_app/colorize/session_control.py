@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QWidget
 
 from .. import resources
-from ..workers import PRIORITY_PREVIEW
+from ..workers import PRIORITY_PREVIEW, describe_error
 from .queue import ItemState
 from .session import Session, SessionAdjustments, SessionPhoto, read_session, save_session
 
@@ -116,8 +116,8 @@ class SessionKeeper(QObject):
     def start(self) -> None:
         """Read the last session on a worker and put it back (photos added meanwhile stay)."""
         path = self.path
-        self.tab.runner.submit(lambda token, progress: read_session(path), name="session", priority=PRIORITY_PREVIEW,
-                               on_result=self._on_read, on_error=lambda error: self._on_failed(str(error)))
+        self.tab.runner.submit(read_session, path, name="session", priority=PRIORITY_PREVIEW,
+                               on_result=self._on_read, on_error=lambda error: self._on_failed(describe_error(error)))
 
     def _on_read(self, session: Session | None) -> None:
         self.started = True

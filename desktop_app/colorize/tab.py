@@ -24,7 +24,7 @@ from ml_core.paths import user_cache_dir
 
 from .. import resources
 from ..settings import AppSettings
-from ..workers import PRIORITY_PREVIEW, TaskRunner
+from ..workers import PRIORITY_PREVIEW, TaskRunner, describe_error
 from . import jobs
 from .compare_view import CompareView, ViewMode
 from .controls import AdjustPanel, ModelPanel
@@ -369,9 +369,9 @@ class ColorizeTab(QWidget):
                                     f"“{path.name}” is a colorization model file. Add it to your models?"):
             return
         self._status(f"Importing {path.name}…")
-        self.runner.submit(lambda token, progress: jobs.import_model(path), name="import", priority=PRIORITY_PREVIEW,
+        self.runner.submit(jobs.import_model, path, name="import", priority=PRIORITY_PREVIEW,
                            on_result=self._on_model_imported,
-                           on_error=lambda msg: self._status(f"Could not import {path.name}: {msg}"))
+                           on_error=lambda e: self._status(f"Could not import {path.name}: {describe_error(e)}"))
 
     def _on_model_imported(self, name: str) -> None:
         self._status(f"Model “{name}” imported", 5000)
@@ -392,9 +392,9 @@ class ColorizeTab(QWidget):
             self.settings.add_recent("folders", [str(f.absolute()) for f in folders])
             self.settings.last_open_dir = str(folders[0])
             self._status(f"Looking for photos in {folders[0].name}…")
-            self.runner.submit(lambda token, progress: collect_images(folders), name="scan folders",
+            self.runner.submit(collect_images, folders, name="scan folders",
                                priority=PRIORITY_PREVIEW, on_result=lambda found: self._add_collected(*found),
-                               on_error=lambda msg: self._status(f"Could not read the folder: {msg}"))
+                               on_error=lambda e: self._status(f"Could not read the folder: {describe_error(e)}"))
         if not files:
             return []
         if files[0].parent.is_dir():
@@ -470,9 +470,9 @@ class ColorizeTab(QWidget):
         self._pasted += 1
         stem = time.strftime("pasted-%Y%m%d-%H%M%S") + (f"-{self._pasted}" if self._pasted > 1 else "")
         folder = user_cache_dir() / "pasted"
-        self.runner.submit(lambda token, progress: jobs.save_pasted(image, folder, stem), name="paste",
+        self.runner.submit(jobs.save_pasted, image, folder, stem, name="paste",
                            priority=PRIORITY_PREVIEW, on_result=lambda path: self.add_paths([path]),
-                           on_error=lambda msg: self._status(f"Could not paste: {msg}"))
+                           on_error=lambda e: self._status(f"Could not paste: {describe_error(e)}"))
 
     def open_photos(self) -> None:
         patterns = " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES))

@@ -1,14 +1,15 @@
 """The Training tab's worker jobs: thin calls into ml_core, run through `workers.TaskRunner`.
 
-Every function here has the runner's job shape `fn(token, progress)` (bound with functools.partial)
-and returns plain data. No training logic lives here: the trainer is ml_core's `Trainer`, the
+Functions that follow cancellation or report progress have the runner's job shape
+`fn(..., token, progress)` (bound with functools.partial, run by `submit_job`); the rest are
+plain calls (`submit(fn, *args)`). All return plain data. No training logic lives here: the trainer is ml_core's `Trainer`, the
 folder scan is ml_core's `scan_photos` (the same call the trainer makes, so its cache makes the
 trainer's own scan instant), and the split is ml_core's `split_photos`.
 
 `SignalCallbacks` is the bridge: ml_core's `EventCallbacks`, whose every method only hands one
 typed event (ml_core.train_events) to `progress`, which emits the runner's queued Qt signal; the
-GUI thread dispatches it with `match` into the session's typed signals (see session.py). Heavy modules (torch) are imported inside
-the jobs so the window appears before torch loads.
+GUI thread dispatches it with `match` into the session's typed signals (see session.py). Heavy
+modules (torch) are imported inside the jobs so the window appears before torch loads.
 """
 
 from __future__ import annotations
@@ -355,15 +356,10 @@ def scan_folders(folders: Sequence[str], size: int, val_fraction: float, seed: i
                        val=val, thumbnails=thumbs, seconds=photos.seconds)
 
 
-def resplit(items: Sequence["PhotoItem"], val_fraction: float, seed: int, token: CancelToken,
-            progress: Progress) -> tuple[int, int]:
-    return split_counts(items, val_fraction, seed)
-
-
 # --------------------------------------------------------------------------- runs and architectures
 
 
-def resumable_runs(token: CancelToken, progress: Progress) -> list["RunRecord"]:
+def resumable_runs() -> list["RunRecord"]:
     """Interrupted runs (closed, crashed, stopped), most recent first.
 
     Read through ml_core.checkpoint, not ml_core.train: this runs at start-up, beside the first
@@ -375,7 +371,7 @@ def resumable_runs(token: CancelToken, progress: Progress) -> list["RunRecord"]:
     return [r for r in list_runs() if r.resumable and not r.name.startswith(PROBE_PREFIX)]
 
 
-def discard_run(path: Path, token: CancelToken, progress: Progress) -> str:
+def discard_run(path: Path) -> str:
     """Delete an interrupted run's folder (checkpoint and run.json); models are not touched."""
     from ml_core.paths import runs_dir
 
@@ -386,7 +382,7 @@ def discard_run(path: Path, token: CancelToken, progress: Progress) -> str:
     return path.name
 
 
-def architectures(token: CancelToken, progress: Progress) -> list[tuple[str, str]]:
+def architectures() -> list[tuple[str, str]]:
     """(name, one-line description) of every architecture ml_core can train from scratch."""
     from ml_core.models import families
 

@@ -25,7 +25,7 @@ from PySide6.QtCore import QObject, Signal
 
 from ml_core.train_events import CheckpointSaved, EpochSummary, RunStart, ScanProgress, StatusMessage, StepProgress
 
-from ..workers import PRIORITY_BACKGROUND, TaskHandle, TaskRunner
+from ..workers import PRIORITY_BACKGROUND, TaskHandle, TaskRunner, describe_error
 from . import jobs
 from .budget import BudgetPlan
 from .jobs import TrainOutcome, TrainRequest
@@ -83,7 +83,7 @@ class TrainingSession(QObject):
         self.epochs = []
         self.model_path = None
         self.outcome = None
-        self.handle = self.runner.submit(
+        self.handle = self.runner.submit_job(
             partial(jobs.run_training, request), name="train", slot="train", priority=PRIORITY_BACKGROUND,
             on_progress=self._on_event, on_result=self._on_outcome, on_error=self._on_error,
             on_cancelled=lambda: self._on_outcome(TrainOutcome("cancelled", message="Stopped before training started.")),
@@ -159,5 +159,5 @@ class TrainingSession(QObject):
         self._set_state(State.IDLE)
         self.finished.emit(outcome)
 
-    def _on_error(self, message: str) -> None:
-        self._on_outcome(TrainOutcome("failed", kind="error", message=f"Training failed: {message}"))
+    def _on_error(self, error: Exception) -> None:
+        self._on_outcome(TrainOutcome("failed", kind="error", message=f"Training failed: {describe_error(error)}"))

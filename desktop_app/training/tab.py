@@ -26,7 +26,7 @@ from ml_core.imageio import is_supported_path
 
 from .. import resources
 from ..settings import AppSettings
-from ..workers import PRIORITY_PREVIEW, TaskRunner
+from ..workers import PRIORITY_PREVIEW, TaskRunner, describe_error
 from . import jobs
 from .jobs import ScanSummary, TrainOutcome, TrainRequest, describe_seconds
 from .metrics_panel import MetricsPanel, gray_values, summary_values
@@ -262,9 +262,9 @@ class TrainingTab(QWidget):
             return
         self._scanning = True
         job = partial(jobs.scan_folders, folders, self.setup.size_spin.value(), self.setup.val_fraction(), 0)
-        self.runner.submit(job, name="scan", slot="scan", priority=PRIORITY_PREVIEW,
-                           on_progress=lambda p: self.setup.set_scanning(*p),
-                           on_result=self._on_scanned, on_error=self._on_scan_error)
+        self.runner.submit_job(job, name="scan", slot="scan", priority=PRIORITY_PREVIEW,
+                               on_progress=lambda p: self.setup.set_scanning(*p),
+                               on_result=self._on_scanned, on_error=self._on_scan_error)
         self._update_state()
 
     def _on_scanned(self, summary: ScanSummary) -> None:
@@ -275,9 +275,9 @@ class TrainingTab(QWidget):
         self._update_state()
         self.scan_finished.emit(summary)
 
-    def _on_scan_error(self, message: str) -> None:
+    def _on_scan_error(self, error: Exception) -> None:
         self._scanning = False
-        self.setup.set_summary(None, f"Could not check the photos: {message}")
+        self.setup.set_summary(None, f"Could not check the photos: {describe_error(error)}")
         self._update_state()
         self.scan_finished.emit(None)
 
@@ -285,9 +285,8 @@ class TrainingTab(QWidget):
         summary = self.setup.summary
         if summary is None or self._scanning:
             return
-        job = partial(jobs.resplit, summary.items, self.setup.val_fraction(), 0)
-        self.runner.submit(job, name="split", slot="split", priority=PRIORITY_PREVIEW,
-                           on_result=lambda counts: (self.setup.set_split(*counts), self._update_state()))
+        self.runner.submit(jobs.split_counts, summary.items, self.setup.val_fraction(), 0, name="split", slot="split",
+                           priority=PRIORITY_PREVIEW, on_result=lambda counts: (self.setup.set_split(*counts), self._update_state()))
 
     # ================================================================== drops
 
@@ -340,12 +339,12 @@ class TrainingTab(QWidget):
         self._activated = True
         self.runner.submit(jobs.architectures, name="archs", slot="archs",
                            on_result=self.setup.set_architectures,
-                           on_error=lambda msg: self._set_status(f"Could not list the architectures: {msg}"))
+                           on_error=lambda e: self._set_status(f"Could not list the architectures: {describe_error(e)}"))
         self.check_interrupted()
 
     def check_interrupted(self) -> None:
         self.runner.submit(jobs.resumable_runs, name="runs", slot="runs", on_result=self._on_runs,
-                           on_error=lambda msg: None)
+                           on_error=lambda e: None)
 
     def _on_runs(self, records: list) -> None:
         current = self.session.run_name if self.session.active else None
@@ -386,10 +385,11 @@ class TrainingTab(QWidget):
                             f"The checkpoint of “{record.name}” will be deleted, so it cannot be resumed. "
                             "Models in your model list are not affected."):
             return
-        self.runner.submit(partial(jobs.discard_run, record.path), name="discard",
+        self.runner.submit(jobs.discard_run, record.path, name="discard",
                            on_result=lambda name: (self.status_message.emit(f"Discarded run “{name}”", 4000),
                                                    self.check_interrupted()),
-                           on_error=lambda msg: self.status_message.emit(f"Could not discard the run: {msg}", 8000))
+                           on_error=lambda e: self.status_message.emit(f"Could not discard the run: {describe_error(e)}",
+                                                                       8000))
 
     # ================================================================== start, pause, stop
 

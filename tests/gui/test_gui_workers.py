@@ -7,7 +7,7 @@ import time
 
 from PySide6.QtCore import QThread
 
-from desktop_app.workers import TaskRunner, UserError
+from desktop_app.workers import TaskRunner, UserError, describe_error
 
 
 def test_results_and_progress_are_delivered_on_the_gui_thread(qtbot) -> None:
@@ -21,8 +21,8 @@ def test_results_and_progress_are_delivered_on_the_gui_thread(qtbot) -> None:
         return 42
 
     done = []
-    runner.submit(job, on_progress=lambda p: seen.setdefault("progress_thread", QThread.currentThread()),
-                  on_result=lambda v: done.append((v, QThread.currentThread())))
+    runner.submit_job(job, on_progress=lambda p: seen.setdefault("progress_thread", QThread.currentThread()),
+                      on_result=lambda v: done.append((v, QThread.currentThread())))
     qtbot.waitUntil(lambda: bool(done) and runner.idle)
     assert done[0][0] == 42 and done[0][1] is gui
     assert seen["progress_thread"] is gui
@@ -30,16 +30,28 @@ def test_results_and_progress_are_delivered_on_the_gui_thread(qtbot) -> None:
     runner.shutdown()
 
 
-def test_errors_become_messages(qtbot) -> None:
+def test_errors_arrive_as_the_exception_and_describe_as_a_message(qtbot) -> None:
     runner = TaskRunner()
     errors = []
 
     def job(token, progress):
         raise UserError("file is empty (0 bytes)")
 
-    runner.submit(job, on_error=errors.append)
+    runner.submit_job(job, on_error=errors.append)
     qtbot.waitUntil(lambda: bool(errors))
-    assert errors == ["file is empty (0 bytes)"]
+    assert isinstance(errors[0], UserError)  # the caller decides: its type, or the message
+    assert [describe_error(e) for e in errors] == ["file is empty (0 bytes)"]
+    runner.shutdown()
+
+
+def test_submit_runs_a_plain_call_with_its_arguments(qtbot) -> None:
+    runner = TaskRunner()
+    results, errors = [], []
+    runner.submit(divmod, 17, 5, on_result=results.append)
+    runner.submit(divmod, 1, 0, on_error=errors.append)
+    qtbot.waitUntil(lambda: runner.idle and bool(results) and bool(errors))
+    assert results == [(3, 2)]
+    assert isinstance(errors[0], ZeroDivisionError) and describe_error(errors[0]).startswith("ZeroDivisionError")
     runner.shutdown()
 
 
@@ -55,9 +67,9 @@ def test_a_newer_task_in_a_slot_supersedes_the_older(qtbot) -> None:
             time.sleep(0.01)
         return "stale"
 
-    old = runner.submit(slow, slot="preview", on_result=results.append)
+    old = runner.submit_job(slow, slot="preview", on_result=results.append)
     assert started.wait(5)
-    new = runner.submit(lambda token, progress: "fresh", slot="preview", on_result=results.append)
+    new = runner.submit(str, "fresh", slot="preview", on_result=results.append)
     qtbot.waitUntil(lambda: runner.idle, timeout=5000)
     assert results == ["fresh"]
     assert old.cancelled and old.silenced and not new.cancelled
@@ -73,10 +85,10 @@ def test_shutdown_cancels_and_waits(qtbot) -> None:
             time.sleep(0.005)
         stopped.set()
 
-    runner.submit(forever)
-    runner.submit(forever)
+    runner.submit_job(forever)
+    runner.submit_job(forever)
     time.sleep(0.05)
     assert runner.shutdown(timeout_ms=5000)
     assert stopped.is_set()
-    late = runner.submit(forever)  # a timer firing during close must not start new work
+    late = runner.submit_job(forever)  # a timer firing during close must not start new work
     assert late.cancelled and not late.running
