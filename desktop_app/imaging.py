@@ -73,15 +73,16 @@ _MIN_SPREAD = 0.08
 def uncertainty_overlay(confidence: np.ndarray, size: QSize) -> tuple[QImage, tuple[float, float]]:
     """Confidence map (h×w in [0, 1], model resolution) -> (ARGB overlay of `size`, shown range).
 
-    Scaled per photo, because a model is rarely "completely unsure" anywhere: the 2nd..98th
-    percentile of its doubt on this photo spans transparent..full tint, so the overlay shows where
-    it hesitates most *on this photo* rather than a near-uniform wash. The range (as confidence,
+    Scaled per photo, because a model is rarely "completely unsure" anywhere: the median..98th
+    percentile of its doubt on this photo spans transparent..full tint, so the surer half of the
+    photo stays clear and the overlay shows where it hesitates most *on this photo*, rather than
+    a near-uniform wash. The range (as confidence,
     most-sure first) goes to the legend, so the scaling is never hidden. A nearly flat map is
     widened to _MIN_SPREAD around its middle, so even doubt stays pale. This is display contrast
     only: the confidence itself comes from ml_core.
     """
     unsure = 1.0 - np.asarray(confidence, dtype=np.float32)
-    lo, hi = (float(v) for v in np.percentile(unsure, (2.0, 98.0)))
+    lo, hi = (float(v) for v in np.percentile(unsure, (50.0, 98.0)))
     if hi - lo < _MIN_SPREAD:
         middle = min(max((hi + lo) / 2, _MIN_SPREAD / 2), 1.0 - _MIN_SPREAD / 2)
         lo, hi = middle - _MIN_SPREAD / 2, middle + _MIN_SPREAD / 2

@@ -17,8 +17,8 @@ from typing import Any
 # Work per photo, in millions of weights × (render size / 256)²: the built-in `fast` is ~1.8,
 # `default` ~7.2 (0.6 s and 0.8 s for a 12 MP photo end to end on a 2-core laptop CPU, most of
 # it spent outside the network). Bounds are upper limits, checked in order.
-_SPEED = ((3.0, "fastest: instant previews"), (12.0, "about a second a photo"), (40.0, "a few seconds a photo"),
-          (math.inf, "slow: several seconds a photo"))
+_SPEED = ((3.0, "fastest: instant previews"), (12.0, "about a second per photo"), (40.0, "a few seconds per photo"),
+          (math.inf, "slow: several seconds per photo"))
 # Colorfulness of its results over that of the real photos (1.0: as colorful as reality).
 _COLOR = ((0.6, "muted, cautious color"), (0.85, "moderate color"), (math.inf, "lively color"))
 _TOO_LITTLE_TRAINING = (200, 50)  # steps, training photos: below either it is a test, say so

@@ -47,6 +47,7 @@ def main() -> int:
     from desktop_app.self_test import wait_until
 
     app, window, tab = open_window(args.size, args.out)  # app kept alive for the whole run
+    window.start_session()  # as `chroma` does: what is open is saved on close (restored.png)
 
     settle()
     window.grab().save(str(args.out / "empty.png"))
@@ -59,11 +60,24 @@ def main() -> int:
     settle()
     window.grab().save(str(args.out / "side_by_side.png"))
 
+    tab.commands["confidence"].setChecked(True)
+    settle()
+    window.grab().save(str(args.out / "uncertainty.png"))
+    tab.commands["confidence"].setChecked(False)
+
     tab.set_mode(ViewMode.SPLIT)
     tab.view.set_split_fraction(0.42)
     settle()
     window.grab().save(str(args.out / "split.png"))
     tab.set_mode(ViewMode.SIDE_BY_SIDE)
+
+    from desktop_app.preferences import PreferencesDialog
+
+    prefs = PreferencesDialog(window.settings, window)
+    prefs.show()
+    settle()
+    _over_window(window.grab(), prefs.grab()).save(str(args.out / "preferences.png"))
+    prefs.close()
 
     dialog = ExportDialog(window, window.settings, selected=pick.path, done_count=len(tab.done_items()),
                           default_dir=str(Path.home() / "Pictures" / "Chroma"), model_name=tab._export_model_name(),
@@ -73,11 +87,35 @@ def main() -> int:
     settle()
     _over_window(window.grab(), dialog.grab()).save(str(args.out / "export_dialog.png"))
     dialog.close()
-    window.close()
+    tab.hint_editor.add(pick, _a_hint())  # so the restored session has hints to show
+    window.close()  # saves the session
     app.processEvents()
-    for name in ("empty", "side_by_side", "split", "export_dialog"):
+
+    from desktop_app.main_window import MainWindow
+
+    again = MainWindow()  # the next start: the session comes back, with the banner
+    again.resize(window.size())
+    again.show()
+    restored: list[int] = []
+    again.session.restored.connect(restored.append)
+    again.start_session()
+    again.colorize_tab.refresh_models()
+    wait_until(lambda: bool(restored) and again.colorize_tab.pipeline.colorizer is not None, 120, "the session")
+    wait_until(lambda: again.colorize_tab.selected_item() is not None
+               and again.colorize_tab.selected_item().state == ItemState.DONE, 120, "the restored preview")
+    settle()
+    again.grab().save(str(args.out / "restored.png"))
+    again.close()
+    app.processEvents()
+    for name in ("empty", "side_by_side", "uncertainty", "split", "export_dialog", "preferences", "restored"):
         print(args.out / f"{name}.png")
     return 0
+
+
+def _a_hint():
+    from ml_core.hints import Hint
+
+    return Hint.from_rgb([(0.88, 0.08)], (90, 140, 210))  # the sky, top right
 
 
 def _over_window(base, top):

@@ -401,11 +401,11 @@ class CompareView(QWidget):
             self._paint_pill(p, self._busy_text)
 
     def legend_text(self) -> str:
-        """What the overlay's legend says (also its accessible description)."""
+        """What the overlay's legend says under its color ramp (also read by tests)."""
         if self._overlay_range is None:
             return "Tinted where the model hesitates over the color"
         sure, unsure = self._overlay_range
-        return f"Scaled to this photo: clear at {sure:.0%} sure, full tint at {unsure:.0%} sure or less"
+        return f"Scaled to this photo: clear at {sure:.0%} sure and above, full tint at {unsure:.0%} and below"
 
     def _paint_legend(self, p: QPainter) -> None:
         """Bottom left of the colorized pane: the ramp from sure to hesitant, and how it is scaled."""
@@ -414,21 +414,23 @@ class CompareView(QWidget):
         font = QFont(self.font())
         font.setPointSizeF(max(7.5, font.pointSizeF() * 0.85))
         metrics = QFontMetrics(font)
-        note = self.legend_text()
-        width = min(max(metrics.horizontalAdvance(note) + 20, 220), max(120.0, visible.width() - 16))
+        note = metrics.elidedText(self.legend_text(), Qt.TextElideMode.ElideRight, int(max(120.0, visible.width() - 44)))
         line = metrics.height()
-        box = QRectF(visible.left() + 8, visible.bottom() - 8 - (line * 3 + 22), width, line * 3 + 22)
+        box = QRectF(visible.left() + 8, visible.bottom() - 8 - (line * 2 + 24),
+                     max(metrics.horizontalAdvance(note) + 28, 200), line * 2 + 24)
         p.save()
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(0, 0, 0, 170))
         p.drawRoundedRect(box, 8, 8)
         p.setFont(font)
+        inner = box.adjusted(12, 6, -12, -6)
         p.setPen(QColor(255, 255, 255))
-        inner = box.adjusted(10, 6, -10, -6)
-        p.drawText(QRectF(inner.left(), inner.top(), inner.width(), line), Qt.AlignmentFlag.AlignLeft, "Sure")
-        p.drawText(QRectF(inner.left(), inner.top(), inner.width(), line), Qt.AlignmentFlag.AlignRight, "Hesitant")
-        bar = QRectF(inner.left(), inner.top() + line + 3, inner.width(), 8)
+        p.drawText(QRectF(inner.left(), inner.top(), 60, line), Qt.AlignmentFlag.AlignLeft, "Sure")
+        p.drawText(QRectF(inner.right() - 80, inner.top(), 80, line), Qt.AlignmentFlag.AlignRight, "Hesitant")
+        label_w = metrics.horizontalAdvance("Sure") + 10
+        bar = QRectF(inner.left() + label_w, inner.top() + line / 2 - 4,
+                     inner.width() - label_w - metrics.horizontalAdvance("Hesitant") - 10, 8)
         gradient = QLinearGradient(bar.topLeft(), bar.topRight())
         ramp = imaging.overlay_colors()
         base = QColor(128, 128, 128)  # the ramp over a mid gray, as it looks over a photo
@@ -439,11 +441,11 @@ class CompareView(QWidget):
             gradient.setColorAt(t, QColor(round(base.red() * (1 - a) + tint.red() * a),
                                           round(base.green() * (1 - a) + tint.green() * a),
                                           round(base.blue() * (1 - a) + tint.blue() * a)))
+        p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(gradient)
         p.drawRoundedRect(bar, 3, 3)
         p.setPen(QColor(225, 225, 230))
-        p.drawText(QRectF(inner.left(), bar.bottom() + 4, inner.width(), line * 2),
-                   int(Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap), note)
+        p.drawText(QRectF(inner.left(), inner.top() + line + 6, inner.width(), line), Qt.AlignmentFlag.AlignLeft, note)
         p.restore()
 
     def _paint_hint_layer(self, p: QPainter) -> None:

@@ -899,7 +899,7 @@ class ColorizeTab(QWidget):
             self.commands[key].setEnabled(has_items)
         self.adjust_panel.setEnabled(choice is not None)  # nothing to adjust without a model
         overlay_ok = choice is not None and choice.classification
-        self.commands["confidence"].setEnabled(overlay_ok)
+        self.commands["confidence"].setEnabled(overlay_ok and has_items)
         self.commands["confidence"].setToolTip(
             "Highlight where the model is unsure of the color (Ctrl+U)" if overlay_ok
             else "This model gives no confidence map")

@@ -15,7 +15,7 @@ def info(**kw):
 
 def test_the_line_says_how_colorful_and_how_fast() -> None:
     lively = info(metrics={"colorfulness_ratio": 0.93}, training={"parameters": 7_196_325, "steps_completed": 3000})
-    assert plain_summary(lively) == "Lively color · about a second a photo"
+    assert plain_summary(lively) == "Lively color · about a second per photo"
     small = info(metrics={"colorfulness_ratio": 0.55}, training={"parameters": 1_804_053})
     assert plain_summary(small) == "Muted, cautious color · fastest: instant previews"
     assert "several seconds" in plain_summary(info(work_size=512, training={"parameters": 44_000_000}))
@@ -26,7 +26,7 @@ def test_the_line_says_how_colorful_and_how_fast() -> None:
 def test_fine_tunes_tests_and_old_print_models_say_so() -> None:
     tuned = info(metrics={"colorfulness_ratio": 0.9}, training={
         "parameters": 7e6, "base": "default", "from_scratch": False, "data": {"train": 240}, "steps_completed": 800})
-    assert plain_summary(tuned) == "Lively color · about a second a photo · tuned from default on 240 of your photos"
+    assert plain_summary(tuned) == "Lively color · about a second per photo · tuned from default on 240 of your photos"
     test = info(metrics={"colorfulness_ratio": 0.43}, training={"data": {"train": 7}, "steps_completed": 4})
     assert plain_summary(test).startswith("A quick test, trained on only 7 photos")
     prints = info(config={"input_levels": True}, training={"settings": {"damage": True}})
