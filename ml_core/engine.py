@@ -316,6 +316,12 @@ class Colorizer:
         `hints` (relative coordinates) are fed to hint models only; other models ignore them here
         (their hints are applied afterwards by `guide`).
         """
+        ab, conf, _ = self._predict(model_input, temperature, hints)
+        return ab, conf
+
+    def _predict(self, model_input: np.ndarray, temperature: float, hints: "tuple[Hint, ...]" = (),
+                 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        """predict_ab, plus the model's color distribution (see _distribution) for guide."""
         space = self.model.space
         lum = self._lum(model_input)
         with self._lock, torch.inference_mode():
@@ -324,11 +330,19 @@ class Colorizer:
             if space.name != "lab":
                 small_lum = F.adaptive_avg_pool2d(lum, chroma.shape[-2:])
                 chroma = chroma_to_ab(space, small_lum, chroma)
+            distribution = self._distribution(raw.float())
         conf = confidence[0, 0] if confidence is not None else None
-        return chroma[0].clone(), (conf.clone() if conf is not None else None)
+        return chroma[0].clone(), (conf.clone() if conf is not None else None), distribution
+
+    def _distribution(self, raw: torch.Tensor) -> torch.Tensor | None:
+        """The model's probabilities over its a*b* bins (K, h, w), T = 1, for models that have one:
+        where they change, hint regions end (ml_core.hint_regions)."""
+        if self.model.output_kind != "bins313":
+            return None
+        return torch.softmax(raw[0].float(), dim=0)
 
     def guide(self, pixels: np.ndarray, model_ab: torch.Tensor, confidence: torch.Tensor | None,
-              options: ColorizeOptions) -> torch.Tensor:
+              options: ColorizeOptions, distribution: torch.Tensor | None = None) -> torch.Tensor:
         """The model's a*b* steered by a reference palette and user hints, on the guidance grid.
 
         Order matters: the reference replaces the model's guess as the default colors (by its
@@ -347,7 +361,7 @@ class Colorizer:
             if conf is not None:  # a reference color is a choice the person made: hints may override it as easily
                 conf = torch.lerp(conf, torch.full_like(conf, 0.5), strength)
         stride = max(grid) / max(model_ab.shape[-2:])  # grid pixels per pixel of the model's output
-        return propagate_hints(lightness, prior, options.hints, conf, prior_stride=stride)
+        return propagate_hints(lightness, prior, options.hints, conf, prior_stride=stride, distribution=distribution)
 
     def suggest_colors(self, image: "LoadedImage | np.ndarray", x: float, y: float,
                        options: ColorizeOptions | None = None, count: int = 6) -> list[ColorSuggestion]:
@@ -399,7 +413,7 @@ class Colorizer:
         if opts.guided:  # "current" is what the person sees there now, other hints and reference included
             conf = self.model.decode(shown_raw, temperature)[1]
             guided = self.guide(pixels, shown_chroma[0] * float(opts.saturation), None if conf is None else conf[0, 0],
-                                opts)
+                                opts, self._distribution(shown_raw))
             predicted = guided[:, gy, gx]
         if self.model.output_kind == "bins313":
             r0, r1, c0, c1 = max(row - 1, 0), min(row + 2, h), max(col - 1, 0), min(col + 2, w)
@@ -430,10 +444,8 @@ class Colorizer:
             cancel.raise_if_cancelled()
         t1 = time.perf_counter()
         temperature = self.default_temperature if opts.temperature is None else opts.temperature
-        if self.model.accepts_hints:
-            ab, confidence = self.predict_ab(small, temperature, tuple(opts.hints))
-        else:
-            ab, confidence = self.predict_ab(small, temperature)
+        ab, confidence, distribution = self._predict(small, temperature,
+                                                     tuple(opts.hints) if self.model.accepts_hints else ())
         if opts.saturation != 1.0:
             ab = ab * float(opts.saturation)
         timings["model"] = time.perf_counter() - t1
@@ -443,7 +455,7 @@ class Colorizer:
             if cancel is not None:
                 cancel.raise_if_cancelled()
             tg = time.perf_counter()
-            ab = self.guide(pixels, ab, confidence, opts)
+            ab = self.guide(pixels, ab, confidence, opts, distribution)
             timings["guide"] = time.perf_counter() - tg
         t2 = time.perf_counter()
         rgb = recombine(pixels, ab, cancel)

@@ -57,8 +57,15 @@ class RegionSettings:
     floor_texture: float = 0.05
     edge_ab: float = 0.05  # per a*b* unit of the model's chroma change above floor_ab
     floor_ab: float = 2.0
-    reach: float = 0.6  # ρ: distance (long sides) at which a gate falls to e^-1
-    sharpness: float = 4.0  # g = exp(-(D/ρ)^sharpness): a plateau, then a steep fall
+    edge_prob: float = 1.0  # per unit of change in the model's color distribution (see distribution_steps)
+    unlike: float = 5.0  # per long side walked, per unit of distribution distance to the hint's spot above floor_unlike
+    floor_unlike: float = 0.3
+    # ρ: distance (long sides) at which a gate falls to e^-1. With the model's distribution the
+    # distances also hold its boundaries and unlikeness, which add up inside objects too, so the
+    # reach is longer; both chosen on half of bench_recolor's objects (docs/eval/hints.md).
+    reach: float = 2.6
+    reach_plain: float = 0.6  # ρ without a distribution (regression models): the costs of lightness and texture alone
+    sharpness: float = 8.0  # g = exp(-(D/ρ)^sharpness): a plateau, then a steep fall
     rounds: int = 6  # rounds of four directional sweeps
 
 
@@ -106,13 +113,18 @@ def step_costs(lightness: torch.Tensor, model_ab: torch.Tensor, settings: Region
 
 
 def _sweep(d: torch.Tensor, steps: torch.Tensor, dim: int) -> torch.Tensor:
-    """One forward min-plus pass along `dim` of d (n, h, w): d[j] = min_k≤j d[k] + cost(k→j)."""
-    prefix = torch.cat((torch.zeros_like(steps.narrow(dim - 1, 0, 1)), steps.cumsum(dim - 1)), dim - 1)
+    """One forward min-plus pass along `dim` of d (n, h, w): d[j] = min_k≤j d[k] + cost(k→j).
+
+    `steps` (n, h, w-1) or (n, h-1, w): each seed set may have its own step costs."""
+    prefix = torch.cat((torch.zeros_like(steps.narrow(dim, 0, 1)), steps.cumsum(dim)), dim)
     return prefix + torch.cummin(d - prefix, dim).values
 
 
 def geodesic_distance(seeds: torch.Tensor, cx: torch.Tensor, cy: torch.Tensor, rounds: int = 6) -> torch.Tensor:
     """(n, h, w) boolean seeds -> (n, h, w) cheapest 4-connected path cost from each seed set.
+
+    Step costs cx (h, w-1) and cy (h-1, w) are shared by every seed set, or given per set
+    as (n, h, w-1) and (n, h-1, w).
 
     Each round sweeps left→right, right→left, top→bottom, bottom→top; a round that changes
     nothing ends the loop early. Distances are float64: prefix sums along a row must not lose
@@ -120,7 +132,8 @@ def geodesic_distance(seeds: torch.Tensor, cx: torch.Tensor, cy: torch.Tensor, r
     """
     inf = torch.tensor(float("inf"), dtype=torch.float64)
     d = torch.where(seeds, torch.zeros((), dtype=torch.float64), inf)
-    cx, cy = cx.double(), cy.double()
+    n = seeds.shape[0]
+    cx, cy = cx.double().expand(n, *cx.shape[-2:]), cy.double().expand(n, *cy.shape[-2:])
     cx_r, cy_r = cx.flip(-1), cy.flip(-2)
     for _ in range(rounds):
         before = d
@@ -145,10 +158,47 @@ def gate_grid(height: int, width: int, side: int = GATE_SIDE) -> tuple[int, int]
     return max(1, round(height * s)), max(1, round(width * s))
 
 
+def distribution_steps(distribution: torch.Tensor, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The model's color distribution (K, h', w') at its own resolution -> the Hellinger-type
+    change of each horizontal and vertical step on a (height, width) grid.
+
+    Why: the annealed mean a*b* hides what the distribution says; grass and fur that both
+    average to a dull brown can be "green or brown" against "brown or gray", and the network's
+    last layer sees texture and shape that L* alone does not. The embedding is sqrt(p) (unit
+    length), upsampled bilinearly; since one model pixel spans several grid pixels, a step's
+    change is scaled back up by that stride, so a boundary weighs what it does at the model's
+    resolution (as in propagation.affinities).
+    """
+    root = distribution.float().clamp(min=0).sqrt()
+    root = root / root.square().sum(0, keepdim=True).sqrt().clamp(min=1e-6)
+    stride = max(1.0, max(height, width) / max(distribution.shape[-2:]))
+    e = F.interpolate(root[None], size=(height, width), mode="bilinear", align_corners=False)[0]
+    return ((e[:, :, 1:] - e[:, :, :-1]).norm(dim=0) * stride, (e[:, 1:] - e[:, :-1]).norm(dim=0) * stride)
+
+
+def _embedding(distribution: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    root = distribution.float().clamp(min=0).sqrt()
+    root = root / root.square().sum(0, keepdim=True).sqrt().clamp(min=1e-6)
+    return F.interpolate(root[None], size=(height, width), mode="bilinear", align_corners=False)[0]
+
+
+def unlike_steps(distribution: torch.Tensor, seeds: torch.Tensor, s: RegionSettings) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per hint, an extra cost for walking through pixels whose color distribution is unlike the
+    hint's spot: (n, h, w-1) and (n, h-1, w)."""
+    n, h, w = seeds.shape
+    e = _embedding(distribution, h, w)  # (K, h, w)
+    spot = torch.stack([e[:, m].mean(1) for m in seeds])  # (n, K)
+    far = (e[None] - spot[:, :, None, None]).norm(dim=1)  # (n, h, w)
+    node = s.unlike * (far - s.floor_unlike).clamp(min=0) / max(h, w)
+    return torch.maximum(node[:, :, 1:], node[:, :, :-1]), torch.maximum(node[:, 1:], node[:, :-1])
+
+
 def hint_gates(lightness: torch.Tensor, model_ab: torch.Tensor, hints: Sequence[Hint],
-               settings: RegionSettings | None = None) -> torch.Tensor:
+               settings: RegionSettings | None = None, distribution: torch.Tensor | None = None) -> torch.Tensor:
     """L* (h, w), the model's a*b* (2, h, w) and hints -> per-hint gates (n, h, w) in [0, 1].
 
+    `distribution` (K, h', w'): the model's probabilities over its color bins, at its own
+    resolution (classification models); its boundaries then also cost (see distribution_steps).
     Computed on the coarse gate grid and upsampled back to (h, w) bilinearly.
     """
     s = settings or RegionSettings()
@@ -157,8 +207,16 @@ def hint_gates(lightness: torch.Tensor, model_ab: torch.Tensor, hints: Sequence[
     small_l = F.adaptive_avg_pool2d(lightness[None, None].float(), (gh, gw))[0, 0]
     small_ab = F.adaptive_avg_pool2d(model_ab[None].float(), (gh, gw))[0]
     cx, cy = step_costs(small_l, small_ab, s)
-    distance = geodesic_distance(seed_masks(hints, gh, gw), cx, cy, s.rounds).float()
-    gates = torch.exp(-(distance / s.reach).pow(s.sharpness))
+    seeds = seed_masks(hints, gh, gw)
+    if distribution is not None and s.edge_prob > 0:
+        px, py = distribution_steps(distribution, gh, gw)
+        cx, cy = cx + s.edge_prob * px, cy + s.edge_prob * py
+    if distribution is not None and s.unlike > 0:
+        ux, uy = unlike_steps(distribution, seeds, s)
+        cx, cy = cx + ux, cy + uy
+    distance = geodesic_distance(seeds, cx, cy, s.rounds).float()
+    reach = s.reach if distribution is not None else s.reach_plain
+    gates = torch.exp(-(distance / reach).pow(s.sharpness))
     if (gh, gw) != (h, w):
         gates = F.interpolate(gates[None], size=(h, w), mode="bilinear", align_corners=False)[0]
     # exact zeros far away: exp(-(D/ρ)^4) underflows to subnormal floats, which make every

@@ -54,7 +54,7 @@ SIGMA_AB = 12.0  # predicted a*b* difference between neighbours at which affinit
 REACH = 3.0  # a hint's decay length in a uniform region, as a fraction of the long side
 HINT_WEIGHT = 20.0  # λ: pins hint pixels (a neighbour-sum of weights is at most 4)
 FLATTEN = 0.5  # β: share of the model's own chroma variation that smoothing may flatten (see above)
-REGION_PIN = 0.05  # μ: a weak pull of every pixel in a hint's region towards that hint's color
+REGION_PIN = 20.0  # μ: pull of every pixel in a hint's region to that hint's color (as strong as the click itself)
 OUTSIDE_PIN = 1.0  # κ: pull back to the model's colors, by (1 - max g_i)², where no hint's region reaches
 MIN_LEVEL_SIDE = 12
 TOLERANCE = 1e-3  # relative residual per level
@@ -271,6 +271,7 @@ def propagate_hints(
     settings: PropagationSettings | None = None,
     stats: dict[str, int] | None = None,
     prior_stride: float = 1.0,
+    distribution: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """L* (h, w) and the model's a*b* (2, h, w) on one grid + hints -> guided a*b* (2, h, w).
 
@@ -285,7 +286,7 @@ def propagate_hints(
     s = settings or DEFAULT_SETTINGS
     certainty = 0.25 + 0.75 * (confidence.float() if confidence is not None else torch.full_like(lightness, 0.5))
     with torch.inference_mode():
-        gates = hint_gates(lightness.float(), model_ab.float(), hints, s.regions) if s.regions is not None else None
+        gates = hint_gates(lightness.float(), model_ab.float(), hints, s.regions, distribution) if s.regions is not None else None
         delta = _solve(lightness.float(), model_ab.float(), certainty, hints, s, stats if stats is not None else {},
                        prior_stride, gates)
     return model_ab.float() + delta
