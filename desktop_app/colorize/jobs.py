@@ -102,7 +102,7 @@ class ModelChoice:
 
         parts = [f"### {self.name}", self.summary(), ""]
         if self.plain and self.description.strip():
-            parts += [f"_{self.description.strip()}_", ""]
+            parts += [f"*{self.description.strip()}*", ""]  # `_x_` is underline in Qt's Markdown
         parts.append(f"- **Kind:** {self.kind_label}")
         parts.append(f"- **Architecture:** {self.arch} ({self.output_kind} head)")
         parts.append(f"- **Default render size:** {self.work_size} px")

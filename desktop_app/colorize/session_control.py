@@ -140,10 +140,16 @@ class SessionKeeper(QObject):
         self.restored.emit(count)
 
     def _on_failed(self, message: str) -> None:
+        """The file is moved aside (not deleted, not trusted): the next save starts a good one."""
         self.started = True
         self.last_error = message
-        self.banner.show_message(ERROR, f"Your last session could not be restored: {message}. Photos you open "
-                                        f"now start a new session, which replaces it.")
+        kept = self.path.with_name(f"{self.path.stem}-unreadable{self.path.suffix}")
+        try:
+            self.path.replace(kept)
+            note = f"It was kept as {kept.name} beside it; a new session starts now."
+        except OSError:
+            note = "Photos you open now start a new session, which replaces it."
+        self.banner.show_message(ERROR, f"Your last session could not be restored: {message}. {note}")
         self.restored.emit(0)
 
     # ------------------------------------------------------------------ start fresh / undo

@@ -158,6 +158,7 @@ def test_a_corrupt_or_hostile_session_file_is_reported_and_nothing_breaks(qtbot,
     text = tab.session_banner.label.text()
     assert "could not be restored" in text and str(path) in text
     assert "Traceback" not in text and len(text) < 600
+    assert (path.parent / "session-unreadable.json").read_bytes() == HOSTILE[kind]  # kept aside, not lost
     # The window still works, and the next save replaces the bad file with a good one.
     assert win.session.save()
     assert json.loads(path.read_text())["format"] == "chroma-session"
