@@ -186,3 +186,36 @@ def test_quit_asks_only_while_an_export_runs(qtbot, tiny_model, gray_photos, tmp
     idle.confirm_quit = lambda text: asked.append(text) or False
     idle.request_quit()  # nothing running: no question
     assert len(asked) == 2 and not idle.isVisible()
+
+
+def test_quit_asks_while_training_runs(window, tiny_model, qtbot, tmp_path) -> None:
+    """A real (tiny) fine-tune in the Training tab: File > Quit asks, "No" keeps it training."""
+    from ml_core.synthetic import write_synthetic_photos
+
+    folder = tmp_path / "color photos"
+    write_synthetic_photos(folder, 20, size=(64, 80), seed=5)
+    tab = window.training_tab
+    window.tabs.setCurrentWidget(tab)
+    tab.confirm = lambda title, text: True
+    window.colorize_tab.refresh_models()
+    qtbot.waitUntil(lambda: window.colorize_tab._model_list_loaded and tab.setup.arch_combo.count() > 0,
+                    timeout=30_000)
+    setup = tab.setup
+    tab.add_folders([folder])
+    setup.advanced.set_open(True)
+    setup.size_spin.setValue(64)
+    setup.batch_spin.setValue(4)
+    setup.val_spin.setValue(10)
+    setup.epochs_spin.setValue(50)
+    qtbot.waitUntil(lambda: setup.summary is not None and setup.summary.size == 64 and not tab._scanning
+                    and tab.start_button.isEnabled(), timeout=30_000)
+    tab.start_button.click()
+    qtbot.waitUntil(lambda: tab.session.last_step is not None, timeout=60_000)
+    asked: list[str] = []
+    window.confirm_quit = lambda text: asked.append(text) or False
+    window.request_quit()
+    assert len(asked) == 1 and "Training is running" in asked[0] and "checkpoint" in asked[0]
+    assert window.isVisible() and tab.session.active
+    window.confirm_quit = lambda text: asked.append(text) or True
+    window.request_quit()
+    assert len(asked) == 2 and not window.isVisible() and tab.session.runner.closed  # stopped, checkpointed
