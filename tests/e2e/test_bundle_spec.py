@@ -46,10 +46,19 @@ def _fake_collect_submodules(package: str, filter=None) -> list[str]:  # noqa: A
     return [n for n in names if filter is None or filter(n)]
 
 
+def _fake_copy_metadata(distribution: str) -> list[tuple[str, str]]:
+    from importlib.metadata import distribution as find
+
+    dist = find(distribution)  # the real dist-info folder, as PyInstaller would find it
+    folder = Path(str(dist._path))  # type: ignore[attr-defined]
+    return [(str(folder), folder.name)]
+
+
 def run_spec(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, repo: Path = REPO, env: dict | None = None) -> dict:
     calls: dict = {}
     hooks = types.ModuleType("PyInstaller.utils.hooks")
     hooks.collect_submodules = _fake_collect_submodules
+    hooks.copy_metadata = _fake_copy_metadata
     for name, module in (("PyInstaller", types.ModuleType("PyInstaller")),
                          ("PyInstaller.utils", types.ModuleType("PyInstaller.utils")),
                          ("PyInstaller.utils.hooks", hooks)):
@@ -107,6 +116,12 @@ def test_spec_ships_every_resource_file(spec: dict) -> None:
         assert (path.resolve(), dest) in shipped, f"{path} is not in the bundle"
     for must in ("icons/chroma.svg", "samples/astronaut_gray.jpg"):
         assert (REPO / "resources" / must).is_file()
+
+
+def test_spec_ships_the_package_metadata_for_the_about_box(spec: dict) -> None:
+    _, analysis = spec["Analysis"]
+    assert any(dest.startswith("chroma_colorizer") and dest.endswith((".dist-info", ".egg-info"))  # editable: egg-info
+               for _, dest in analysis["datas"])
 
 
 def test_models_present_at_build_time_are_shipped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
