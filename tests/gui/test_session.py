@@ -7,7 +7,6 @@ starts it (`start_session`), so what is tested is the file the first window wrot
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
