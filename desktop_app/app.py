@@ -57,6 +57,9 @@ def run(argv: Sequence[str] | None = None, self_test: bool = False, quit_when_sh
             print(problem, file=sys.stderr)
             return 2
     app = create_app(argv)
+    from .display_check import release
+
+    release()  # Qt is connected now
     if self_test:
         from .self_test import run_self_test
 

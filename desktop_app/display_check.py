@@ -15,7 +15,6 @@ Only the X11 path is checked; Wayland, macOS, Windows and offscreen runs go stra
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import re
 import sys
@@ -76,23 +75,37 @@ def display_reachable() -> tuple[bool, str]:
     display = os.environ.get("DISPLAY", "")
     if not display:
         return False, "no display was found (DISPLAY is not set: no desktop session, or SSH without -X)"
-    name = ctypes.util.find_library("xcb")
-    if name is None:
-        return True, ""  # cannot check; Qt will say
     try:
-        xcb = ctypes.CDLL(name)
+        xcb = ctypes.CDLL("libxcb.so.1")  # by soname: ctypes.util.find_library runs ldconfig (~100 ms)
         xcb.xcb_connect.restype = ctypes.c_void_p
         xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
         xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
         xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
         connection = xcb.xcb_connect(None, None)
         error = xcb.xcb_connection_has_error(connection)
-        xcb.xcb_disconnect(connection)
     except (OSError, AttributeError):
-        return True, ""
+        return True, ""  # libxcb itself is missing or odd: cannot check, Qt will say
     if error:
+        xcb.xcb_disconnect(connection)
         return False, f"the display {display} cannot be reached (is the X server running, and may you use it?)"
+    # Held until Qt has its own connection (release()): an X server with no client left resets
+    # (Xvfb does), and Qt connecting during that reset would fail after all.
+    global _held
+    release()
+    _held = (xcb, connection)
     return True, ""
+
+
+_held: tuple | None = None
+
+
+def release() -> None:
+    """Close the probe's X connection (call once QApplication exists)."""
+    global _held
+    if _held is not None:
+        xcb, connection = _held
+        _held = None
+        xcb.xcb_disconnect(connection)
 
 
 def display_problem() -> str | None:
