@@ -13,15 +13,7 @@ from typing import Any
 
 from .checkpoint import atomic_write_text
 from .data import REASON_LABELS, REASONS
-
-METRIC_ROWS = (
-    ("psnr", "gray_psnr", "PSNR (dB, higher is better)", "{:.2f}"),
-    ("ssim", "gray_ssim", "SSIM", "{:.4f}"),
-    ("auc", "gray_auc", "AuC of ab error ≤ 0..150", "{:.4f}"),
-    ("auc_rebalanced", "gray_auc_rebalanced", "AuC, class-rebalanced", "{:.4f}"),
-    ("ab_mse", "gray_ab_mse", "ab MSE (lower is better)", "{:.2f}"),
-    ("colorfulness_ratio", None, "colorfulness / truth's", "{:.3f}"),
-)
+from .metric_table import METRICS, QUALITY
 
 
 def _fmt(value: Any, pattern: str = "{:.4g}") -> str:
@@ -47,11 +39,13 @@ def _plural(n: int, word: str) -> str:
 
 def metrics_table(metrics: dict[str, Any]) -> list[str]:
     lines = ["| metric | this model | gray baseline (a = b = 0) |", "|---|---:|---:|"]
-    for key, gray_key, label, pattern in METRIC_ROWS:
+    for key in QUALITY:
         if key not in metrics:
             continue
-        gray = metrics.get(gray_key) if gray_key else None
-        lines.append(f"| {label} | {_fmt(metrics.get(key), pattern)} | {_fmt(gray, pattern) if gray_key else '–'} |")
+        m = METRICS[key]
+        gray = metrics.get(m.gray) if m.gray else None
+        label = f"{m.label}, {m.note}" if m.note.endswith("is better") else m.label
+        lines.append(f"| {label} | {_fmt(metrics.get(key), m.fmt)} | {_fmt(gray, m.fmt) if m.gray else '–'} |")
     return lines
 
 

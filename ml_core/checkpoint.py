@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from . import paths
+from .errors import PathError
 from .atomic import atomic_path, atomic_write_text
 
 CHECKPOINT_FORMAT = "chroma-checkpoint"
@@ -23,11 +24,8 @@ CHECKPOINT_FILE = "checkpoint.pt"
 RUN_FILE = "run.json"
 
 
-class CheckpointError(ValueError):
-    def __init__(self, path: Path | str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
-        self.path = Path(path)
-        self.reason = reason
+class CheckpointError(PathError, ValueError):
+    """A checkpoint or run file that cannot be read or written."""
 
 
 def run_dir(name: str) -> Path:

@@ -25,7 +25,7 @@ XYZ_FROM_RGB = torch.tensor(
 RGB_FROM_XYZ = torch.linalg.inv(XYZ_FROM_RGB)
 D65_WHITE = (0.95047, 1.0, 1.08883)
 
-# BT.601 analog YUV, as in scikit-image's rgb2yuv (seed 002 works in this space).
+# BT.601 analog YUV, as in scikit-image's rgb2yuv (vgg_chroma's default space).
 YUV_FROM_RGB = torch.tensor(
     [
         [0.299, 0.587, 0.114],

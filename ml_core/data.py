@@ -431,25 +431,6 @@ def scan_photos(
     )
 
 
-def cache_usage() -> tuple[int, int]:
-    """(files, bytes) in the thumbnail cache, for a settings page."""
-    files = size = 0
-    root = thumbs_dir()
-    if root.is_dir():
-        for path in root.rglob("*"):
-            if path.is_file():
-                files += 1
-                size += path.stat().st_size
-    return files, size
-
-
-def clear_cache() -> None:
-    """Delete every cached thumbnail (they are re-made from the photos when needed)."""
-    import shutil
-
-    shutil.rmtree(thumbs_dir(), ignore_errors=True)
-
-
 # --------------------------------------------------------------------------- split
 
 
@@ -499,7 +480,7 @@ class Augment:
     """Training-time augmentation.
 
     crop: "resized" = random resized crop (area fraction in `scale`, aspect in `ratio`, then a
-    square output), "short_side" = seed 000's aspect-preserving crop (scale the short side by a
+    square output), "short_side" = an aspect-preserving crop (scale the short side by a
     random factor in [1, 1/scale_short], then a random square crop). `lightness_jitter` j draws a
     gamma in [e^-j, e^j] applied to the input lightness only, so colors (the target) are unchanged.
     """

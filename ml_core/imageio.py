@@ -30,6 +30,8 @@ import numpy as np
 from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from .atomic import temp_path_beside
+from .errors import PathError
+from .limits import EXPORT_FORMATS  # stated once, torch-free, for the CLI's choices
 
 try:  # Pillow can be built without LittleCMS; CMYK then falls back to a plain conversion.
     from PIL import ImageCms
@@ -55,7 +57,6 @@ SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
     {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif"}
     | ({".heic", ".heif"} if _HEIF_INSTALLED else set())
 )
-EXPORT_FORMATS: dict[str, str] = {"png": ".png", "jpg": ".jpg", "webp": ".webp", "tiff": ".tif"}
 _FORMAT_ALIASES = {"png": "png", "jpg": "jpg", "jpeg": "jpg", "jpe": "jpg", "webp": "webp",
                    "tif": "tiff", "tiff": "tiff"}
 _FORMAT_LIST = ", ".join(EXPORT_FORMATS)
@@ -73,23 +74,11 @@ _MAX_READ_ICC = 255 * 65519 + 1024
 PATTERN_FIELDS = ("name", "ext", "model")  # what an export file name pattern may use
 
 
-class _PathError:
-    """Shared "<path>: <reason>" convention, so a batch job can list failures per file."""
-
-    def __init__(self, path: StrPath, reason: str) -> None:
-        self.path = Path(path)
-        self.reason = reason
-        super().__init__(f"{self.path}: {reason}")  # type: ignore[call-arg]
-
-    def __reduce__(self):  # keeps the errors picklable for process pools
-        return type(self), (self.path, self.reason)
-
-
-class ImageReadError(_PathError, ValueError):
+class ImageReadError(PathError, ValueError):
     """A photo could not be read; the reason is meant to be shown to the user as is."""
 
 
-class ExportError(_PathError, OSError):
+class ExportError(PathError, OSError):
     """A result could not be written (or writing it would have destroyed something)."""
 
 

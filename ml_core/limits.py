@@ -15,6 +15,7 @@ MAX_SATURATION = 4.0  # 400 %: beyond that every color is clipped to the gamut's
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.01, 1.0  # annealed mean: ~mode .. plain mean
 DEFAULT_TEMPERATURE = 0.38  # Zhang et al.'s annealed mean; a model's own calibrated value wins
 QUALITY_RANGE = (1, 100)  # JPEG and WebP; PNG and TIFF are lossless and have no quality
+EXPORT_FORMATS: dict[str, str] = {"png": ".png", "jpg": ".jpg", "webp": ".webp", "tiff": ".tif"}  # format: suffix
 
 
 def work_size_problem(size: float) -> str | None:

@@ -4,9 +4,9 @@ Every model family's raw head output is compared with a target built at the head
 resolution: the photo's chroma is area-downsampled to the output size first, so the loss
 compares like with like (unet 1/stem_stride, eccv16 1/4, vgg_chroma a fixed 33×33...).
 
-- `ab` heads (seeds 000, 001, 003): MSE or Huber on normalized chroma (chroma / chroma_scale).
-- `bins_per_channel` (seed 002): cross-entropy per chroma channel over `ChannelBins`.
-- `bins313` (seed 004, Zhang et al. 2016): cross-entropy against the soft encoding (5 nearest
+- `ab` heads (regression): MSE or Huber on normalized chroma (chroma / chroma_scale).
+- `bins_per_channel`: cross-entropy per chroma channel over `ChannelBins`.
+- `bins313` (Zhang et al. 2016): cross-entropy against the soft encoding (5 nearest
   bins, Gaussian σ = 5), each pixel weighted by the class-rebalancing weight of its nearest bin,
   w ∝ ((1 − λ)·p̃ + λ/Q)⁻¹ with E_p̃[w] = 1 and λ = 0.5 (eq. 2–4), where p̃ is estimated from the
   training set's own crops (`estimate_ab_counts`).
@@ -244,7 +244,7 @@ def make_optimizer(
     name: str, params: Iterable[nn.Parameter] | Iterator[nn.Parameter], lr: float,
     weight_decay: float | None = None, momentum: float = 0.9,
 ) -> torch.optim.Optimizer:
-    """Adam, AdamW, Adamax (seed 003's best) or SGD with momentum and weight decay (seed 000)."""
+    """Adam, AdamW, Adamax or SGD with momentum (per-optimizer default weight decay)."""
     name = name.lower()
     wd = default_weight_decay(name) if weight_decay is None else float(weight_decay)
     params = [p for p in params if p.requires_grad]

@@ -168,13 +168,6 @@ def rebalance_class_weights(hist: torch.Tensor, sigma: float = 5.0) -> torch.Ten
     return w / (smoothed * w).sum()
 
 
-def auc(pred: np.ndarray, truth: np.ndarray) -> float:
-    """Unweighted AuC of one image pair (8-bit RGB)."""
-    acc = MetricAccumulator(with_ssim=False)
-    acc.add(pred, truth)
-    return acc.summary()["auc"]
-
-
 class MetricAccumulator:
     """Streaming metrics over image pairs, each image counting equally.
 
@@ -283,14 +276,6 @@ class MetricAccumulator:
             )
         out["images"] = n
         return out
-
-
-def evaluate_pairs(pairs, with_ssim: bool = True) -> dict[str, Any]:
-    """Convenience: summary over an iterable of (prediction, truth) 8-bit RGB pairs."""
-    acc = MetricAccumulator(with_ssim=with_ssim)
-    for pred, truth in pairs:
-        acc.add(pred, truth)
-    return acc.summary()
 
 
 def evaluate_files(

@@ -14,6 +14,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from .metric_table import METRICS
+
 # Work per photo, in millions of weights × (render size / 256)²: the built-in `fast` is ~1.8,
 # `default` ~7.2 (0.6 s and 0.8 s for a 12 MP photo end to end on a 2-core laptop CPU, most of
 # it spent outside the network). Bounds are upper limits, checked in order.
@@ -23,17 +25,9 @@ _SPEED = ((3.0, "fastest: instant previews"), (12.0, "about a second per photo")
 _COLOR = ((0.6, "muted, cautious color"), (0.85, "moderate color"), (math.inf, "lively color"))
 _TOO_LITTLE_TRAINING = (200, 50)  # steps, training photos: below either it is a test, say so
 
-# Metric name -> (label, unit, which way is better). Names not listed are not shown as numbers.
-METRIC_LABELS: dict[str, tuple[str, str, str]] = {
-    "psnr": ("Closeness to the real colors (PSNR)", "dB", "higher is better"),
-    "auc_rebalanced": ("Colors within reach of the truth, rare colors weighted up (AuC)", "%", "higher is better"),
-    "auc": ("Colors within reach of the truth (AuC)", "%", "higher is better"),
-    "colorfulness_ratio": ("Colorfulness compared with the real photos", "%", "100 % is as colorful as reality"),
-    "ssim": ("Structural similarity to the real photos (SSIM)", "", "1 is identical"),
-    "ab_mse": ("Average color error (mean squared a*b* distance)", "CIELAB units²", "lower is better"),
-    "images": ("Validation photos measured", "", ""),
-}
-_PERCENT = {"auc", "auc_rebalanced", "colorfulness_ratio"}
+# The metrics a person reads in the model details, in this order (labels, units and which way is
+# better: ml_core.metric_table). Names not listed are not shown as numbers.
+SHOWN_METRICS = ("psnr", "auc_rebalanced", "auc", "colorfulness_ratio", "ssim", "ab_mse", "images")
 
 
 def _number(value: Any) -> float | None:
@@ -97,11 +91,13 @@ def metric_lines(metrics: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(label, value with unit and direction) for the metrics a person can read, in a fixed order;
     raw names without a label are left out rather than shown bare."""
     out = []
-    for key, (label, unit, note) in METRIC_LABELS.items():
+    for key in SHOWN_METRICS:
+        m = METRICS[key]
+        label, unit, note = m.plain or m.label, m.unit, m.note
         value = _number(metrics.get(key))
         if value is None:
             continue
-        if key in _PERCENT:
+        if unit == "%":
             text = f"{value * 100:.1f} %"
         elif key == "images":
             text = f"{value:,.0f}"

@@ -19,6 +19,7 @@ from safetensors.torch import load_file, save
 from safetensors import safe_open
 
 from .atomic import atomic_write_bytes
+from .errors import PathError
 from .model_meta import FORMAT, FORMAT_VERSION, MetadataError, check_metadata, check_size
 from .models import ColorModel, create
 from .safe_text import clean_text
@@ -26,16 +27,12 @@ from .safe_text import clean_text
 METADATA_KEY = "chroma"
 
 
-class ModelFileError(ValueError):
+class ModelFileError(PathError, ValueError):
     """A model file that cannot be used; the message names the file and the problem."""
 
-    def __init__(self, path: Path | str, reason: str) -> None:
-        # Reasons may quote the file (a bad value, a parser's complaint about its header): shown
-        # to a person, so without control characters (see safe_text).
-        reason = clean_text(reason)
-        super().__init__(f"{clean_text(str(path))}: {reason}")
-        self.path = Path(path)
-        self.reason = reason
+    # Reasons may quote the file (a bad value, a parser's complaint about its header): shown to a
+    # person, so without control characters (see safe_text).
+    shown = staticmethod(clean_text)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""ONNX export (seed 004 deploys this way): the model plus its decoding, as one graph.
+"""ONNX export for runtimes without torch: the model plus its decoding, as one graph.
 
 The graph takes normalized luminance (1, 1, H, W) and returns chroma in natural units at the
 model's output resolution, so a runtime needs no Chroma code beyond the color conversion.

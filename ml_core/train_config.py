@@ -12,11 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .limits import DEFAULT_TEMPERATURE
+from .metric_table import SELECT_METRICS  # what can pick the best epoch: "min" lower wins, "max" higher
 
-# How each metric that can pick the best epoch is read: "min" lower is better, "max" higher is.
-SELECT_METRICS = {"val_loss": "min", "psnr": "max", "auc": "max", "auc_rebalanced": "max", "ab_mse": "min",
-                  # hint models only: the same validation photos with a fixed seeded set of simulated hints
-                  "hint_val_loss": "min", "hint_psnr": "max", "hint_auc_rebalanced": "max"}
 DEFAULT_EPOCHS = 5
 
 __all__ = ["DEFAULT_EPOCHS", "NotEnoughPhotos", "SELECT_METRICS", "TrainConfig", "TrainError"]
@@ -77,7 +74,7 @@ class TrainConfig:
     hint_input: bool = False
     seed: int = 0
     # Augmentation
-    crop: str = "resized"  # resized | short_side (seed 000: keep the aspect ratio)
+    crop: str = "resized"  # resized | short_side (keeps the aspect ratio)
     crop_scale: tuple[float, float] = (0.35, 1.0)
     flip: bool = True
     lightness_jitter: float = 0.0  # e.g. 0.15: input gamma in [e^-0.15, e^0.15]

@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 VALIDATION = REPO.parent / "shared" / "photos" / "train" / "bsds500"
-COLUMNS = [("psnr", "PSNR dB", "{:.2f}"), ("ssim", "SSIM", "{:.4f}"), ("auc", "AuC", "{:.4f}"),
-           ("auc_rebalanced", "AuC rebal.", "{:.4f}"), ("colorfulness_ratio", "colorfulness ratio", "{:.3f}")]
+COLUMNS = ("psnr", "ssim", "auc", "auc_rebalanced", "colorfulness_ratio")  # labels: ml_core.metric_table
 
 
 def evaluate(model: str, size: int | None) -> dict:
@@ -29,14 +29,10 @@ def evaluate(model: str, size: int | None) -> dict:
 
 
 def markdown(results: dict[str, dict]) -> str:
-    head = "| model | " + " | ".join(title for _, title, _ in COLUMNS) + " |"
-    lines = [head, "|" + "---|" * (len(COLUMNS) + 1)]
+    from ml_core.metric_table import comparison_table
+
     first = next(iter(results.values()))
-    gray = {"psnr": first["gray_psnr"], "ssim": first.get("gray_ssim"), "auc": first["gray_auc"],
-            "auc_rebalanced": first["gray_auc_rebalanced"], "colorfulness_ratio": 0.0}
-    for name, r in [("gray baseline (a = b = 0)", gray), *results.items()]:
-        cells = [fmt.format(r[key]) if r.get(key) is not None else "-" for key, _, fmt in COLUMNS]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines = [comparison_table(results, keys=COLUMNS)]
     lines.append(f"\n{first['images']} BSDS500 photos, each colorized from the gray print of its own lightness.")
     return "\n".join(lines)
 

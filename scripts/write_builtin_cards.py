@@ -17,6 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from ml_core.metric_table import comparison_table  # noqa: E402
 from ml_core.modelfile import read_info  # noqa: E402
 
 DATA = """\
@@ -43,15 +44,7 @@ for choosing the best epoch (a seeded per-file split of the same sources).
 
 
 def held_out_table(results: dict[str, dict], names: dict[str, str]) -> str:
-    cols = [("psnr", "PSNR dB", "{:.2f}"), ("ssim", "SSIM", "{:.4f}"), ("auc", "AuC", "{:.4f}"),
-            ("auc_rebalanced", "AuC rebal.", "{:.4f}"), ("colorfulness_ratio", "colorfulness ratio", "{:.3f}")]
-    first = next(iter(results.values()))
-    gray = {"psnr": first["gray_psnr"], "ssim": first.get("gray_ssim"), "auc": first["gray_auc"],
-            "auc_rebalanced": first["gray_auc_rebalanced"], "colorfulness_ratio": 0.0}
-    lines = ["| model | " + " | ".join(c[1] for c in cols) + " |", "|" + "---|" * (len(cols) + 1)]
-    for label, r in [("gray baseline (a = b = 0)", gray)] + [(names.get(k, k), v) for k, v in results.items()]:
-        lines.append(f"| {label} | " + " | ".join(f.format(r[k]) if r.get(k) is not None else "-" for k, _, f in cols) + " |")
-    return "\n".join(lines)
+    return comparison_table(results, names, keys=("psnr", "ssim", "auc", "auc_rebalanced", "colorfulness_ratio"))
 
 
 def main() -> None:

@@ -14,39 +14,20 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
+from ml_core.metric_table import METRICS, is_better
+
 BETTER = QColor(40, 160, 80)
 WORSE = QColor(214, 80, 60)
 
-# key, label, tooltip, "higher" | "lower" | "one" (closer to 1.0 is better)
-ROWS = (
-    ("psnr", "PSNR", "How close the colors are to the originals' (dB, higher is better)", "higher"),
-    ("colorfulness_ratio", "Colorfulness",
-     "How colorful the results are compared with the originals: 1.00 = just as colorful. "
-     "Models that are unsure play safe with grayish colors (well below 1).", "one"),
-    ("val_loss", "Validation loss", "The training objective on photos the model does not train on (lower is better)",
-     "lower"),
-)
+ROWS = ("psnr", "colorfulness_ratio", "val_loss")  # labels, tooltips, formats: ml_core.metric_table
 COLUMNS = ("base", "best", "latest")
 
 
 def _fmt(key: str, value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return "—"
-    if key == "psnr":
-        return f"{value:.2f} dB"
-    if key == "colorfulness_ratio":
-        return f"{value:.2f}"
-    return f"{value:.4f}"
-
-
-def _better(kind: str, new: float | None, old: float | None) -> bool | None:
-    if new is None or old is None or not (math.isfinite(new) and math.isfinite(old)) or new == old:
-        return None
-    if kind == "higher":
-        return new > old
-    if kind == "lower":
-        return new < old
-    return abs(new - 1.0) < abs(old - 1.0)
+    m = METRICS[key]
+    return f"{m.format(value)} {m.unit}" if m.unit == "dB" else m.format(value)
 
 
 def summary_values(summary: Any) -> dict[str, float | None]:
@@ -76,8 +57,10 @@ class MetricsPanel(QGroupBox):
             self._dim(label)
             grid.addWidget(label, 0, c)
             self.headers[COLUMNS[c - 1]] = label
-        for r, (key, title, tip, _) in enumerate(ROWS, start=1):
-            name = QLabel(title)
+        for r, key in enumerate(ROWS, start=1):
+            m = METRICS[key]
+            title, tip = m.label.split(" (")[0], m.tip  # the unit is in the cells
+            name = QLabel(title[:1].upper() + title[1:])
             name.setToolTip(tip)
             grid.addWidget(name, r, 0)
             for c, column in enumerate(COLUMNS, start=1):
@@ -138,12 +121,12 @@ class MetricsPanel(QGroupBox):
 
     def _refresh(self) -> None:
         base = self.values["base"]
-        for key, _, _, kind in ROWS:
+        for key in ROWS:
             for column in COLUMNS:
                 value = self.values[column].get(key)
                 cell = self.cells[(key, column)]
                 cell.setText(_fmt(key, value))
-                verdict = _better(kind, value, base.get(key)) if column != "base" else None
+                verdict = is_better(key, value, base.get(key)) if column != "base" else None
                 pal = self.palette()
                 if verdict is True:
                     pal.setColor(QPalette.ColorRole.WindowText, BETTER)

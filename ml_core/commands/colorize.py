@@ -7,13 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-from ..limits import (
-    MAX_SATURATION, MAX_TEMPERATURE, MAX_WORK_SIZE, MIN_TEMPERATURE, MIN_WORK_SIZE, QUALITY_RANGE,
-    saturation_problem, temperature_problem, work_size_problem,
+from ..limits import (  # torch-free: `chroma` parses its arguments before loading torch
+    DEFAULT_TEMPERATURE, EXPORT_FORMATS, MAX_SATURATION, MAX_TEMPERATURE, MAX_WORK_SIZE, MIN_TEMPERATURE,
+    MIN_WORK_SIZE, QUALITY_RANGE, saturation_problem, temperature_problem, work_size_problem,
 )
-
-EXPORT_FORMATS = ("jpg", "png", "tiff", "webp")  # kept torch-free: `chroma` parses args before loading torch
-DEFAULT_TEMPERATURE = 0.38  # ml_core.quantize.DEFAULT_TEMPERATURE (a test keeps them equal)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

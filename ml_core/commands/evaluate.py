@@ -16,15 +16,12 @@ from typing import Any
 
 from tqdm import tqdm
 
-ROWS = (
-    ("PSNR (dB)", "psnr", "gray_psnr", "{:.2f}"),
-    ("SSIM", "ssim", "gray_ssim", "{:.4f}"),
-    ("AuC (ab error 0-150)", "auc", "gray_auc", "{:.4f}"),
-    ("AuC, rebalanced", "auc_rebalanced", "gray_auc_rebalanced", "{:.4f}"),
-    ("ab MSE", "ab_mse", "gray_ab_mse", "{:.1f}"),
-    ("colorfulness", "colorfulness", "gray_colorfulness", "{:.2f}"),
-    ("colorfulness ratio", "colorfulness_ratio", None, "{:.3f}"),
-)
+from ..metric_table import METRICS
+
+# The table's rows: (label, key, gray baseline's key, format), from ml_core.metric_table (torch-free),
+# which the model card and the report scripts read too.
+ROWS = tuple((m.label, m.name, m.gray, m.fmt) for m in (METRICS[key] for key in (
+    "psnr", "ssim", "auc", "auc_rebalanced", "ab_mse", "colorfulness", "colorfulness_ratio")))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,19 +37,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _fmt(value: Any, pattern: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return pattern.format(value)
-
-
 def format_table(summary: dict[str, Any]) -> str:
     lines = [f"{'metric':<22}{'model':>10}{'gray':>10}"]
     truth = summary.get("colorfulness_truth")
-    for label, key, gray_key, pattern in ROWS:
-        gray = _fmt(summary.get(gray_key), pattern) if gray_key else "-"
-        lines.append(f"{label:<22}{_fmt(summary.get(key), pattern):>10}{gray:>10}")
-    lines.append(f"{'(truth colorfulness)':<22}{_fmt(truth, '{:.2f}'):>10}")
+    for label, key, gray_key, _ in ROWS:
+        m = METRICS[key]
+        gray = m.format(summary.get(gray_key)) if gray_key else "-"
+        lines.append(f"{label:<22}{m.format(summary.get(key)):>10}{gray:>10}")
+    lines.append(f"{'(truth colorfulness)':<22}{METRICS['colorfulness'].format(truth):>10}")
     return "\n".join(lines)
 
 

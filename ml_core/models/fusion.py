@@ -1,4 +1,4 @@
-"""Iizuka, Simo-Serra & Ishikawa, "Let there be Color!" (SIGGRAPH 2016), seed 001.
+"""Iizuka, Simo-Serra & Ishikawa, "Let there be Color!" (SIGGRAPH 2016): global and local features fused.
 
 Local features alone cannot tell a beach from a snowfield; the paper's answer is a global
 feature vector computed from the whole scene and fused into every position. The layout follows

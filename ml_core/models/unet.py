@@ -1,4 +1,4 @@
-"""U-Net / ColorUNet family (seeds 002, 003) with a choice of head.
+"""A U-Net colorizer with a choice of head: the family of the built-in models.
 
 A strided stem puts the expensive early layers at 1/2 or 1/4 resolution: chroma varies slowly,
 and the measured cost of full-resolution first layers (~6 images/s training at 128² here) is

@@ -1,7 +1,7 @@
-"""Seed 000: a VGG16 trunk with a fully connected head that predicts chroma at reduced resolution.
+"""A VGG16 trunk with a fully connected head that predicts chroma at reduced resolution.
 
-Chroma carries little spatial detail (seed 000 discards 85 % of it, UV at 33×33 for a 224×224
-photo, with no visible loss once recombined with full-resolution luminance), so a fully
+Chroma carries little spatial detail (UV at 33×33 for a 224×224 photo discards 85 % of it, with
+no visible loss once recombined with full-resolution luminance), so a fully
 connected head can predict the whole chroma plane at once from the 7×7 trunk features, every
 output seeing the entire image. The price is a fixed 224×224 input (`fixed_input`): the engine
 resizes to it and upsamples the prediction.
@@ -14,7 +14,7 @@ default, 44 M at width 1.0. Departures:
 
 - The output is linear rather than tanh: normalized chroma already lies in [-1, 1], and tanh's
   saturation starves the vivid colors a regression loss under-predicts of gradient.
-- `head="bins_per_channel"` (seed 002's per-channel classification) would need a 2·bins·33²-wide
+- `head="bins_per_channel"` (classification per chroma channel) would need a 2·bins·33²-wide
   last layer (67 M weights); instead the FC layer emits an 8-channel code per chroma cell and a
   small conv decoder turns it into the 2·bins logits.
 - ImageNet VGG16 weights are not bundled (they cannot be downloaded here and the trunk takes one
@@ -46,7 +46,7 @@ def _ch(channels: int, width: float) -> int:
 @register
 class VGGChroma(ColorModel):
     arch = "vgg_chroma"
-    description = "VGG16 trunk with a fully connected head predicting 33×33 chroma (seed 000), fixed 224 input"
+    description = "VGG16 trunk with a fully connected head predicting 33×33 chroma, fixed 224 input"
     fixed_input = INPUT
     size_multiple = 32
     default_work_size = INPUT

@@ -613,3 +613,17 @@ def test_ml_core_imageio_does_not_import_qt() -> None:
 def test_loaded_image_properties() -> None:
     img = LoadedImage(np.zeros((3, 5), np.uint8), None, 8, None, None, "PNG", None)
     assert (img.width, img.height, img.size, img.is_grayscale) == (5, 3, (5, 3), True)
+
+
+def test_every_file_error_is_a_path_error_with_path_and_reason_and_survives_pickling():
+    from ml_core.checkpoint import CheckpointError
+    from ml_core.errors import PathError
+    from ml_core.modelfile import ModelFileError
+
+    for cls, kind in ((ImageReadError, ValueError), (ExportError, OSError), (ModelFileError, ValueError),
+                      (CheckpointError, ValueError)):
+        error = cls("/photos/a.jpg", "file is empty (0 bytes)")
+        assert isinstance(error, PathError) and isinstance(error, kind), cls
+        assert str(error) == "/photos/a.jpg: file is empty (0 bytes)" and error.path == Path("/photos/a.jpg")
+        again = pickle.loads(pickle.dumps(error))
+        assert type(again) is cls and (again.path, again.reason, str(again)) == (error.path, error.reason, str(error))
