@@ -4,13 +4,12 @@ The model only ever sees the photo at its working size (a few hundred pixels); t
 lightness is kept at full resolution and only the predicted chroma is upsampled. That is both
 what makes the result sharp (detail lives in L) and what keeps a 12-megapixel photo near one
 second: full-resolution color conversion in float64 (skimage) costs more than the network, so
-the recombination here runs in float32 tiles, derives CIE f(Y) straight from the input through a
-lookup table, and never builds a full-resolution Lab image.
+the recombination (ml_core.recombine) runs in float32 bands of rows on a few threads, derives CIE
+f(Y) straight from the input through a lookup table, and never builds a full-resolution Lab image.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import threading
 import time
@@ -26,30 +25,17 @@ from .cancel import CancelToken
 from .hint_maps import hint_maps, with_hint_maps
 from .hints import Hint, HintFile, resolve_hints
 from .limits import clamp_work_size, work_size_problem
-from .color import (
-    _F_EPSILON,
-    D65_WHITE,
-    RGB_FROM_XYZ,
-    XYZ_FROM_RGB,
-    chroma_to_ab,
-    gray_to_lightness,
-    lab_f,
-    lab_f_inverse,
-    linear_to_srgb,
-    srgb_to_linear,
-)
+from .color import chroma_to_ab, gray_to_lightness, lab_f
 from .modelfile import LoadedModel
 from .palette import ColorSuggestion, suggest_from_distribution, suggest_without_distribution
 from .propagation import propagate_hints
 from .quantize import DEFAULT_TEMPERATURE
+from .recombine import luminance_and_f, recombine_array
 from .reference import ReferencePalette, transfer
 
 if TYPE_CHECKING:
     from .imageio import LoadedImage
 
-TILE_PIXELS = 1 << 19  # ~0.5 M pixels per tile: temporaries of ~6 MB stay near the caches (measured best)
-GAMUT_SLACK = 5e-4  # linear-light tolerance before a pixel counts as out of gamut
-GAMUT_STEPS = 8  # bisection steps for chroma reduction of out-of-gamut pixels (chroma within 0.4 %)
 # Hints and reference colors are solved on a grid of this long side, whatever the photo's size:
 # fine enough to follow object edges, small enough to solve in ~0.1 s, and the same for the
 # preview and the full-resolution export, so the export looks like what the person steered.
@@ -99,136 +85,24 @@ def _resize(pixels: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
     return np.asarray(img.resize((w, h), Image.Resampling.BILINEAR, reducing_gap=3.0))
 
 
-def _luminance_tables(dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-    """Per input value: linear light, and CIE f(Y) for a gray pixel of that value."""
-    levels = 65536 if dtype == np.uint16 else 256
-    lin = srgb_to_linear(torch.arange(levels, dtype=torch.float64) / (levels - 1))
-    return lin.float().numpy(), lab_f(lin).float().numpy()
-
-
 def _luminance_and_f(pixels: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    """Relative luminance Y and f(Y), flattened, of the input; gray input needs only lookups."""
-    lin, f_gray = _luminance_tables(pixels.dtype)
-    if pixels.ndim == 2:
-        flat = pixels.reshape(-1)
-        return torch.from_numpy(lin[flat]), torch.from_numpy(f_gray[flat])
-    # Y = sum_c w_c * lin(c): one table per channel with the weight folded in, three gathers.
-    w = XYZ_FROM_RGB[1].float().numpy()
-    flat = pixels.reshape(-1, 3)
-    y = (lin * w[0])[flat[:, 0]]
-    y += (lin * w[1])[flat[:, 1]]
-    y += (lin * w[2])[flat[:, 2]]
-    y_t = torch.from_numpy(y)
-    return y_t, lab_f(y_t)
+    """Relative luminance Y and f(Y), flattened, of the input (see ml_core.recombine)."""
+    y, fy = luminance_and_f(pixels)
+    return torch.from_numpy(y), torch.from_numpy(fy)
 
 
 def luminance_to_lightness(y: torch.Tensor) -> torch.Tensor:
     return 116.0 * lab_f(y) - 16.0
 
 
-_WHITE_X, _WHITE_Z = D65_WHITE[0], D65_WHITE[2]
-_RGB_FROM_XYZ = RGB_FROM_XYZ.float()
-_SQRT_STEPS = 4095
-
-
-def _f_inverse(f: torch.Tensor) -> torch.Tensor:
-    """CIE f^-1; most tiles are bright enough that only the cubic branch is needed."""
-    if float(f.min()) > _F_EPSILON:
-        return f * f * f
-    return lab_f_inverse(f)
-
-
-def _linear_rgb(y: torch.Tensor, fy: torch.Tensor, ab: torch.Tensor, scale: torch.Tensor | float = 1.0) -> torch.Tensor:
-    """Lab with L given as f(Y) and exact Y -> linear sRGB, planar (3, N)."""
-    if isinstance(scale, float):
-        fx = torch.add(fy, ab[0], alpha=scale / 500.0)
-        fz = torch.sub(fy, ab[1], alpha=scale / 200.0)
-    else:
-        fx = fy + ab[0] * (scale / 500.0)
-        fz = fy - ab[1] * (scale / 200.0)
-    xyz = torch.stack((_f_inverse(fx).mul_(_WHITE_X), y, _f_inverse(fz.clamp_(min=0.0)).mul_(_WHITE_Z)))
-    return _RGB_FROM_XYZ @ xyz
-
-
-def _recombine_tile(y: torch.Tensor, fy: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
-    """Y and f(Y) (N,) from the input, ab (2, N) predicted -> linear sRGB (3, N), kept in gamut.
-
-    Chroma of out-of-gamut pixels is scaled down (bisection on the ab length) instead of clipping
-    RGB, so lightness and hue stay exactly as given; clipping would darken saturated highlights.
-    """
-    rgb = _linear_rgb(y, fy, ab)
-    # Rounding puts colors that sit exactly on the gamut's surface a hair outside; clipping those
-    # moves L* by < 0.3 even near black, so only clearly out-of-gamut pixels are bisected.
-    out = (rgb.amin(dim=0) < -GAMUT_SLACK).logical_or_(rgb.amax(dim=0) > 1.0 + GAMUT_SLACK)
-    idx = out.nonzero().squeeze(1)
-    if idx.numel():
-        y_o, fy_o, ab_o = y[idx], fy[idx], ab[:, idx]
-        lo = torch.zeros_like(y_o)
-        hi = torch.ones_like(y_o)
-        for _ in range(GAMUT_STEPS):
-            mid = (lo + hi) * 0.5
-            c = _linear_rgb(y_o, fy_o, ab_o, mid)
-            ok = (c.amin(dim=0) >= 0.0).logical_and_(c.amax(dim=0) <= 1.0)
-            lo = torch.where(ok, mid, lo)
-            hi = torch.where(ok, hi, mid)
-        rgb[:, idx] = _linear_rgb(y_o, fy_o, ab_o, lo)
-    return rgb.clamp_(0.0, 1.0)
-
-
-@functools.lru_cache(maxsize=1)
-def _encode_lut_8bit() -> torch.Tensor:
-    """sRGB 8-bit code for linear light, indexed by sqrt(linear) in 4096 steps.
-
-    The square root spreads the steps where the sRGB curve is steep (near black), so a lookup
-    is within 0.1 code values of the exact curve while costing a sqrt instead of a pow.
-    """
-    s = torch.arange(_SQRT_STEPS + 1, dtype=torch.float64) / _SQRT_STEPS
-    return (linear_to_srgb(s * s) * 255.0).round().to(torch.uint8)
-
-
-def _encode(rgb_lin: torch.Tensor, high_bit: bool, out: torch.Tensor) -> None:
-    """Planar linear light (3, N) -> interleaved sRGB codes (N, 3), the photo's memory layout.
-
-    The transpose rides along with work that touches every value anyway (the lookup's output
-    is laid out by its index), instead of costing a separate strided copy.
-    """
-    if high_bit:
-        out.copy_(linear_to_srgb(rgb_lin).mul_(65535.0).add_(0.5).T.to(torch.int32))
-        return
-    idx = rgb_lin.sqrt_().mul_(_SQRT_STEPS).add_(0.5).T.to(torch.int64)
-    torch.take(_encode_lut_8bit(), idx, out=out)
-
-
 def recombine(pixels: np.ndarray, ab_small: torch.Tensor, cancel: CancelToken | None = None) -> np.ndarray:
     """Full-resolution lightness from `pixels` + upsampled `ab_small` (2, h, w) -> RGB of `pixels`' size.
 
-    Works in row tiles so peak memory stays a few hundred MB for a 12-megapixel photo.
+    The kernel (ml_core.recombine) works in bands of rows on its own threads, so peak extra
+    memory stays a few MB and no torch parallel region is involved.
     """
-    height, width = pixels.shape[:2]
-    high_bit = pixels.dtype == np.uint16
-    out = np.empty((height, width, 3), dtype=np.uint16 if high_bit else np.uint8)
-    # NaN chroma (a NaN option or model setting, statistics of a 1-pixel photo) would index the
-    # encode table out of range; no color keeps the photo's own lightness instead.
-    ab_small = torch.nan_to_num(ab_small.float(), nan=0.0, posinf=0.0, neginf=0.0)
-    rows = max(1, TILE_PIXELS // max(width, 1))
-    h_small, w_small = ab_small.shape[-2:]
-    # Bilinear upsampling of ab, separable: columns once for the whole map, rows per tile, with
-    # the same align_corners=False geometry as one F.interpolate over the whole image.
-    src_y = ((torch.arange(height, dtype=torch.float32) + 0.5) * (h_small / height) - 0.5).clamp(0, h_small - 1)
-    ab_cols = F.interpolate(ab_small[None].float(), size=(h_small, width), mode="bilinear", align_corners=False)[0]
-    for r0 in range(0, height, rows):
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        r1 = min(height, r0 + rows)
-        y0 = src_y[r0:r1]
-        lo = y0.floor().long()
-        hi = (lo + 1).clamp(max=h_small - 1)
-        frac = (y0 - lo.float())[None, :, None]
-        ab_tile = torch.lerp(ab_cols[:, lo, :], ab_cols[:, hi, :], frac)  # (2, rows, W)
-        y, fy = _luminance_and_f(pixels[r0:r1])
-        target = torch.from_numpy(out[r0:r1]).view(-1, 3)
-        _encode(_recombine_tile(y, fy, ab_tile.reshape(2, -1)), high_bit, target)
-    return out
+    ab = ab_small.detach().float().cpu().numpy() if isinstance(ab_small, torch.Tensor) else np.asarray(ab_small)
+    return recombine_array(pixels, ab, cancel.raise_if_cancelled if cancel is not None else None)
 
 
 def guidance_grid(height: int, width: int, max_side: int = GUIDE_MAX_SIDE) -> tuple[int, int]:
