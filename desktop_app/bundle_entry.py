@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["-m"]:
         return run_module(argv[1:])
 
-    from ml_core.cli import build_parser, command_names, main as cli_main
+    from ml_core.cli import build_parser, command_names
+    from ml_core.cli import main as cli_main
 
     return cli_main(route(argv, command_names(build_parser())))
 

@@ -16,8 +16,18 @@ from .atomic import remove_stale_temp_files
 from .cancel import Cancelled, CancelToken
 from .engine import ColorizeOptions, Colorizer
 from .imageio import (
-    EXPORT_FORMATS, DEFAULT_MAX_PIXELS, MAX_EXPORT_ICC, ExportError, ImageReadError, LoadedImage,
-    check_destination, check_pattern, default_export_name, export_image, file_identity, read_image,
+    DEFAULT_MAX_PIXELS,
+    EXPORT_FORMATS,
+    MAX_EXPORT_ICC,
+    ExportError,
+    ImageReadError,
+    LoadedImage,
+    check_destination,
+    check_pattern,
+    default_export_name,
+    export_image,
+    file_identity,
+    read_image,
 )
 from .limits import QUALITY_RANGE
 

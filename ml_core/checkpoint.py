@@ -15,8 +15,8 @@ from typing import Any
 import torch
 
 from . import paths
-from .errors import PathError
 from .atomic import atomic_path, atomic_write_text
+from .errors import PathError
 
 CHECKPOINT_FORMAT = "chroma-checkpoint"
 CHECKPOINT_VERSION = 1

@@ -22,10 +22,10 @@ import torch.nn.functional as F
 from PIL import Image
 
 from .cancel import CancelToken
+from .color import chroma_to_ab, gray_to_lightness, lab_f
 from .hint_maps import hint_maps, with_hint_maps
 from .hints import Hint, HintFile, resolve_hints
 from .limits import clamp_work_size, work_size_problem
-from .color import chroma_to_ab, gray_to_lightness, lab_f
 from .modelfile import LoadedModel
 from .palette import ColorSuggestion, suggest_from_distribution, suggest_without_distribution
 from .propagation import propagate_hints

@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import card as cardmod
-from .cancel import CancelToken, Cancelled
+from .cancel import Cancelled, CancelToken
 from .checkpoint import (
     CHECKPOINT_FILE,
     RUN_FILE,
@@ -60,6 +60,7 @@ from .data import (
 )
 from .degrade import Damage
 from .distributed import DistContext, init_distributed
+from .hint_maps import no_hint_maps, simulate_hint_maps, widen_for_hints, with_hint_maps
 from .losses import (
     Criterion,
     LRSchedule,
@@ -72,7 +73,6 @@ from .losses import (
     rebalance_weights,
 )
 from .metrics import MetricAccumulator, gray_baseline
-from .hint_maps import no_hint_maps, simulate_hint_maps, widen_for_hints, with_hint_maps
 from .modelfile import ModelFileError, info_for, load_model, save_model
 from .models import ColorModel, create
 from .store import ModelStore, validate_name

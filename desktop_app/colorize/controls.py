@@ -10,8 +10,21 @@ from collections.abc import Callable
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (
-    QApplication, QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QStyle,
-    QStyledItemDelegate, QStyleOptionViewItem, QTextBrowser, QToolButton, QVBoxLayout, QWidget,
+    QApplication,
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 
 from ml_core.limits import clamp_work_size

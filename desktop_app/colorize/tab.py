@@ -15,8 +15,18 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import (
-    QFileDialog, QLabel, QMessageBox, QProgressBar, QScrollArea, QSizePolicy, QSplitter, QStackedWidget, QToolBar,
-    QToolButton, QVBoxLayout, QWidget,
+    QFileDialog,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 
 from ml_core.imageio import SUPPORTED_SUFFIXES, ImageReadError, collect_images

@@ -8,8 +8,17 @@ import sys
 from pathlib import Path
 
 from ..limits import (  # torch-free: `chroma` parses its arguments before loading torch
-    DEFAULT_TEMPERATURE, EXPORT_FORMATS, MAX_SATURATION, MAX_TEMPERATURE, MAX_WORK_SIZE, MIN_TEMPERATURE,
-    MIN_WORK_SIZE, QUALITY_RANGE, saturation_problem, temperature_problem, work_size_problem,
+    DEFAULT_TEMPERATURE,
+    EXPORT_FORMATS,
+    MAX_SATURATION,
+    MAX_TEMPERATURE,
+    MAX_WORK_SIZE,
+    MIN_TEMPERATURE,
+    MIN_WORK_SIZE,
+    QUALITY_RANGE,
+    saturation_problem,
+    temperature_problem,
+    work_size_problem,
 )
 
 

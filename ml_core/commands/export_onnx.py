@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 
-
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export-onnx", help="export a model (with its chroma decoding) to ONNX")
     p.add_argument("model", help="model name or .safetensors file")

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 
-
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("models", help="list, inspect and import models")
     msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)

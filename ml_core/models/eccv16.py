@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping
 import torch
 from torch import nn
 
-from ..quantize import ABBins, BIN_SIZE, gamut_bin_centers
+from ..quantize import BIN_SIZE, ABBins, gamut_bin_centers
 from ._registry import register
 from .base import ColorModel
 

@@ -6,7 +6,17 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from skimage.color import lab2rgb, rgb2lab, rgb2yuv, yuv2rgb
 
-from ml_core.color import LAB, YUV, chroma_to_ab, gray_to_lightness, lab_to_rgb, rgb_to_lab, rgb_to_lightness, rgb_to_yuv, yuv_to_rgb
+from ml_core.color import (
+    LAB,
+    YUV,
+    chroma_to_ab,
+    gray_to_lightness,
+    lab_to_rgb,
+    rgb_to_lab,
+    rgb_to_lightness,
+    rgb_to_yuv,
+    yuv_to_rgb,
+)
 
 EDGE_COLORS = np.array(
     [[0, 0, 0], [1, 1, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1], [1, 0, 1],

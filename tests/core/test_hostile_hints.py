@@ -25,7 +25,15 @@ from PIL import Image
 from ml_core import paths, propagation
 from ml_core.cli import main
 from ml_core.hints import (
-    MAX_HINTS, MAX_PATH, MAX_POINTS, MAX_RADIUS, MAX_STROKE_POINTS, Hint, HintError, HintFile, load_hint_file,
+    MAX_HINTS,
+    MAX_PATH,
+    MAX_POINTS,
+    MAX_RADIUS,
+    MAX_STROKE_POINTS,
+    Hint,
+    HintError,
+    HintFile,
+    load_hint_file,
     parse_hints,
 )
 from ml_core.modelfile import info_for, save_model

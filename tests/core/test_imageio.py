@@ -17,9 +17,19 @@ from PIL.JpegImagePlugin import get_sampling
 
 from ml_core import imageio as mio
 from ml_core.imageio import (
-    DEFAULT_MAX_PIXELS, EXPORT_FORMATS, SUPPORTED_SUFFIXES, ExportError, ImageReadError,
-    LoadedImage, collect_images, default_export_name, export_image, image_from_pil,
-    is_supported_path, read_image, read_image_bytes,
+    DEFAULT_MAX_PIXELS,
+    EXPORT_FORMATS,
+    SUPPORTED_SUFFIXES,
+    ExportError,
+    ImageReadError,
+    LoadedImage,
+    collect_images,
+    default_export_name,
+    export_image,
+    image_from_pil,
+    is_supported_path,
+    read_image,
+    read_image_bytes,
 )
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared/photos/fixtures"

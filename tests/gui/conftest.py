@@ -10,9 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PIL import Image
-
 from gui_helpers import FIXTURES, TINY, TINY_AB, synthetic_photo, write_model
+from PIL import Image
 
 
 @pytest.fixture

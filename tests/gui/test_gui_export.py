@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gui_helpers import digest, wait_all_settled
 from PIL import Image
 
 from desktop_app.colorize.export_dialog import SCOPE_DONE, ExportDialog
 from desktop_app.settings import AppSettings
-from gui_helpers import digest, wait_all_settled
 from ml_core.batch import ExportSettings
 
 

@@ -10,8 +10,9 @@ import json
 from pathlib import Path
 
 import pytest
-from desktop_app.colorize.queue import ItemState
 from gui_helpers import drop_files
+
+from desktop_app.colorize.queue import ItemState
 
 
 def launch(qtbot, wait_model: bool = True):
