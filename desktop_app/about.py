@@ -9,7 +9,6 @@ does not carry it, points to `chroma --help`.
 from __future__ import annotations
 
 import html
-from importlib import metadata
 from pathlib import Path
 
 DISTRIBUTION = "chroma-colorizer"
@@ -17,6 +16,8 @@ README_SECTION = "#the-window"  # the README's part about the window
 
 
 def app_version() -> str:
+    from importlib import metadata  # ~40 ms (it parses email headers): only when About opens
+
     try:
         return metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:

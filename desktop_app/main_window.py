@@ -29,7 +29,7 @@ from .colorize.session_control import SessionKeeper
 from .preferences import PreferencesDialog
 from .recent_menu import RecentMenu
 from .settings import AppSettings
-from .theme import apply_theme
+from . import theme
 from .training import TrainingTab
 
 
@@ -157,8 +157,8 @@ class MainWindow(QMainWindow):
     def apply_preferences(self) -> None:
         """Theme now; the thread count from the next model job on (renders, exports, palettes)."""
         app = QApplication.instance()
-        if isinstance(app, QApplication):
-            apply_theme(app, self.settings.theme)
+        if isinstance(app, QApplication) and self.settings.theme != theme.preference():
+            theme.apply_theme(app, self.settings.theme)  # a new palette repaints everything: only on change
         jobs.ThreadPreference.set(self.settings.threads)  # every model job applies it on its own thread
 
     def _open_recent(self, paths: list) -> None:

@@ -64,11 +64,17 @@ def apply_theme(app: QApplication, preference: str | None = None) -> None:
     global _preference
     if preference is not None:
         _preference = preference
-    app.setStyle("Fusion")
+    if app.style().name().lower() != "fusion":  # setting it again would re-polish every widget
+        app.setStyle("Fusion")
     if not getattr(app, "_chroma_theme_hooked", False):
         app.styleHints().colorSchemeChanged.connect(lambda *_args: _update(app))
         app._chroma_theme_hooked = True  # type: ignore[attr-defined]
     _update(app)
+
+
+def preference() -> str:
+    """The theme preference last applied ("system", "light" or "dark")."""
+    return _preference
 
 
 def _update(app: QApplication) -> None:

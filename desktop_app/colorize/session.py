@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ml_core.atomic import atomic_write_text
 from ml_core.safe_text import clean_text, shown
 
 if TYPE_CHECKING:
@@ -100,6 +99,8 @@ def session_json(session: Session) -> str:
 
 def save_session(path: Path, session: Session, durable: bool = True) -> None:
     """Atomic: a reader (the next launch) sees the previous session or this one, never half."""
+    from ml_core.atomic import atomic_write_text  # not needed before the first save (launch time)
+
     atomic_write_text(path, session_json(session) + "\n", durable=durable)
 
 

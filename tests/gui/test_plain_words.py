@@ -80,5 +80,5 @@ def test_about_falls_back_when_the_package_is_not_installed(monkeypatch) -> None
     def missing(name: str) -> str:
         raise metadata.PackageNotFoundError(name)
 
-    monkeypatch.setattr(about.metadata, "version", missing)
+    monkeypatch.setattr(metadata, "version", missing)
     assert "Chroma development version" in about.about_html()
