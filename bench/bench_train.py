@@ -5,10 +5,10 @@ cold and a warm thumbnail cache.
     python bench/bench_train.py --quick         # fewer steps/photos
     python bench/bench_train.py --full-width    # also the published full-width networks (slow)
 
-Throughput is batch / median step time. A training step here is exactly the trainer's: batch preparation (sRGB -> model space), forward
-(channels-last on CPU), the family's loss at its output resolution, backward, gradient clipping
-and an Adam step. Data loading reads real photos (default ../shared/photos/train, never
-copied) into a temporary cache.
+Throughput is batch / median step time. A training step here is exactly the trainer's: batch
+preparation (sRGB -> model space), forward (channels-last on CPU), the family's loss at its
+output resolution, backward, gradient clipping and an Adam step. Data loading reads real photos
+(default ../shared/photos/train, never copied) into a temporary cache.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 Functions that follow cancellation or report progress have the runner's job shape
 `fn(..., token, progress)` (bound with functools.partial, run by `submit_job`); the rest are
-plain calls (`submit(fn, *args)`). All return plain data. No training logic lives here: the trainer is ml_core's `Trainer`, the
-folder scan is ml_core's `scan_photos` (the same call the trainer makes, so its cache makes the
-trainer's own scan instant), and the split is ml_core's `split_photos`.
+plain calls (`submit(fn, *args)`). All return plain data. No training logic lives here: the
+trainer is ml_core's `Trainer`, the folder scan is ml_core's `scan_photos` (the same call the
+trainer makes, so its cache makes the trainer's own scan instant), and the split is ml_core's
+`split_photos`.
 
 `SignalCallbacks` is the bridge: ml_core's `EventCallbacks`, whose every method only hands one
 typed event (ml_core.train_events) to `progress`, which emits the runner's queued Qt signal; the
@@ -166,8 +167,9 @@ def run_training(request: TrainRequest, token: CancelToken, progress: Progress) 
     plan: BudgetPlan | None = None
     try:
         if request.resume_run:
-            trainer = Trainer.for_run(request.resume_run, callbacks, token, threads=request.threads or training_threads(),
-                                      workers=worker_processes(), mp_context="spawn")
+            trainer = Trainer.for_run(request.resume_run, callbacks, token,
+                                      threads=request.threads or training_threads(), workers=worker_processes(),
+                                      mp_context="spawn")
         else:
             config = request.config()
             config.check()  # bad settings are reported before the speed test, not after it
@@ -340,7 +342,8 @@ def scan_folders(folders: Sequence[str], size: int, val_fraction: float, seed: i
                          cancel=token, mp_context="spawn")
     train, val = split_counts(photos.items, val_fraction, seed)
     skipped = [(REASON_LABELS.get(r, r), photos.skipped.get(r, 0)) for r in REASONS if photos.skipped.get(r, 0)]
-    examples = [(path, f"{REASON_LABELS.get(reason, reason)}: {detail}" if detail else REASON_LABELS.get(reason, reason))
+    examples = [(path, f"{REASON_LABELS.get(reason, reason)}: {detail}" if detail
+                 else REASON_LABELS.get(reason, reason))
                 for path, reason, detail in photos.skipped_files[:40]]
     thumbs: list[tuple[str, QImage]] = []
     n = len(photos.items)

@@ -153,7 +153,8 @@ def test_cli_hints_and_reference(tmp_path, tiny_model) -> None:
     Image.fromarray(two_region_photo(300, 400)).save(photo)
     hints = tmp_path / "hints.json"
     hints.write_text(json.dumps({"units": "pixels", "hints": [{"x": 100, "y": 150, "ab": list(RED)}]}))
-    code = main(["colorize", str(photo), "-o", str(tmp_path / "out"), "--model", tiny_model, "--hints", str(hints), "--quiet"])
+    code = main(["colorize", str(photo), "-o", str(tmp_path / "out"), "--model", tiny_model, "--hints", str(hints),
+                 "--quiet"])
     assert code == 0
     out = np.asarray(Image.open(tmp_path / "out" / "photo_color.png").convert("RGB"))
     assert np.abs(ab_at(out, (slice(50, 250), slice(20, 180))) - RED).max() < 6.0
@@ -171,7 +172,8 @@ def test_cli_bad_hints_fail_before_any_photo_is_written(tmp_path, tiny_model, ca
     Image.fromarray(two_region_photo(60, 80)).save(photo)
     hints = tmp_path / "hints.json"
     hints.write_text('{"hints": [{"x": 0.5, "y": 0.5, "color": "blue"}]}')
-    code = main(["colorize", str(photo), "-o", str(tmp_path / "out"), "--model", tiny_model, "--hints", str(hints), "--quiet"])
+    code = main(["colorize", str(photo), "-o", str(tmp_path / "out"), "--model", tiny_model, "--hints", str(hints),
+                 "--quiet"])
     assert code == 2
     assert "hints.json" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
