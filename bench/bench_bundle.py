@@ -274,7 +274,8 @@ def self_test_time(exe: Path) -> tuple[float, str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dist", type=Path, default=REPO / "dist" / "Chroma", help="the bundle folder")
-    reports = [REPO / "build" / name / "excluded.json" for name in ("Chroma", "build")]  # build_app.sh, bare pyinstaller
+    # build_app.sh's folder, then a bare pyinstaller run's
+    reports = [REPO / "build" / name / "excluded.json" for name in ("Chroma", "build")]
     parser.add_argument("--report", type=Path, default=next((r for r in reports if r.is_file()), reports[0]),
                         help="excluded.json written by build.spec for this bundle (build/Chroma/ by default)")
     parser.add_argument("--baseline", type=Path, help="a bundle folder built with CHROMA_BUNDLE_BASELINE=1")

@@ -51,7 +51,8 @@ def launch_time(module_args: list[str], repeat: int, marker: str = "chroma-windo
                 break
         proc.wait(timeout=120)
         if shown is None:
-            raise RuntimeError(f"{' '.join(module_args)} never printed {marker}: {proc.stderr.read() if proc.stderr else ''}")
+            err = proc.stderr.read() if proc.stderr else ""
+            raise RuntimeError(f"{' '.join(module_args)} never printed {marker}: {err}")
         times.append(shown)
     return statistics.median(times)
 
@@ -145,8 +146,10 @@ def main() -> None:
     cache = Path(tempfile.gettempdir()) / "chroma-bench-photos"
     small = sorted(FIXTURES.glob("*.jpg"))[:1] or [make_photo(cache / "small.jpg", 384, 256, gray=True)]
     big = make_photo(cache / "12mp_gray.jpg", 4000, 3000, gray=True)
+    first = launch_time(["ml_core.cli", "gui", str(small[0])], args.repeat, "chroma-first-preview",
+                        "--quit-when-previewed")
     rows.append({"measure": f"launch to first preview: chroma gui {small[0].name}", "model": "default",
-                 "value": f"{launch_time(['ml_core.cli', 'gui', str(small[0])], args.repeat, 'chroma-first-preview', '--quit-when-previewed'):.2f} s"})
+                 "value": f"{first:.2f} s"})
     rows += preview_latency([*small, big], args.repeat, args.load)
     if args.json:
         print(json.dumps(rows, indent=2))

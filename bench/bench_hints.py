@@ -137,7 +137,8 @@ def main() -> None:
     print(f"\n{len(paths)} photos from {args.photos}, model {args.model}, seed {args.seed}, "
           f"propagation {args.propagation}")
     print_table(rows, [("prior", "prior"), ("k", "hints"), ("psnr", "PSNR dB"), ("auc", "AuC"),
-                       ("auc_rb", "AuC rebal."), ("ab_mse", "ab MSE"), ("guide_ms", "guide ms/photo"), ("ms", "ms/photo")])
+                       ("auc_rb", "AuC rebal."), ("ab_mse", "ab MSE"), ("guide_ms", "guide ms/photo"),
+                       ("ms", "ms/photo")])
     if args.json:
         args.json.write_text(json.dumps({"photos": len(paths), "model": args.model, "seed": args.seed,
                                          "propagation": args.propagation, "rows": rows}, indent=2))

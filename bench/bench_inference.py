@@ -107,7 +107,8 @@ def child(spec: str, photo: Path, repeat: int) -> dict:
             t_read = time.perf_counter() - t
             result = colorizer.colorize(image)
             t2 = time.perf_counter()
-            export_image(result.rgb, Path(tmp) / f"out{i}.jpg", "jpg", quality=92, exif=image.exif, icc_profile=image.icc_profile)
+            export_image(result.rgb, Path(tmp) / f"out{i}.jpg", "jpg", quality=92, exif=image.exif,
+                         icc_profile=image.icc_profile)
             total = time.perf_counter() - t
             if not e2e or total < min(e2e):
                 parts = {"read": t_read, **result.timings, "encode": time.perf_counter() - t2}
@@ -216,7 +217,8 @@ def main() -> None:
     print_table(
         rows,
         [("model", "model"), ("gflops", "GFLOPs@256²"), ("ms_256", "ms/256²"), ("gflops_per_s", "GFLOP/s"),
-         ("e2e_s", "12MP e2e s"), ("peak_rss_mb", "peak RSS MB"), ("preview_ms", "preview ms"), ("parts", "breakdown s")],
+         ("e2e_s", "12MP e2e s"), ("peak_rss_mb", "peak RSS MB"), ("preview_ms", "preview ms"),
+         ("parts", "breakdown s")],
     )
 
 

@@ -249,7 +249,8 @@ _PAINTERS = {
     "open": _paint_open, "folder": _paint_folder_plus, "paste": _paint_paste, "side": _paint_side,
     "split": _paint_split, "fit": _paint_fit, "actual": _paint_actual, "zoom_in": _paint_zoom_in,
     "zoom_out": _paint_zoom_out, "confidence": _paint_confidence, "export": _paint_export,
-    "export_all": _paint_export_all, "model": _paint_model, "import": _paint_import, "info": _paint_info, "remove": _paint_remove,
+    "export_all": _paint_export_all, "model": _paint_model, "import": _paint_import, "info": _paint_info,
+    "remove": _paint_remove,
     "photo": _paint_photo, "broken": _paint_broken, "wheel": _paint_wheel,
     "hints": _paint_hints, "undo": _paint_undo, "redo": _paint_redo,
 }

@@ -96,7 +96,8 @@ def render_card(
     seconds = training.get("seconds")
     if seconds is not None:
         out.append(
-            f"Trained for {training.get('steps_completed', 0)} steps ({_plural(training.get('epochs_completed', 0), 'epoch')}) "
+            f"Trained for {training.get('steps_completed', 0)} steps "
+            f"({_plural(training.get('epochs_completed', 0), 'epoch')}) "
             f"in {_duration(seconds)}; finished {training.get('finished', '')}."
         )
         out.append("")
@@ -105,7 +106,8 @@ def render_card(
     best = training.get("best") or {}
     if best:
         out += [f"Best epoch {best.get('epoch')} by {best.get('metric')} = {_fmt(best.get('value'))}, "
-                f"on {metrics.get('images', data.get('val', 0))} validation crops at {settings.get('image_size')}²:", ""]
+                f"on {metrics.get('images', data.get('val', 0))} validation crops at "
+                f"{settings.get('image_size')}²:", ""]
     if metrics:
         out += metrics_table(metrics) + [""]
     history = training.get("history") or []

@@ -87,7 +87,8 @@ class RunRecord:
 
     @property
     def resumable(self) -> bool:
-        return self.has_checkpoint and self.status in ("cancelled", "running", "failed") and self.step < self.total_steps
+        return (self.has_checkpoint and self.status in ("cancelled", "running", "failed")
+                and self.step < self.total_steps)
 
 
 def list_runs() -> list[RunRecord]:

@@ -135,7 +135,9 @@ def _is_image_name(path: str) -> bool:
     return is_supported_path(path)
 
 
-def walk_inputs(inputs: Iterable[str | os.PathLike]) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]], list[tuple[str, str]]]:
+def walk_inputs(
+    inputs: Iterable[str | os.PathLike],
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]], list[tuple[str, str]]]:
     """Folders (recursive) and files -> (candidates (path, rel, root), not-images (path, detail), problems).
 
     Hidden files and folders are ignored, symbolic links to folders are not followed (no loops),

@@ -64,7 +64,8 @@ class ColorizeOptions:
 @dataclass
 class ColorizeResult:
     rgb: np.ndarray  # H×W×3, uint8 (uint16 for 16-bit input), the input's pixel size
-    ab: np.ndarray  # 2×h×w ab (after saturation) at the model's output resolution, or on the guidance grid with hints/reference
+    # 2×h×w ab (after saturation) at the model's output resolution, or on the guidance grid with hints/reference
+    ab: np.ndarray
     confidence: np.ndarray | None  # h×w in [0, 1] for classification models, else None
     model_size: tuple[int, int]  # (h, w) the model ran at
     timings: dict[str, float] = field(default_factory=dict)

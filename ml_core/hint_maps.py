@@ -120,7 +120,8 @@ def sample_patches(
     return live, y0, x0, sy, sx
 
 
-def patch_means(ab: torch.Tensor, y0: torch.Tensor, x0: torch.Tensor, sy: torch.Tensor, sx: torch.Tensor) -> torch.Tensor:
+def patch_means(ab: torch.Tensor, y0: torch.Tensor, x0: torch.Tensor, sy: torch.Tensor,
+                sx: torch.Tensor) -> torch.Tensor:
     """Mean of `ab` (B, 2, H, W) over each box -> (B, 2, n), from a summed-area table.
 
     The table is float64 so a 1-px box is exact to ~1e-9 even after summing a whole image.

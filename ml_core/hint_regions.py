@@ -102,7 +102,8 @@ def step_costs(lightness: torch.Tensor, model_ab: torch.Tensor, settings: Region
 
     def cost(dl: torch.Tensor, dt: torch.Tensor, dab: torch.Tensor, fl: torch.Tensor, unit: torch.Tensor,
              ) -> torch.Tensor:
-        return (unit + settings.edge_l * (dl.abs() - fl).clamp(min=0) + settings.edge_texture * (dt.abs() - settings.floor_texture).clamp(min=0)
+        return (unit + settings.edge_l * (dl.abs() - fl).clamp(min=0)
+                + settings.edge_texture * (dt.abs() - settings.floor_texture).clamp(min=0)
                 + settings.edge_ab * (dab.square().sum(0).sqrt() - settings.floor_ab).clamp(min=0))
 
     cx = cost(lightness[:, 1:] - lightness[:, :-1], coarse[:, 1:] - coarse[:, :-1],
@@ -182,7 +183,8 @@ def _embedding(distribution: torch.Tensor, height: int, width: int) -> torch.Ten
     return F.interpolate(root[None], size=(height, width), mode="bilinear", align_corners=False)[0]
 
 
-def unlike_steps(distribution: torch.Tensor, seeds: torch.Tensor, s: RegionSettings) -> tuple[torch.Tensor, torch.Tensor]:
+def unlike_steps(distribution: torch.Tensor, seeds: torch.Tensor,
+                 s: RegionSettings) -> tuple[torch.Tensor, torch.Tensor]:
     """Per hint, an extra cost for walking through pixels whose color distribution is unlike the
     hint's spot: (n, h, w-1) and (n, h-1, w)."""
     n, h, w = seeds.shape

@@ -365,7 +365,8 @@ def save_hint_file(path: Path, hints: Iterable[Hint]) -> None:
     atomic_write_text(Path(path), hints_to_json(hints) + "\n")
 
 
-def simulate_hints(rgb: np.ndarray, count: int, rng: np.random.Generator, radius: float = DEFAULT_RADIUS) -> tuple[Hint, ...]:
+def simulate_hints(rgb: np.ndarray, count: int, rng: np.random.Generator,
+                   radius: float = DEFAULT_RADIUS) -> tuple[Hint, ...]:
     """A simulated user (Zhang et al. 2017, §3.3): `count` hints at uniformly random spots, each with
     the true photo's mean a*b* over the hint's disc. The benchmark and tests use it to measure how
     much a given number of honest hints helps; nested (the first k of a larger draw are the k-hint set)

@@ -41,7 +41,8 @@ def default_loss(output_kind: str) -> str:
 def check_loss_name(output_kind: str, loss: str | None) -> str:
     name = (loss or default_loss(output_kind)).lower()
     if name not in LOSSES[output_kind]:
-        raise ValueError(f"loss {name!r} does not fit a {output_kind} head; choose one of {', '.join(LOSSES[output_kind])}")
+        raise ValueError(f"loss {name!r} does not fit a {output_kind} head; "
+                         f"choose one of {', '.join(LOSSES[output_kind])}")
     return name
 
 
@@ -90,7 +91,8 @@ class SoftEncoder:
         hi = torch.ceil(centers.max(dim=0).values / self.cell).long() + 4
         self.shape = (hi - self.lo + 1).tolist()
         ia, ib = torch.meshgrid(torch.arange(self.shape[0]), torch.arange(self.shape[1]), indexing="ij")
-        cell_centers = torch.stack(((ia + self.lo[0]).reshape(-1), (ib + self.lo[1]).reshape(-1)), 1).float() * self.cell
+        cells = torch.stack(((ia + self.lo[0]).reshape(-1), (ib + self.lo[1]).reshape(-1)), 1)
+        cell_centers = cells.float() * self.cell
         d = torch.cdist(cell_centers.double(), centers.double())
         kth = d.topk(self.k, dim=1, largest=False).values[:, -1]
         reach = kth + self.cell * math.sqrt(2.0) + 1e-3
@@ -314,7 +316,8 @@ def clip_and_check(
     if max_norm and max_norm > 0:
         norm = float(torch.nn.utils.clip_grad_norm_(grads, max_norm))
     else:
-        norm = float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad) for p in grads]))) if grads else 0.0
+        norms = [torch.linalg.vector_norm(p.grad) for p in grads]
+        norm = float(torch.linalg.vector_norm(torch.stack(norms))) if norms else 0.0
     if not math.isfinite(norm):
         raise TrainingDiverged(
             f"the gradients became {norm} at step {step}; stopped without saving a broken model. "

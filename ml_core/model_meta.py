@@ -169,7 +169,8 @@ def check_config(arch: str, config: Any) -> dict[str, Any]:
     for key, value in config.items():
         field = f"config.{clean_text(str(key))[:40]}"
         if key not in known:
-            raise MetadataError(field, f"is not a setting of architecture {arch!r} (settings: {', '.join(sorted(known))})")
+            raise MetadataError(field, f"is not a setting of architecture {arch!r} "
+                                       f"(settings: {', '.join(sorted(known))})")
         out[key] = (rules[key] if rules is not None else _GENERIC)(value, field)
     return out
 

@@ -174,7 +174,8 @@ def train_packed(cfg: PackedTrainConfig, log: Callable[[str], None] = print) -> 
             log(f"step {step}  {trained_seconds:6.0f}/{budget:.0f} s  loss {loss_avg:.4f}  lr {lr:.2e}  "
                 f"{seen / max(trained_seconds, 1e-6):.0f} img/s")
         if time.perf_counter() - last_save > cfg.save_every_minutes * 60.0 and trained_seconds < budget:
-            _write(model, path, cfg, corpus, step, seen, trained_seconds, history, {}, len(train_idx), len(val_idx), size)
+            _write(model, path, cfg, corpus, step, seen, trained_seconds, history, {}, len(train_idx), len(val_idx),
+                   size)
             last_save = time.perf_counter()
             model.train()
     metrics = _validate(model, corpus, val_idx, size, criterion, cfg.temperature, autocast) if len(val_idx) else {}

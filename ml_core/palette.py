@@ -41,7 +41,8 @@ def suggest_from_distribution(probs: torch.Tensor, centers: torch.Tensor, predic
     probs = probs.float() / probs.sum().clamp(min=1e-12)
     d2 = torch.cdist(centers, centers).square()
     pooled = torch.exp(-d2 / (2 * MODE_SMOOTHING ** 2)) @ probs
-    out = [ColorSuggestion(_tuple(predicted), None, ab_to_rgb(_tuple(predicted), swatch_lightness(lightness)), "current")]
+    swatch = swatch_lightness(lightness)
+    out = [ColorSuggestion(_tuple(predicted), None, ab_to_rgb(_tuple(predicted), swatch), "current")]
     taken = [predicted.float()]
     for q in torch.argsort(pooled, descending=True).tolist():
         if len(out) >= count:
@@ -53,7 +54,7 @@ def suggest_from_distribution(probs: torch.Tensor, centers: torch.Tensor, predic
             continue
         taken.append(ab)
         mass = float(near.sum())  # probability within about one bin of the mode
-        out.append(ColorSuggestion(_tuple(ab), mass, ab_to_rgb(_tuple(ab), swatch_lightness(lightness)), f"{mass:.0%} likely"))
+        out.append(ColorSuggestion(_tuple(ab), mass, ab_to_rgb(_tuple(ab), swatch), f"{mass:.0%} likely"))
     return out
 
 

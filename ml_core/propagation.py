@@ -286,7 +286,8 @@ def propagate_hints(
     s = settings or DEFAULT_SETTINGS
     certainty = 0.25 + 0.75 * (confidence.float() if confidence is not None else torch.full_like(lightness, 0.5))
     with torch.inference_mode():
-        gates = hint_gates(lightness.float(), model_ab.float(), hints, s.regions, distribution) if s.regions is not None else None
+        gates = (hint_gates(lightness.float(), model_ab.float(), hints, s.regions, distribution)
+                 if s.regions is not None else None)
         delta = _solve(lightness.float(), model_ab.float(), certainty, hints, s, stats if stats is not None else {},
                        prior_stride, gates)
     return model_ab.float() + delta

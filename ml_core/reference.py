@@ -56,7 +56,8 @@ def local_std(lightness: torch.Tensor, r: int = TEXTURE_RADIUS) -> torch.Tensor:
     return (_box(x * x, r) - mean * mean).clamp_(min=0.0).sqrt_()[0]
 
 
-def guided_filter(guide: torch.Tensor, src: torch.Tensor, r: int = FILTER_RADIUS, eps: float = FILTER_EPS) -> torch.Tensor:
+def guided_filter(guide: torch.Tensor, src: torch.Tensor, r: int = FILTER_RADIUS,
+                  eps: float = FILTER_EPS) -> torch.Tensor:
     """He et al.'s guided filter: smooth `src` (C, h, w) where `guide` (h, w) is flat, keep its edges."""
     g = guide[None]
     mean_g = _box(g, r)
@@ -88,7 +89,8 @@ class ReferencePalette:
         arr = np.asarray(pixels)
         if arr.ndim != 3 or arr.shape[2] < 3:
             raise ValueError(f"{source}: a reference must be a color photo")
-        rgb8 = arr[..., :3] if arr.dtype == np.uint8 else ((arr[..., :3].astype(np.uint32) + 128) // 257).astype(np.uint8)
+        rgb8 = (arr[..., :3] if arr.dtype == np.uint8
+                else ((arr[..., :3].astype(np.uint32) + 128) // 257).astype(np.uint8))
         h, w = _fit(rgb8.shape[0], rgb8.shape[1], MATCH_SIDE)
         small = np.asarray(Image.fromarray(rgb8).resize((w, h), Image.Resampling.BILINEAR, reducing_gap=3.0))
         lab = rgb_to_lab(torch.from_numpy(small.astype(np.float32) / 255.0).permute(2, 0, 1))
@@ -129,7 +131,8 @@ def transfer(lightness: torch.Tensor, palette: ReferencePalette, model_ab: torch
     """Gray photo's L* (h, w) on the guidance grid (+ the model's a*b* there) -> transferred a*b* (2, h, w)."""
     h, w = lightness.shape
     mh, mw = _fit(h, w, MATCH_SIDE)
-    small_l = F.interpolate(lightness[None, None], size=(mh, mw), mode="area")[0, 0] if (mh, mw) != (h, w) else lightness
+    small_l = (F.interpolate(lightness[None, None], size=(mh, mw), mode="area")[0, 0] if (mh, mw) != (h, w)
+               else lightness)
     # luminance remapping (Welsh et al. §2): compare z-scores, not raw L*
     t_mean, t_std = float(small_l.mean()), _spread(small_l, 1.0)
     tex = local_std(small_l)

@@ -51,7 +51,8 @@ def validate_name(name: str) -> str:
         name = name[: -len(SUFFIX)].rstrip()
     if not _NAME_RE.match(name) or name.endswith("."):
         raise ValueError(
-            f"model name {name!r} must be 1-64 letters, digits, spaces, '-', '_' or '.', starting with a letter or digit"
+            f"model name {name!r} must be 1-64 letters, digits, spaces, '-', '_' or '.', "
+            "starting with a letter or digit"
         )
     return name
 

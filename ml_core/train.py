@@ -105,7 +105,8 @@ def validation_split(items: Sequence[PhotoItem], cfg: TrainConfig) -> tuple[list
         # Validation costs time every epoch: keep a seeded subset. With a per-file split the rest
         # goes back to training; with a per-folder split it stays out (near-duplicates of the
         # validation photos must not be trained on).
-        keep = set(sorted(range(len(val_items)), key=lambda i: _hash01(cfg.seed + 2, val_items[i].rel))[: cfg.max_val_images])
+        order = sorted(range(len(val_items)), key=lambda i: _hash01(cfg.seed + 2, val_items[i].rel))
+        keep = set(order[: cfg.max_val_images])
         kept = {val_items[i].path for i in keep}
         if not cfg.val_by_folder:
             train_paths = {it.path for it in train_items} | {it.path for it in val_items if it.path not in kept}
@@ -224,7 +225,8 @@ class Trainer:
         cfg.run_name = run_name
         for key, value in runtime.items():
             if key not in TrainConfig.RUNTIME_FIELDS:
-                raise TrainError(f"{key} cannot be changed when resuming (only {', '.join(TrainConfig.RUNTIME_FIELDS)})")
+                raise TrainError(f"{key} cannot be changed when resuming "
+                                 f"(only {', '.join(TrainConfig.RUNTIME_FIELDS)})")
             setattr(cfg, key, value)
         return cls(cfg, callbacks, cancel)
 
@@ -439,7 +441,8 @@ class _Run:
         spe = self.spe = len(train_items) // (batch * ctx.world_size)
         self.total = int(cfg.steps) if cfg.steps else int(cfg.epochs or DEFAULT_EPOCHS) * spe
         self.epochs = math.ceil(self.total / spe)
-        self.fingerprint = hashlib.sha256("\n".join(it.path for it in train_items + val_items).encode()).hexdigest()[:16]
+        listing = "\n".join(it.path for it in train_items + val_items)
+        self.fingerprint = hashlib.sha256(listing.encode()).hexdigest()[:16]
         if self.ckpt is not None and self.ckpt.get("data_fingerprint") != self.fingerprint:
             self.cb.on_status("warning: the photos changed since this run started; the resumed run will differ")
 
@@ -908,7 +911,8 @@ class _Run:
                 "schedule": cfg.schedule, "warmup_steps": self.warmup, "grad_clip": cfg.grad_clip,
                 "loss": self.criterion.name + (" (class-rebalanced)" if self.class_weights is not None else ""),
                 "rebalance_lambda": cfg.rebalance_lambda if self.class_weights is not None else None,
-                "freeze_encoder": cfg.freeze_encoder, **({"hint_input": True} if cfg.hint_input else {}), "crop": cfg.crop, "lightness_jitter": cfg.lightness_jitter,
+                "freeze_encoder": cfg.freeze_encoder, **({"hint_input": True} if cfg.hint_input else {}),
+                "crop": cfg.crop, "lightness_jitter": cfg.lightness_jitter,
                 "bf16": cfg.bf16, "device": str(self.ctx.device), "seed": cfg.seed,
             },
             "best": {"epoch": self.best_epoch, "metric": cfg.select_metric if self.val_items else "train_loss",

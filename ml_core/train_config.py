@@ -158,6 +158,7 @@ class TrainConfig:
         if not (isinstance(self.source_balance, (int, float)) and 0.0 <= self.source_balance <= 1.0):
             problems.append("source balance must be in [0, 1]")
         if self.init_from and not self.arch and not self.resume:
-            problems.append("init-from starts an --arch run from another model's weights; with --base, fine-tune instead")
+            problems.append("init-from starts an --arch run from another model's weights; "
+                            "with --base, fine-tune instead")
         if problems:
             raise TrainError("; ".join(problems))

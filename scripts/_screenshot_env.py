@@ -32,7 +32,8 @@ def ensure_a_model() -> None:
     torch.manual_seed(0)
     model = create("unet", width=16)
     save_model(model, user_models_dir() / "untrained-preview.safetensors",
-               info_for(model, "untrained-preview", description="Untrained U-Net (screenshots only; colors are random)"))
+               info_for(model, "untrained-preview",
+                        description="Untrained U-Net (screenshots only; colors are random)"))
 
 
 def open_window(size: str, out: Path):

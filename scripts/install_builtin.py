@@ -52,7 +52,8 @@ def main() -> None:
         diffs.append((np.abs(a - b).mean(), np.abs(a - b).max()))
     mean = float(np.mean([d[0] for d in diffs]))
     worst = int(max(d[1] for d in diffs))
-    print(f"installed {target} ({target.stat().st_size / 1e6:.1f} MB); fp16 vs fp32 output: mean |diff| {mean:.3f}, max {worst} levels")
+    print(f"installed {target} ({target.stat().st_size / 1e6:.1f} MB); "
+          f"fp16 vs fp32 output: mean |diff| {mean:.3f}, max {worst} levels")
     if mean > 1.0:
         sys.exit("fp16 storage changes the output too much; keep float32")
 

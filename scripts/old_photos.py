@@ -87,13 +87,14 @@ def main() -> int:
         report[m]["monotone_share"] = round(report[m]["monotone"] / len(spreads), 3)
         report[m]["near_monotone"] = sum(s < NEAR_MONOTONE_SPREAD for s in spreads)
         report[m]["median_hue_spread"] = round(float(np.median(spreads)), 3)
-        report[m]["median_chroma"] = round(float(np.median([v["mean_chroma"] for v in report[m]["photos"].values()])), 2)
+        chroma = [v["mean_chroma"] for v in report[m]["photos"].values()]
+        report[m]["median_chroma"] = round(float(np.median(chroma)), 2)
         print(f"{m}: {report[m]['monotone']}/{len(spreads)} monotone (hue spread < {MONOTONE_SPREAD}), "
               f"{report[m]['near_monotone']} below {NEAR_MONOTONE_SPREAD}, "
               f"median spread {report[m]['median_hue_spread']}, median chroma {report[m]['median_chroma']}")
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "old_bw.json").write_text(json.dumps({"models": args.models, "threshold": MONOTONE_SPREAD, "near_threshold": NEAR_MONOTONE_SPREAD,
-                                                      **report}, indent=1) + "\n")
+    summary = {"models": args.models, "threshold": MONOTONE_SPREAD, "near_threshold": NEAR_MONOTONE_SPREAD, **report}
+    (args.out / "old_bw.json").write_text(json.dumps(summary, indent=1) + "\n")
     write_sheet(rows, ["input", *(Path(m).stem for m in args.models)], args.thumb, args.out / "contact_sheet.jpg")
     return 0
 

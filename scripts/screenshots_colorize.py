@@ -1,4 +1,5 @@
-"""Screenshots of the Colorize window for the README: `xvfb-run -a -s "-screen 0 1600x1000x24" python scripts/screenshots_colorize.py`.
+"""Screenshots of the Colorize window for the README:
+`xvfb-run -a -s "-screen 0 1600x1000x24" python scripts/screenshots_colorize.py`.
 
 Uses the bundled `default` model when resources/models has one; otherwise an untrained tiny U-Net
 written to a throw-away user store (its colors are random, which is fine for showing the layout).

@@ -1,4 +1,5 @@
-"""Screenshots of color hints and a reference photo: `xvfb-run -a -s "-screen 0 1600x1000x24" python scripts/screenshots_hints.py`.
+"""Screenshots of color hints and a reference photo:
+`xvfb-run -a -s "-screen 0 1600x1000x24" python scripts/screenshots_hints.py`.
 
 Writes docs/screenshots/hints_before.png (a photo as the model colors it), hints_after.png (after
 four hints placed through the same code path a click uses, with the palette popup open) and
@@ -47,7 +48,8 @@ def main() -> int:
     ensure_a_model()
 
     fixtures = REPO.parent / "shared" / "photos" / "fixtures"
-    samples = sorted((resources_dir() / "samples").glob(f"{args.photo}*.jpg")) + sorted(fixtures.glob(f"{args.photo}*.jpg"))
+    samples = (sorted((resources_dir() / "samples").glob(f"{args.photo}*.jpg"))
+               + sorted(fixtures.glob(f"{args.photo}*.jpg")))
     if not samples:
         raise SystemExit(f"no photo named {args.photo}* in resources/samples or {fixtures}")
     photo = tmp / f"{args.photo}.jpg"

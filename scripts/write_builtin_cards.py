@@ -17,6 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from ml_core.limits import DEFAULT_TEMPERATURE  # noqa: E402
 from ml_core.metric_table import comparison_table  # noqa: E402
 from ml_core.modelfile import read_info  # noqa: E402
 
@@ -28,7 +29,8 @@ BSDS500**, the source folder held out for validation and never trained on:
 
 | source | photos | license as stated by the source |
 |---|---:|---|
-| intel_scenes (Intel Image Classification scenes, 150x150) | 7,500 | not stated; published by Intel for an Analytics Vidhya challenge, terms not checkable here |
+| intel_scenes (Intel Image Classification scenes, 150x150) | 7,500 | not stated; published by Intel for an \
+Analytics Vidhya challenge, terms not checkable here |
 | cats_dogs (Kaggle cats vs dogs subset) | 1,500 | not stated |
 | utkface (UTKFace crop_part1 faces) | 1,500 | **non-commercial research only** (UTKFace authors) |
 | imagenet_samples (one ImageNet image per class) | 853 | **ImageNet terms: non-commercial research and education** |
@@ -67,7 +69,8 @@ def main() -> None:
             meta["intro"],
             f"Architecture `{info.arch}` {json.dumps(info.config, sort_keys=True)}; color space {info.color_space}; "
             f"output {info.output_kind}; working size {info.work_size}; annealed-mean temperature "
-            f"{info.temperature if info.temperature is not None else 0.38} (calibrated on the held-out set, see below).",
+            f"{info.temperature if info.temperature is not None else DEFAULT_TEMPERATURE} "
+            "(calibrated on the held-out set, see below).",
             DATA,
             "## Held-out validation (BSDS500, never trained on)\n\nFrom `chroma eval --json` "
             "(via `scripts/evaluate_builtin.py`), each photo colorized from the gray print of its own lightness:\n\n"

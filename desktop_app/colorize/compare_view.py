@@ -425,7 +425,8 @@ class CompareView(QWidget):
         font = QFont(self.font())
         font.setPointSizeF(max(7.5, font.pointSizeF() * 0.85))
         metrics = QFontMetrics(font)
-        note = metrics.elidedText(self.legend_text(), Qt.TextElideMode.ElideRight, int(max(120.0, visible.width() - 44)))
+        note = metrics.elidedText(self.legend_text(), Qt.TextElideMode.ElideRight,
+                                  int(max(120.0, visible.width() - 44)))
         line = metrics.height()
         box = QRectF(visible.left() + 8, visible.bottom() - 8 - (line * 2 + 24),
                      max(metrics.horizontalAdvance(note) + 28, 200), line * 2 + 24)

@@ -152,7 +152,8 @@ def _choice_from_info(info: Any, name: str, builtin: bool, path: Path | None, ca
     return ModelChoice(name=name, description=info.description or "", builtin=builtin, arch=info.arch,
                        output_kind=info.output_kind, work_size=int(info.work_size), path=path, card=card,
                        metrics=dict(info.metrics or {}), training=dict(info.training or {}), in_memory=in_memory,
-                       default_temperature=float(info.temperature if info.temperature is not None else DEFAULT_TEMPERATURE),
+                       default_temperature=float(DEFAULT_TEMPERATURE if info.temperature is None
+                                                 else info.temperature),
                        plain=_plain(info))
 
 

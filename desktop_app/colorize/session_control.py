@@ -160,8 +160,8 @@ class SessionKeeper(QObject):
         self.tab.remove_items(self._restored_ids)
         self._restored_ids = set()
         self.tab.adjust_panel.reset()
-        self.banner.show_message(INFO, f"Started fresh: closed the {closed} restored photo{'s' if closed != 1 else ''}.",
-                                 "Undo", self.undo_fresh)
+        photos = f"{closed} restored photo{'s' if closed != 1 else ''}"
+        self.banner.show_message(INFO, f"Started fresh: closed the {photos}.", "Undo", self.undo_fresh)
         self.save(durable=False)
 
     def undo_fresh(self) -> None:

@@ -851,7 +851,8 @@ class ColorizeTab(QWidget):
         item = self.selected_item()
         if item is None:
             return
-        path, _ = QFileDialog.getOpenFileName(self, "Load hints", str(item.path.parent), "Hints (*.json);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, "Load hints", str(item.path.parent),
+                                              "Hints (*.json);;All files (*)")
         if path:
             self.load_hints(Path(path))
 

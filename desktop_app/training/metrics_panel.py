@@ -100,7 +100,8 @@ class MetricsPanel(QGroupBox):
         self.headers["base"].setToolTip("The model you started from, on the same validation photos" if fine_tune
                                         else "The photo left gray: what no color at all scores")
         self.note.setText("Measured on the validation photos, which the model never trains on. "
-                          + ("Green: better than the base model." if fine_tune else "Green: better than leaving it gray."))
+                          + ("Green: better than the base model." if fine_tune
+                             else "Green: better than leaving it gray."))
         self._refresh()
 
     def set_base(self, values: dict[str, float | None]) -> None:

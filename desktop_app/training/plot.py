@@ -48,7 +48,8 @@ class LossPlot(QWidget):
         pal.setColor(QPalette.ColorRole.WindowText, pal.color(QPalette.ColorRole.PlaceholderText))
         self.placeholder.setPalette(pal)
         self.legend = QLabel(
-            f'<span style="color:{TRAIN_COLOR.name()}">&#9473;&#9473;</span>&nbsp;training loss (each step, and smoothed)'
+            f'<span style="color:{TRAIN_COLOR.name()}">&#9473;&#9473;</span>&nbsp;training loss (each step, '
+            f'and smoothed)'
             f'&nbsp;&nbsp;&nbsp;<span style="color:{VAL_COLOR.name()}">&#9473;&#9679;&#9473;</span>&nbsp;validation '
             f'loss (after each epoch)')
         self.legend.setTextFormat(Qt.TextFormat.RichText)

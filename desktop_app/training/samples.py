@@ -97,7 +97,8 @@ class SamplePanel(QWidget):
         pal = self.palette()
         if not self.rows:
             p.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
-            p.drawText(self.rect().adjusted(20, 0, -20, 0), int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap),
+            p.drawText(self.rect().adjusted(20, 0, -20, 0),
+                       int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap),
                        "Validation photos appear here after each epoch: the gray input, the model's colors "
                        "now, and the original, so you can watch the colors improve.")
             p.end()

@@ -73,7 +73,9 @@ class TrainingSession(QObject):
 
     @property
     def run_name(self) -> str | None:
-        return self.run_start.run_name if self.run_start is not None else (self.request.resume_run if self.request else None)
+        if self.run_start is not None:
+            return self.run_start.run_name
+        return self.request.resume_run if self.request else None
 
     def start(self, request: TrainRequest) -> bool:
         if self.active or self.runner.closed:
@@ -86,7 +88,8 @@ class TrainingSession(QObject):
         self.handle = self.runner.submit_job(
             partial(jobs.run_training, request), name="train", slot="train", priority=PRIORITY_BACKGROUND,
             on_progress=self._on_event, on_result=self._on_outcome, on_error=self._on_error,
-            on_cancelled=lambda: self._on_outcome(TrainOutcome("cancelled", message="Stopped before training started.")),
+            on_cancelled=lambda: self._on_outcome(TrainOutcome("cancelled",
+                                                               message="Stopped before training started.")),
         )
         self._set_state(State.PREPARING)
         return True

@@ -297,7 +297,8 @@ class TrainingTab(QWidget):
         if summary is None or self._scanning:
             return
         self.runner.submit(jobs.split_counts, summary.items, self.setup.val_fraction(), 0, name="split", slot="split",
-                           priority=PRIORITY_PREVIEW, on_result=lambda counts: (self.setup.set_split(*counts), self._update_state()))
+                           priority=PRIORITY_PREVIEW,
+                           on_result=lambda counts: (self.setup.set_split(*counts), self._update_state()))
 
     # ================================================================== drops
 
@@ -350,7 +351,8 @@ class TrainingTab(QWidget):
         self._activated = True
         self.runner.submit(jobs.architectures, name="archs", slot="archs",
                            on_result=self.setup.set_architectures,
-                           on_error=lambda e: self._set_status(f"Could not list the architectures: {describe_error(e)}"))
+                           on_error=lambda e: self._set_status(
+                               f"Could not list the architectures: {describe_error(e)}"))
         self.check_interrupted()
 
     def check_interrupted(self) -> None:
@@ -368,7 +370,8 @@ class TrainingTab(QWidget):
         when = time.strftime("%d %b %H:%M", time.localtime(run.updated))
         status = {"running": "was interrupted", "cancelled": "was stopped", "failed": "stopped with an error"}.get(
             run.status, run.status)
-        more = f" ({len(self.runs) - 1} more interrupted run{'s' if len(self.runs) > 2 else ''})" if len(self.runs) > 1 else ""
+        others = len(self.runs) - 1
+        more = f" ({others} more interrupted run{'s' if others > 1 else ''})" if others else ""
         text = (f"Training run “{run.name}” {status} at step {run.step} of {run.total_steps} "
                 f"(last saved {when}). Resume it where it left off?{more}")
         if run.status == "failed" and run.message:
@@ -399,8 +402,8 @@ class TrainingTab(QWidget):
         self.runner.submit(jobs.discard_run, record.path, name="discard",
                            on_result=lambda name: (self.status_message.emit(f"Discarded run “{name}”", 4000),
                                                    self.check_interrupted()),
-                           on_error=lambda e: self.status_message.emit(f"Could not discard the run: {describe_error(e)}",
-                                                                       8000))
+                           on_error=lambda e: self.status_message.emit(
+                               f"Could not discard the run: {describe_error(e)}", 8000))
 
     # ================================================================== start, pause, stop
 
@@ -479,7 +482,8 @@ class TrainingTab(QWidget):
         if info.resumed:
             self.plot.set_resumed_at(info.start_step)
         action = "Resuming" if info.resumed else ("Fine-tuning" if self.metrics.fine_tune else "Training")
-        spe = f"{info.epochs} epoch{'s' if info.epochs != 1 else ''} of {info.steps_per_epoch} step{'s' if info.steps_per_epoch != 1 else ''}"
+        spe = (f"{info.epochs} epoch{'s' if info.epochs != 1 else ''} of {info.steps_per_epoch} "
+               f"step{'s' if info.steps_per_epoch != 1 else ''}")
         self._set_status(f"{action} → “{info.model_name}”: {info.train_images} training photos, "
                          f"{info.val_images} for validation; {info.total_steps} steps ({spe}), batch "
                          f"{info.batch_size}, {info.image_size} px."

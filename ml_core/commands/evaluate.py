@@ -28,9 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="measure a model's colorization quality on color photos")
     p.add_argument("inputs", nargs="+", metavar="DIR", help="color photos or folders of them (searched recursively)")
     p.add_argument("--model", default=None, help="model name or .safetensors file (default: the default model)")
-    p.add_argument("--size", type=int, default=None, help="render size: long side the model sees (default: the model's)")
+    p.add_argument("--size", type=int, default=None,
+                   help="render size: long side the model sees (default: the model's)")
     p.add_argument("--limit", type=int, default=None, help="only the first N photos in sorted order")
-    p.add_argument("--temperature", type=float, default=None, help="annealed-mean temperature for classification models")
+    p.add_argument("--temperature", type=float, default=None,
+                   help="annealed-mean temperature for classification models")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     p.add_argument("--per-image", action="store_true", help="with --json: include every photo's metrics")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -15,10 +15,12 @@ from .train import _kv
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("pack", help="pack color photos into one small file for train-packed")
-    p.add_argument("inputs", nargs="+", metavar="DIR", help="folders of color photos (first-level subfolders are sources)")
+    p.add_argument("inputs", nargs="+", metavar="DIR",
+                   help="folders of color photos (first-level subfolders are sources)")
     p.add_argument("-o", "--output", required=True, metavar="FILE")
     p.add_argument("--side", type=int, default=144, help="square side each photo is stored at (default 144)")
-    p.add_argument("--max-mib", type=float, default=60.0, help="size limit; JPEG quality is lowered to fit (default 60)")
+    p.add_argument("--max-mib", type=float, default=60.0,
+                   help="size limit; JPEG quality is lowered to fit (default 60)")
     p.add_argument("--exclude", action="append", default=[], metavar="FOLDER",
                    help="leave out a source folder by name, e.g. a held-out set (repeatable)")
     p.set_defaults(func=run_pack)

@@ -34,20 +34,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("inputs", nargs="*", metavar="DIR", help="folders (or files) of color photos")
     what = p.add_mutually_exclusive_group()
     what.add_argument("--base", metavar="MODEL", help="model name or .safetensors file to fine-tune")
-    what.add_argument("--arch", metavar="NAME", help="architecture to train from scratch (see `chroma models architectures`)")
+    what.add_argument("--arch", metavar="NAME",
+                      help="architecture to train from scratch (see `chroma models architectures`)")
     p.add_argument("--set", dest="arch_config", action="append", type=_kv, default=[], metavar="KEY=VALUE",
                    help="architecture option for --arch, e.g. --set width=16 --set head=ab (repeatable)")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--epochs", type=int, help="passes over the training photos (default 5)")
     budget.add_argument("--steps", type=int, help="optimizer steps instead of epochs")
     p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--lr", type=float, default=None, help="learning rate (default: per optimizer, lower for fine-tuning)")
+    p.add_argument("--lr", type=float, default=None,
+                   help="learning rate (default: per optimizer, lower for fine-tuning)")
     p.add_argument("--optimizer", choices=("adam", "adamw", "adamax", "sgd"), default="adam")
     p.add_argument("--weight-decay", type=float, default=None)
     p.add_argument("--schedule", choices=("cosine", "step", "constant"), default="cosine")
     p.add_argument("--warmup", type=int, default=None, metavar="STEPS")
     p.add_argument("--grad-clip", type=float, default=5.0, help="max gradient norm (0 disables)")
-    p.add_argument("--loss", choices=("mse", "huber", "ce"), default=None, help="default: mse for ab heads, ce for bins")
+    p.add_argument("--loss", choices=("mse", "huber", "ce"), default=None,
+                   help="default: mse for ab heads, ce for bins")
     p.add_argument("--no-rebalance", action="store_true", help="bins313: plain cross-entropy without class rebalancing")
     p.add_argument("--size", type=int, default=128, help="training crop side in pixels")
     p.add_argument("--val-fraction", type=float, default=0.1)
@@ -82,7 +85,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue the interrupted run named by --out")
     p.add_argument("--workers", type=int, default=None, help="data loader processes (default: automatic)")
     p.add_argument("--device", default="auto", help="auto (CUDA, then Apple MPS, then CPU), cpu, cuda, mps")
-    p.add_argument("--bf16", action="store_true", help="bf16 autocast: 2-3x faster on CPUs with AMX, slightly less exact")
+    p.add_argument("--bf16", action="store_true",
+                   help="bf16 autocast: 2-3x faster on CPUs with AMX, slightly less exact")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -138,8 +142,9 @@ class _Console:
 
         best = " *" if e.is_best else ""
         self._print(
-            f"{e.epoch:>5} {f(e.train_loss, '{:.4f}'):>11} {f(e.val_loss, '{:.4f}'):>10} {f(m.get('psnr'), '{:.2f}'):>7} "
-            f"{f(m.get('gray_psnr'), '{:.2f}'):>7} {f(m.get('auc'), '{:.4f}'):>7} {f(m.get('auc_rebalanced'), '{:.4f}'):>7} "
+            f"{e.epoch:>5} {f(e.train_loss, '{:.4f}'):>11} {f(e.val_loss, '{:.4f}'):>10} "
+            f"{f(m.get('psnr'), '{:.2f}'):>7} {f(m.get('gray_psnr'), '{:.2f}'):>7} {f(m.get('auc'), '{:.4f}'):>7} "
+            f"{f(m.get('auc_rebalanced'), '{:.4f}'):>7} "
             f"{f(m.get('colorfulness_ratio'), '{:.2f}'):>6} {e.seconds:>6.0f}s{best}"
         )
         if "hint_psnr" in m:  # hint models: the same photos with a fixed set of simulated hints
@@ -166,7 +171,8 @@ def _config_from_args(args: argparse.Namespace):
         weight_decay=args.weight_decay, schedule=args.schedule, warmup_steps=args.warmup,
         grad_clip=args.grad_clip or None, loss=args.loss, rebalance=not args.no_rebalance, size=args.size,
         val_fraction=args.val_fraction, val_by_folder=args.val_by_folder, max_val_images=args.max_val,
-        freeze_encoder=args.freeze_encoder, hint_input=args.hint_input, crop=args.crop, lightness_jitter=args.lightness_jitter,
+        freeze_encoder=args.freeze_encoder, hint_input=args.hint_input, crop=args.crop,
+        lightness_jitter=args.lightness_jitter,
         damage=args.damage, source_balance=args.source_balance, init_from=args.init_from,
         flip=not args.no_flip, seed=args.seed, select_metric=args.select, name=args.out or _default_name(args),
         output=args.output, run_name=None, overwrite=args.overwrite, description=args.description,

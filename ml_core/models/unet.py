@@ -88,7 +88,8 @@ class UNet(ColorModel):
         so faded and toned prints reach the network as the full-range photo they once were.
         """
         if self.input_levels:
-            lum = torch.cat((stretch_levels(lum[:, :1]), lum[:, 1:]), dim=1) if lum.shape[1] > 1 else stretch_levels(lum)
+            lum = (torch.cat((stretch_levels(lum[:, :1]), lum[:, 1:]), dim=1) if lum.shape[1] > 1
+                   else stretch_levels(lum))
         x = self.stem(lum)
         skips = [x]
         for block in self.down:

@@ -23,7 +23,8 @@ from ml_core.models import create
 def tiny_model() -> str:
     torch.manual_seed(0)
     model = create("unet", width=8)
-    save_model(model, paths.user_models_dir() / "tiny.safetensors", info_for(model, "tiny", work_size=128, description="test model"))
+    save_model(model, paths.user_models_dir() / "tiny.safetensors",
+               info_for(model, "tiny", work_size=128, description="test model"))
     return "tiny"
 
 
@@ -59,7 +60,8 @@ def test_bad_files_are_reported_and_the_rest_continue(tmp_path, tiny_model, caps
     Image.new("RGB", (64, 64), (200, 10, 10)).save(buf, quality=90)
     (src / "truncated.jpg").write_bytes(buf.read_bytes()[:200])
     out = tmp_path / "out"
-    code = main(["colorize", str(src), str(tmp_path / "missing.png"), "-o", str(out), "--model", tiny_model, "--json", "--quiet"])
+    code = main(["colorize", str(src), str(tmp_path / "missing.png"), "-o", str(out), "--model", tiny_model,
+                 "--json", "--quiet"])
     assert code == 1
     captured = capsys.readouterr()
     records = {r["source"].split("/")[-1]: r for r in map(json.loads, captured.out.splitlines())}
@@ -75,14 +77,18 @@ def test_formats_quality_pattern_and_no_overwrite(tmp_path, tiny_model, capsys) 
     Image.new("L", (50, 40), 90).save(src)
     out = tmp_path / "out"
     for fmt, suffix in (("jpg", ".jpg"), ("webp", ".webp"), ("tiff", ".tif")):
-        assert main(["colorize", str(src), "-o", str(out), "--model", tiny_model, "--format", fmt, "--quality", "80", "--pattern", "{name}-{model}", "--quiet"]) == 0
+        assert main(["colorize", str(src), "-o", str(out), "--model", tiny_model, "--format", fmt, "--quality", "80",
+                     "--pattern", "{name}-{model}", "--quiet"]) == 0
         assert Image.open(out / f"photo-tiny{suffix}").size == (50, 40)
     # a second run refuses to replace earlier exports unless asked
-    assert main(["colorize", str(src), "-o", str(out), "--model", tiny_model, "--format", "jpg", "--pattern", "{name}-{model}", "--quiet"]) == 1
+    assert main(["colorize", str(src), "-o", str(out), "--model", tiny_model, "--format", "jpg",
+                 "--pattern", "{name}-{model}", "--quiet"]) == 1
     assert "already exists" in capsys.readouterr().err
-    assert main(["colorize", str(src), "-o", str(out), "--model", tiny_model, "--format", "jpg", "--pattern", "{name}-{model}", "--overwrite", "--quiet"]) == 0
+    assert main(["colorize", str(src), "-o", str(out), "--model", tiny_model, "--format", "jpg",
+                 "--pattern", "{name}-{model}", "--overwrite", "--quiet"]) == 0
     # exporting next to the original with a pattern that names the original is refused
-    assert main(["colorize", str(src), "-o", str(tmp_path), "--model", tiny_model, "--format", "jpg", "--pattern", "{name}", "--overwrite", "--quiet"]) == 1
+    assert main(["colorize", str(src), "-o", str(tmp_path), "--model", tiny_model, "--format", "jpg",
+                 "--pattern", "{name}", "--overwrite", "--quiet"]) == 1
 
 
 def test_unknown_model_is_a_clear_error(tmp_path, capsys) -> None:

@@ -176,7 +176,8 @@ def test_engine_feeds_hints_to_a_hint_model(hint_model_file: Path) -> None:
 def test_plain_models_ignore_hints_without_propagation() -> None:
     torch.manual_seed(0)
     model = create("unet", **TINY)
-    colorizer = Colorizer(load_model(save_model(model, paths.user_models_dir() / "p.safetensors", info_for(model, "p", 64))))
+    path = save_model(model, paths.user_models_dir() / "p.safetensors", info_for(model, "p", 64))
+    colorizer = Colorizer(load_model(path))
     gray = _photo()
     hints = (Hint.at(0.5, 0.5, (60.0, 40.0), radius=0.05),)
     plain = colorizer.colorize(gray)
@@ -256,7 +257,8 @@ def test_onnx_export_of_a_hint_model_takes_four_channels(tmp_path, hint_model_fi
     out = export_onnx(model, tmp_path / "hinted.onnx", size=64)
     session = ort.InferenceSession(str(out))
     assert [i.name for i in session.get_inputs()] == ["lum_hints"]
-    x = torch.cat((torch.rand(1, 1, 48, 80) - 0.5, hint_maps([Hint.at(0.5, 0.5, (50.0, -30.0), 0.05)], 48, 80)[None]), 1)
+    maps = hint_maps([Hint.at(0.5, 0.5, (50.0, -30.0), 0.05)], 48, 80)[None]
+    x = torch.cat((torch.rand(1, 1, 48, 80) - 0.5, maps), 1)
     got = session.run(None, {"lum_hints": x.numpy()})[0]
     with torch.no_grad():
         want = model.decode(model(x), 0.38)[0].numpy()

@@ -380,7 +380,8 @@ def _assert_valid(info: ModelInfo) -> None:
     assert not any(c in info.name + info.description for c in CONTROL)
 
 
-@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_any_json_metadata_is_a_valid_info_or_a_model_file_error(template, data) -> None:
     raw = data.draw(st.one_of(JSON, _near_valid(template[1])))

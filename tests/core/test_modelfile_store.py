@@ -20,7 +20,8 @@ def tiny(**config):
 
 def test_save_load_round_trip_is_exact(tmp_path) -> None:
     model = tiny()
-    path = save_model(model, tmp_path / "m.safetensors", info_for(model, "m", description="test", metrics={"psnr": 1.0}))
+    path = save_model(model, tmp_path / "m.safetensors",
+                      info_for(model, "m", description="test", metrics={"psnr": 1.0}))
     loaded = load_model(path)
     assert loaded.info.name == "m" and loaded.info.metrics == {"psnr": 1.0}
     x = torch.rand(1, 1, 32, 32)
@@ -80,8 +81,10 @@ def rewrite(path, tensors=None, meta=None):
         (lambda d: {**d, "head.bias": torch.zeros(7)}, None, "head.bias is (7,)"),
         (lambda d: {**d, "head.bias": torch.full_like(d["head.bias"], float("nan"))}, None, "NaN"),
         (None, lambda m: m.update(arch="nonexistent"), "unknown architecture 'nonexistent'"),
-        (None, lambda m: m.update(config={"width": 8, "bogus": 1}), "'config.bogus' is not a setting of architecture 'unet'"),
-        (None, lambda m: m.update(config={"width": 8, "stem_stride": 3}), "'config.stem_stride' must be one of 1, 2, 4"),
+        (None, lambda m: m.update(config={"width": 8, "bogus": 1}),
+         "'config.bogus' is not a setting of architecture 'unet'"),
+        (None, lambda m: m.update(config={"width": 8, "stem_stride": 3}),
+         "'config.stem_stride' must be one of 1, 2, 4"),
         (None, lambda m: m.update(output_kind="ab"), "metadata says lab/ab"),
         (None, lambda m: m.update(format="other"), "not a Chroma model file"),
         (None, lambda m: m.pop("work_size"), "metadata lacks work_size"),

@@ -122,7 +122,8 @@ def test_export_dialog_gathers_settings_and_validates(qtbot, tmp_path) -> None:
     assert settings.last_export_dir == str(tmp_path / "exports")
 
 
-def test_export_report_says_only_the_first_frame_of_an_animated_gif_was_colorized(ready_window, qtbot, tmp_path) -> None:
+def test_export_report_says_only_the_first_frame_of_an_animated_gif_was_colorized(ready_window, qtbot,
+                                                                                  tmp_path) -> None:
     frames = [Image.new("L", (40, 30), v) for v in (60, 160, 220)]
     gif = tmp_path / "anim.gif"
     frames[0].save(gif, save_all=True, append_images=frames[1:], duration=100, loop=0)

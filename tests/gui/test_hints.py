@@ -43,7 +43,8 @@ def preview_ab(item, x: float, y: float) -> np.ndarray:
 
 def photo(tmp_path: Path, size: tuple[int, int], name: str = "photo.jpg", source: str = "coffee.jpg") -> Path:
     src = FIXTURES / source
-    img = Image.open(src).convert("L").resize(size, Image.Resampling.BICUBIC) if src.is_file() else synthetic_photo(size, 3)
+    img = (Image.open(src).convert("L").resize(size, Image.Resampling.BICUBIC) if src.is_file()
+           else synthetic_photo(size, 3))
     path = tmp_path / name
     img.save(path, quality=92)
     return path
@@ -85,7 +86,8 @@ def photo_box(view) -> tuple[int, int, int, int]:
     differs = np.abs(half.astype(int) - background).sum(axis=2) > 6
     cols = np.flatnonzero(differs.any(axis=0))
     rows = np.flatnonzero(differs.any(axis=1))
-    return (int((cols[0] + offset) / dpr), int(rows[0] / dpr), int((cols[-1] + offset + 1) / dpr), int((rows[-1] + 1) / dpr))
+    return (int((cols[0] + offset) / dpr), int(rows[0] / dpr), int((cols[-1] + offset + 1) / dpr),
+            int((rows[-1] + 1) / dpr))
 
 
 @pytest.fixture
@@ -440,7 +442,8 @@ def test_hints_save_to_a_file_the_cli_reads_and_load_back_undoably(hint_window, 
     tab.commands["clear_hints"].trigger()
     assert item.hints == ()
     assert tab.load_hints(path)
-    assert all(np.allclose(a.points, b.points) and a.ab == pytest.approx(b.ab, abs=1e-3) for a, b in zip(item.hints, hints))
+    assert all(np.allclose(a.points, b.points) and a.ab == pytest.approx(b.ab, abs=1e-3)
+               for a, b in zip(item.hints, hints))
     assert len(item.hints) == 2
     tab.commands["undo"].trigger()  # loading is one undoable step
     assert item.hints == ()
