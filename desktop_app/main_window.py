@@ -22,14 +22,13 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QTabWidget, QWidget
 
-from . import resources
+from . import resources, theme
 from .about import about_html, readme_path
 from .colorize import ColorizeTab, jobs
 from .colorize.session_control import SessionKeeper
 from .preferences import PreferencesDialog
 from .recent_menu import RecentMenu
 from .settings import AppSettings
-from . import theme
 from .training import TrainingTab
 
 

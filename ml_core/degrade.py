@@ -148,7 +148,8 @@ def _dust(b: int, h: int, w: int, rand) -> torch.Tensor:
     return out
 
 
-def damage(lum: torch.Tensor, generator: torch.Generator, scale: float = 100.0, config: Damage | None = None) -> torch.Tensor:
+def damage(lum: torch.Tensor, generator: torch.Generator, scale: float = 100.0,
+           config: Damage | None = None) -> torch.Tensor:
     """A damaged copy of lightness `lum` (B, 1, H, W) in [0, scale]; `lum` itself is not modified.
 
     Each sample is damaged with probability `config.p`; a damaged sample gets each kind of damage

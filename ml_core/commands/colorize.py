@@ -28,11 +28,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", type=Path, default=Path("colorized"), help="output folder (default: ./colorized)")
     p.add_argument("--model", default=None, help="model name from `chroma models list`, or a .safetensors file")
     p.add_argument("--size", type=int, default=None,
-                   help=f"render size: long side the model sees, {MIN_WORK_SIZE}..{MAX_WORK_SIZE} (default: the model's)")
-    p.add_argument("--saturation", type=float, default=1.0, help=f"chroma gain 0..{MAX_SATURATION:g} (1.0 = as predicted)")
+                   help=f"render size: long side the model sees, {MIN_WORK_SIZE}..{MAX_WORK_SIZE} "
+                        "(default: the model's)")
+    p.add_argument("--saturation", type=float, default=1.0,
+                   help=f"chroma gain 0..{MAX_SATURATION:g} (1.0 = as predicted)")
     p.add_argument("--temperature", type=float, default=None,
-                   help=f"annealed-mean temperature for classification models, {MIN_TEMPERATURE:g}..{MAX_TEMPERATURE:g}: "
-                        f"lower is more vivid (default: the model's own, else {DEFAULT_TEMPERATURE})")
+                   help=f"annealed-mean temperature for classification models, "
+                        f"{MIN_TEMPERATURE:g}..{MAX_TEMPERATURE:g}: lower is more vivid "
+                        f"(default: the model's own, else {DEFAULT_TEMPERATURE})")
     p.add_argument("--hints", type=Path, default=None, metavar="HINTS.json",
                    help='color hints for every input: {"hints": [{"x": 0.4, "y": 0.6, "color": "#b0302a"}, ...]} '
                         '(x, y relative 0..1, or "units": "pixels"; colors as "color", "rgb" or "ab")')
@@ -42,7 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="0 = the model's colors, 1 = the reference's (default 1)")
     p.add_argument("--format", dest="fmt", choices=sorted(EXPORT_FORMATS), default="png")
     p.add_argument("--quality", type=int, default=None,
-                   help=f"JPEG/WebP quality {QUALITY_RANGE[0]}..{QUALITY_RANGE[1]} (default 92; PNG and TIFF are lossless)")
+                   help=f"JPEG/WebP quality {QUALITY_RANGE[0]}..{QUALITY_RANGE[1]} "
+                        "(default 92; PNG and TIFF are lossless)")
     p.add_argument("--pattern", default="{name}_color",
                    help="output file name (not a path) pattern: {name}, {ext}, {model}")
     p.add_argument("--overwrite", action="store_true",

@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gui_helpers import FIXTURES, TINY, TINY_AB, synthetic_photo, write_model
 from PIL import Image
+
+from gui_helpers import FIXTURES, TINY, TINY_AB, synthetic_photo, write_model
 
 
 @pytest.fixture

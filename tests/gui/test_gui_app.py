@@ -7,12 +7,13 @@ import subprocess
 import sys
 
 import pytest
-from gui_helpers import TINY, drop_files, write_model
 from PySide6.QtGui import QGuiApplication
 
 from desktop_app.colorize.compare_view import ViewMode
 from desktop_app.colorize.queue import ItemState
 from desktop_app.main_window import MainWindow
+
+from gui_helpers import TINY, drop_files, write_model
 
 
 def test_dropping_a_model_file_offers_to_import_it(window, tiny_model, qtbot, tmp_path) -> None:

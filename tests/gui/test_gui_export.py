@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gui_helpers import digest, wait_all_settled
 from PIL import Image
 
 from desktop_app.colorize.export_dialog import SCOPE_DONE, ExportDialog
 from desktop_app.settings import AppSettings
 from ml_core.batch import ExportSettings
+
+from gui_helpers import digest, wait_all_settled
 
 
 def export(qtbot, tab, settings: ExportSettings, items) -> object:

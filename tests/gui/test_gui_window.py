@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from gui_helpers import TINY, TINY_AB, Heartbeat, drop_files, wait_all_settled
 from PySide6.QtCore import Qt
 
 from desktop_app.colorize.queue import ItemState
+
+from gui_helpers import TINY, TINY_AB, Heartbeat, drop_files, wait_all_settled
 
 
 def color_pixels(pixmap) -> np.ndarray:

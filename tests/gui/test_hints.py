@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_helpers import FIXTURES, Heartbeat, synthetic_photo, wait_all_settled
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
@@ -16,6 +15,8 @@ from PySide6.QtWidgets import QApplication
 from desktop_app.colorize.compare_view import ViewMode
 from ml_core.batch import ExportSettings
 from ml_core.hints import Hint, rgb_to_ab
+
+from gui_helpers import FIXTURES, Heartbeat, synthetic_photo, wait_all_settled
 
 RED_AB = (60.0, 50.0)
 

@@ -7,6 +7,7 @@ import numpy as np
 from PySide6.QtCore import QSize
 
 from desktop_app import imaging
+
 from gui_helpers import drop_files
 
 

@@ -9,12 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from gui_helpers import drop_files, wait_all_settled
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from desktop_app.display_check import debian_package
+
+from gui_helpers import drop_files, wait_all_settled
 
 REPO = Path(__file__).resolve().parents[2]
 

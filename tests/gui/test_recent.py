@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gui_helpers import drop_files
 from PIL import Image
 
 from desktop_app.settings import RECENT_LIMIT
+
+from gui_helpers import drop_files
 
 
 def entries(window) -> list[tuple[str, str]]:

@@ -10,9 +10,10 @@ import json
 from pathlib import Path
 
 import pytest
-from gui_helpers import drop_files
 
 from desktop_app.colorize.queue import ItemState
+
+from gui_helpers import drop_files
 
 
 def launch(qtbot, wait_model: bool = True):

@@ -3,11 +3,12 @@ and a re-render does not make colorized photos look uncolorized."""
 
 from __future__ import annotations
 
-from gui_helpers import drop_files, wait_all_settled
 from PySide6.QtCore import QPoint, Qt
 
 from desktop_app.colorize.compare_view import ViewMode
 from desktop_app.colorize.queue import ItemState
+
+from gui_helpers import drop_files, wait_all_settled
 
 
 def wait_preview(qtbot, tab, item) -> None:

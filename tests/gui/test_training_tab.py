@@ -15,11 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_helpers import TINY, TINY_AB, Heartbeat, drop_files
 
 from desktop_app.training import jobs
 from desktop_app.training.budget import BudgetPlan, SpeedSample, make_plan, plan_steps
 from desktop_app.training.session import State
+
+from gui_helpers import TINY, TINY_AB, Heartbeat, drop_files
 
 PHOTOS = 20  # 10 % validation -> 2 to check, 18 to train; batch 4 -> 4 steps per epoch
 SPE = 4
