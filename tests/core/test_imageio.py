@@ -637,3 +637,24 @@ def test_every_file_error_is_a_path_error_with_path_and_reason_and_survives_pick
         assert str(error) == "/photos/a.jpg: file is empty (0 bytes)" and error.path == Path("/photos/a.jpg")
         again = pickle.loads(pickle.dumps(error))
         assert type(again) is cls and (again.path, again.reason, str(again)) == (error.path, error.reason, str(error))
+
+
+@pytest.mark.parametrize("name,fmt", [("scan.JPG", "jpg"), ("a.jpeg", "jpg"), ("phone.heic", "jpg"),
+                                      ("b.png", "png"), ("c.tif", "tiff"), ("d.TIFF", "tiff"),
+                                      ("e.webp", "webp"), ("f.bmp", "png"), ("g.gif", "png"), ("noext", "png")])
+def test_export_format_matches_the_input(name: str, fmt: str) -> None:
+    assert mio.export_format_for(Path("/photos") / name) == fmt
+
+
+def test_lossless_exports_are_compressed_and_exact(tmp_path: Path) -> None:
+    """PNG and 16-bit TIFF are written compressed (a fast zlib level, TIFF with its predictor)."""
+    rng = np.random.default_rng(7)
+    yy, xx = np.indices((120, 160))
+    smooth = ((yy * 300 + xx * 200)[..., None] + rng.integers(0, 4, (120, 160, 3))).astype(np.uint16)
+    for arr, fmt in (((smooth >> 8).astype(np.uint8), "png"), (smooth, "png"), (smooth, "tiff")):
+        out = export_image(arr, tmp_path / f"x{arr.dtype}.{fmt}", fmt)
+        assert out.stat().st_size < arr.nbytes / 2, (fmt, arr.dtype)
+        back = read_image(out).pixels
+        assert back.dtype == arr.dtype and np.array_equal(back, arr)
+    with tifffile.TiffFile(out) as tif:  # the last one: the 16-bit TIFF
+        assert tif.pages[0].predictor == 2
