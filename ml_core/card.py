@@ -37,6 +37,28 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
+def shown_folder(folder: str, start: Path | None = None) -> str:
+    """A data folder as the card shows it: relative to where training ran when it lies there or one
+    level up (`../shared/photos/train/x`), under `~` when in the home folder, else as recorded.
+
+    Why: a card is read on other machines (and committed beside built-in models); an absolute
+    path names one machine's layout and its user, a relative one says what was used.
+    """
+    path = Path(folder)
+    if not path.is_absolute():
+        return folder
+    start = (start or Path.cwd()).resolve()
+    for base, prefix in ((start, ""), (start.parent, "../")):
+        try:
+            return prefix + path.relative_to(base).as_posix()
+        except ValueError:
+            continue
+    try:
+        return "~/" + path.relative_to(Path.home()).as_posix()
+    except (ValueError, RuntimeError):
+        return folder
+
+
 def metrics_table(metrics: dict[str, Any]) -> list[str]:
     lines = ["| metric | this model | gray baseline (a = b = 0) |", "|---|---:|---:|"]
     for key in QUALITY:
@@ -69,7 +91,7 @@ def render_card(
 
     out += ["## Data", ""]
     for folder in data.get("folders", []):
-        out.append(f"- `{folder}`")
+        out.append(f"- `{shown_folder(folder)}`")
     out += [
         "",
         f"{data.get('usable', 0)} usable photos: {data.get('train', 0)} for training, "

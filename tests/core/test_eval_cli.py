@@ -17,7 +17,7 @@ from ml_core.modelfile import info_for, save_model
 from ml_core.models import create
 from ml_core.synthetic import write_synthetic_photos
 
-FIXTURES = Path("/work/shared/photos/fixtures")
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "photos" / "fixtures"  # ../shared beside the repo
 JSON_KEYS = {"psnr", "ssim", "auc", "auc_rebalanced", "colorfulness_ratio", "gray_psnr", "gray_auc",
              "gray_auc_rebalanced", "images"}
 

@@ -14,7 +14,7 @@ from PIL import Image
 from ml_core import metrics as m
 from ml_core.synthetic import synthetic_photo
 
-FIXTURES = Path("/work/shared/photos/fixtures")
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "photos" / "fixtures"  # ../shared beside the repo
 
 
 @pytest.fixture(scope="module")

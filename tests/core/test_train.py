@@ -363,3 +363,15 @@ def test_init_from_warm_starts_an_arch_run_with_input_levels_damage_and_balance(
         Trainer(bad).run()
     with pytest.raises(TrainError, match="damage"):
         Trainer(_config(photos, "bad2", damage=2.0)).run()
+
+
+def test_the_card_names_data_folders_relative_to_where_training_ran(tmp_path, monkeypatch):
+    from ml_core.card import render_card
+
+    repo, shared = tmp_path / "repo", tmp_path / "shared" / "photos" / "train" / "birds"
+    repo.mkdir()
+    monkeypatch.chdir(repo)
+    training = {"data": {"folders": [str(shared), str(repo / "my photos")], "usable": 3, "train": 2, "val": 1}}
+    card = render_card("m", "unet", {}, training, {})
+    assert "- `../shared/photos/train/birds`" in card and "- `my photos`" in card
+    assert str(tmp_path) not in card  # nothing that names this machine's layout
