@@ -205,6 +205,20 @@ def hint_gates(lightness: torch.Tensor, model_ab: torch.Tensor, hints: Sequence[
     """
     s = settings or RegionSettings()
     h, w = lightness.shape
+    distance = hint_distances(lightness, model_ab, hints, s, distribution)
+    reach = s.reach if distribution is not None else s.reach_plain
+    gates = torch.exp(-(distance / reach).pow(s.sharpness))
+    if distance.shape[-2:] != (h, w):
+        gates = F.interpolate(gates[None], size=(h, w), mode="bilinear", align_corners=False)[0]
+    # exact zeros far away: exp(-(D/ρ)^4) underflows to subnormal floats, which make every
+    # later arithmetic on them (the whole solve) tens of times slower on a CPU
+    return torch.where(gates < GATE_FLOOR, torch.zeros((), dtype=gates.dtype), gates.clamp(max=1.0))
+
+
+def hint_distances(lightness: torch.Tensor, model_ab: torch.Tensor, hints: Sequence[Hint], s: RegionSettings,
+                   distribution: torch.Tensor | None = None) -> torch.Tensor:
+    """Per-hint geodesic distances (n, gh, gw) on the coarse gate grid, in long sides."""
+    h, w = lightness.shape
     gh, gw = gate_grid(h, w)
     small_l = F.adaptive_avg_pool2d(lightness[None, None].float(), (gh, gw))[0, 0]
     small_ab = F.adaptive_avg_pool2d(model_ab[None].float(), (gh, gw))[0]
@@ -216,11 +230,4 @@ def hint_gates(lightness: torch.Tensor, model_ab: torch.Tensor, hints: Sequence[
     if distribution is not None and s.unlike > 0:
         ux, uy = unlike_steps(distribution, seeds, s)
         cx, cy = cx + ux, cy + uy
-    distance = geodesic_distance(seeds, cx, cy, s.rounds).float()
-    reach = s.reach if distribution is not None else s.reach_plain
-    gates = torch.exp(-(distance / reach).pow(s.sharpness))
-    if (gh, gw) != (h, w):
-        gates = F.interpolate(gates[None], size=(h, w), mode="bilinear", align_corners=False)[0]
-    # exact zeros far away: exp(-(D/ρ)^4) underflows to subnormal floats, which make every
-    # later arithmetic on them (the whole solve) tens of times slower on a CPU
-    return torch.where(gates < GATE_FLOOR, torch.zeros((), dtype=gates.dtype), gates.clamp(max=1.0))
+    return geodesic_distance(seeds, cx, cy, s.rounds).float()
