@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QApplication
 from ml_core.imageio import read_image
 from ml_core.paths import resources_dir
 
-from .colorize.queue import ItemState
+from .colorize.photo_queue import ItemState
 from .main_window import MainWindow
 
 TIMEOUT_S = 180.0

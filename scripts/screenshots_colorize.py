@@ -44,7 +44,7 @@ def main() -> int:
 
     from desktop_app.colorize.compare_view import ViewMode
     from desktop_app.colorize.export_dialog import SCOPE_DONE, ExportDialog
-    from desktop_app.colorize.queue import ItemState
+    from desktop_app.colorize.photo_queue import ItemState
     from desktop_app.self_test import wait_until
 
     app, window, tab = open_window(args.size, args.out)  # app kept alive for the whole run
@@ -81,7 +81,7 @@ def main() -> int:
     prefs.close()
 
     dialog = ExportDialog(window, window.settings, selected=pick.path, done_count=len(tab.done_items()),
-                          default_dir=str(Path.home() / "Pictures" / "Chroma"), model_name=tab._export_model_name(),
+                          default_dir=str(Path.home() / "Pictures" / "Chroma"), model_name=tab.export_flow.model_name(),
                           scope=SCOPE_DONE)
     dialog.folder_edit.setText("/home/you/Pictures/Chroma")  # not the build machine's home folder
     dialog.show()

@@ -58,7 +58,7 @@ def main() -> int:
                      next(iter(sorted(fixtures.glob("*.jpg"))), None))
 
 
-    from desktop_app.colorize.queue import ItemState
+    from desktop_app.colorize.photo_queue import ItemState
     from desktop_app.self_test import wait_until
     from ml_core.hints import rgb_to_ab
 

@@ -5,8 +5,6 @@ The panels only hold choices and say when they change; the tab decides what to r
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (
@@ -17,7 +15,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSizePolicy,
-    QSlider,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -30,6 +27,8 @@ from PySide6.QtWidgets import (
 from ml_core.limits import clamp_work_size
 
 from .. import resources
+from ..widgets.labels import dim
+from ..widgets.slider_row import SliderRow
 from .jobs import ModelChoice
 
 NameRole = Qt.ItemDataRole.UserRole + 1
@@ -72,13 +71,6 @@ class _ModelItemDelegate(QStyledItemDelegate):
         return QSize(min(640, metrics.horizontalAdvance(text) + 40), metrics.height() + 12)
 
 
-def _secondary(label: QLabel) -> QLabel:
-    pal = label.palette()
-    pal.setColor(QPalette.ColorRole.WindowText, pal.color(QPalette.ColorRole.PlaceholderText))
-    label.setPalette(pal)
-    return label
-
-
 class ModelPanel(QGroupBox):
     """Model selector with a one-line description; the full card and metrics on demand."""
 
@@ -97,7 +89,7 @@ class ModelPanel(QGroupBox):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
-        _secondary(self.summary)
+        dim(self.summary)
         self.details_button = QToolButton()
         self.details_button.setText("Details")
         self.details_button.setIcon(resources.icon("info"))
@@ -209,63 +201,6 @@ class ModelPanel(QGroupBox):
 
     def _toggle_details(self, shown: bool) -> None:
         self.details.setVisible(shown)
-
-
-def edge_row(left: QWidget, right: QWidget) -> QHBoxLayout:
-    """Two widgets pushed to the row's two ends: a title and its value, or a pair of buttons."""
-    row = QHBoxLayout()
-    row.setContentsMargins(0, 0, 0, 0)
-    row.addWidget(left)
-    row.addStretch(1)
-    row.addWidget(right)
-    return row
-
-
-class SliderRow(QWidget):
-    """Title and value on one line, the slider under them."""
-
-    def __init__(self, title: str, lo: int, hi: int, value: int, fmt: Callable[[int], str],
-                 left_hint: str = "", right_hint: str = "", step: int = 1) -> None:
-        super().__init__()
-        self._fmt = fmt
-        self.title = QLabel(title)
-        self.value_label = QLabel()
-        self.value_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(lo, hi)
-        self.slider.setSingleStep(step)
-        self.slider.setPageStep(step * 4)
-        self.slider.setValue(value)
-        self.slider.setAccessibleName(title)
-        self.slider.valueChanged.connect(self._update_label)
-        top = edge_row(self.title, self.value_label)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addLayout(top)
-        layout.addWidget(self.slider)
-        if left_hint or right_hint:
-            hints = QHBoxLayout()
-            hints.setContentsMargins(0, 0, 0, 0)
-            hints.addWidget(_small(left_hint))
-            hints.addStretch(1)
-            hints.addWidget(_small(right_hint))
-            layout.addLayout(hints)
-        self._update_label(value)
-
-    def refresh_label(self) -> None:
-        self._update_label(self.slider.value())
-
-    def _update_label(self, value: int) -> None:
-        self.value_label.setText(self._fmt(value))
-
-
-def _small(text: str) -> QLabel:
-    label = _secondary(QLabel(text))
-    font = label.font()
-    font.setPointSizeF(font.pointSizeF() * 0.85)
-    label.setFont(font)
-    return label
 
 
 class AdjustPanel(QGroupBox):

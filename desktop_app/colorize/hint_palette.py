@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .controls import edge_row
+from ..widgets.labels import edge_row
 from .hint_overlay import hint_color
 
 if TYPE_CHECKING:

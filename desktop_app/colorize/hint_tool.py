@@ -1,7 +1,7 @@
 """The hint tool's flow: what a click, drag or key on the preview does to the selected photo's hints.
 
 The view reports gestures in relative photo coordinates; this turns them into undoable edits
-(hints.HintEditor) and asks the model, in a worker, which colors are likely at the spot. A new
+(hint_editor.HintEditor) and asks the model, in a worker, which colors are likely at the spot. A new
 hint is pinned to the "current" suggestion, the color the model shows there now, so a click
 alone already keeps that color wherever the rest of the region goes; the palette then offers
 the model's alternatives and a full color picker.
@@ -11,20 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QPoint, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QColorDialog, QMenu, QWidget
+from PySide6.QtWidgets import QColorDialog, QFileDialog, QMenu, QWidget
 
 from ..workers import PRIORITY_PREVIEW, TaskRunner, describe_error
 from . import jobs
 from .compare_view import CompareView
+from .hint_editor import HintEditor
 from .hint_overlay import hint_color
 from .hint_palette import HintPalette
-from .hints import HintEditor
-from .pipeline import PreviewPipeline
-from .queue import QueueItem
+from .photo_queue import QueueItem
+from .render_scheduler import RenderScheduler
 
 if TYPE_CHECKING:
     from ml_core.palette import ColorSuggestion
@@ -37,13 +38,17 @@ def _pick_color(parent: QWidget, initial: QColor) -> QColor | None:
 
 class HintTool(QObject):
     """Public API (tab, tests, screenshot script): set_active, show_item, add_hint, recolor,
-    delete_selected, clear, open_palette. `choose_color` is replaceable so tests need no dialog."""
+    delete_selected, clear, open_palette, save_hints, load_hints (and their dialogs).
+    `choose_color` is replaceable so tests need no dialog; `warn` reports a hint file that
+    could not be read or written."""
 
     status_message = Signal(str, int)
 
-    def __init__(self, view: CompareView, runner: TaskRunner, pipeline: PreviewPipeline, editor: HintEditor,
-                 selected_item: Callable[[], QueueItem | None], parent: QWidget) -> None:
+    def __init__(self, view: CompareView, runner: TaskRunner, pipeline: RenderScheduler, editor: HintEditor,
+                 selected_item: Callable[[], QueueItem | None], parent: QWidget,
+                 warn: Callable[[str, str], None] | None = None) -> None:
         super().__init__(parent)
+        self.warn: Callable[[str, str], None] = warn or (lambda title, text: None)
         self.view = view
         self.editor = editor
         self._runner = runner
@@ -226,3 +231,64 @@ class HintTool(QObject):
         hint = item.hints[index]
         self.palette.set_suggestions(suggestions, hint.ab)
         self.palette.show_near(self.view.mapToGlobal(self.view.to_widget(hint.x, hint.y).toPoint()))
+
+    # ------------------------------------------------------------------ hint files
+
+    def save_hints(self, path: Path) -> bool:
+        """The selected photo's hints to `path` (relative units, so any size of the photo fits)."""
+        from ml_core.hints import save_hint_file
+
+        item = self._selected_item()
+        if item is None or not item.hints:
+            return False
+        try:
+            save_hint_file(path, item.hints)
+        except OSError as exc:
+            self.warn("Could not save hints", f"{path}: {exc.strerror or exc}")
+            return False
+        self.status_message.emit(f"Saved {len(item.hints)} hints to {path.name}", 4000)
+        return True
+
+    def load_hints(self, path: Path) -> bool:
+        """Replace the selected photo's hints with a file's; pixel units are placed on this photo."""
+        from ml_core.hints import HintError, load_hint_file, resolve_hints
+        from ml_core.imageio import ImageReadError
+
+        item = self._selected_item()
+        if item is None:
+            return False
+        try:
+            hint_file = load_hint_file(path)
+            width, height = item.preview.original_size if item.preview is not None else _photo_size(item.path)
+            hints = resolve_hints(hint_file, width, height)
+        except (HintError, ImageReadError, OSError) as exc:
+            self.warn("Could not load hints", str(exc))
+            return False
+        self.editor.replace(item, hints)
+        self.status_message.emit(f"Loaded {len(hints)} hints from {path.name}", 4000)
+        return True
+
+    def save_hints_dialog(self) -> None:
+        item = self._selected_item()
+        if item is None or not item.hints:
+            return
+        suggested = str(item.path.with_name(f"{item.path.stem}.hints.json"))
+        path, _ = QFileDialog.getSaveFileName(self._parent, "Save hints", suggested, "Hints (*.json)")
+        if path:
+            self.save_hints(Path(path))
+
+    def load_hints_dialog(self) -> None:
+        item = self._selected_item()
+        if item is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(self._parent, "Load hints", str(item.path.parent),
+                                              "Hints (*.json);;All files (*)")
+        if path:
+            self.load_hints(Path(path))
+
+
+def _photo_size(path: Path) -> tuple[int, int]:
+    """(width, height) as displayed, for hint files in pixel units before a preview exists."""
+    from ml_core.imageio import read_image
+
+    return read_image(path).size

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .controls import SliderRow, edge_row
+from ..widgets.labels import edge_row
+from ..widgets.slider_row import SliderRow
 
 THUMB = QSize(220, 120)
 

@@ -9,17 +9,15 @@ session. A session that cannot be read is reported in the banner, never raised.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QWidget
+from PySide6.QtCore import QObject, QTimer, Signal
 
-from .. import resources
+from ..widgets.banner import ERROR, INFO, Banner
 from ..workers import PRIORITY_PREVIEW, describe_error
-from .queue import ItemState
+from .photo_queue import ItemState
 from .session import Session, SessionAdjustments, SessionPhoto, read_session, save_session
 
 if TYPE_CHECKING:
@@ -27,61 +25,6 @@ if TYPE_CHECKING:
 
 _AUTOSAVE_MS = 1500
 _NAMES_SHOWN = 3
-INFO, ERROR = "info", "error"
-_TINTS = {INFO: QColor(64, 144, 235), ERROR: QColor(214, 80, 60)}
-
-
-class Banner(QFrame):
-    """A tinted strip over the photo: a message, at most one action button, and a close button."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.kind = INFO
-        self._action: Callable[[], None] | None = None
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        self.label.setTextFormat(Qt.TextFormat.PlainText)
-        self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.button = QPushButton()
-        self.button.clicked.connect(self._clicked)
-        self.close_button = QToolButton()
-        self.close_button.setIcon(resources.icon("remove"))
-        self.close_button.setAutoRaise(True)
-        self.close_button.setToolTip("Dismiss")
-        self.close_button.clicked.connect(self.hide)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(14, 6, 6, 6)
-        row.addWidget(self.label, 1)
-        row.addWidget(self.button)
-        row.addWidget(self.close_button)
-        self.setAccessibleName("Session")
-        self.hide()
-
-    def show_message(self, kind: str, text: str, button: str = "",
-                     action: Callable[[], None] | None = None) -> None:
-        self.kind = kind
-        self.label.setText(text)
-        self.button.setText(button)
-        self.button.setVisible(bool(button))
-        self._action = action
-        self.show()
-        self.update()
-
-    def _clicked(self) -> None:
-        action = self._action
-        if action is not None:
-            action()
-
-    def paintEvent(self, event) -> None:
-        p = QPainter(self)
-        tint = QColor(_TINTS.get(self.kind, _TINTS[INFO]))
-        tint.setAlpha(34)
-        p.fillRect(self.rect(), tint)
-        tint.setAlpha(255)
-        p.fillRect(0, 0, 4, self.height(), tint)
-        p.end()
-
-
 def _names(paths: Sequence[Path]) -> str:
     shown = ", ".join(p.name for p in paths[:_NAMES_SHOWN])
     return shown + (f" and {len(paths) - _NAMES_SHOWN} more" if len(paths) > _NAMES_SHOWN else "")

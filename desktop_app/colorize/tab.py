@@ -1,62 +1,59 @@
 """The Colorize tab: drop photos, see them in color, export them.
 
 This module is wiring: widgets from the sibling modules, actions and shortcuts, and the flow of
-events between the queue, the pipeline (what to render) and the exporter. It never touches pixels
-or models itself.
+events between the queue, the model cache (which model), the render scheduler (what to render
+next), the photo intake (what comes in) and the export flow (what goes out). It never touches
+pixels or models itself.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QImage, QKeySequence
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
-    QMessageBox,
-    QProgressBar,
     QScrollArea,
     QSizePolicy,
     QSplitter,
     QStackedWidget,
     QToolBar,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from ml_core.imageio import SUPPORTED_SUFFIXES, ImageReadError, collect_images
-from ml_core.paths import user_cache_dir
-
 from .. import resources
 from ..settings import AppSettings
+from ..widgets import dialogs
+from ..widgets.banner import Banner
 from ..workers import PRIORITY_PREVIEW, TaskRunner, describe_error
 from . import jobs
 from .compare_view import CompareView, ViewMode
 from .controls import AdjustPanel, ModelPanel
 from .empty_state import EmptyState
-from .export_dialog import SCOPE_DONE, SCOPE_SELECTED, ExportDialog
-from .exporter import Exporter, ExportReport, planned_destinations
+from .export_dialog import SCOPE_DONE, SCOPE_SELECTED
+from .export_flow import ExportFlow
+from .exporter import ExportReport
+from .hint_editor import HintEditor
 from .hint_tool import HintTool
-from .hints import HintEditor
-from .pipeline import Adjustments, PreviewPipeline
-from .queue import Filmstrip, ItemRole, ItemState, QueueItem, QueueModel
+from .model_cache import ModelCache
+from .photo_intake import PhotoIntake
+from .photo_queue import Filmstrip, ItemRole, ItemState, QueueItem, QueueModel
 from .reference_panel import ReferencePanel
-from .references import ReferenceController
-from .session_control import Banner
+from .reference_tool import ReferenceController
+from .render_scheduler import Adjustments, RenderScheduler
 
 if TYPE_CHECKING:
     from ml_core.batch import ExportSettings
-    from ml_core.engine import ColorizeOptions
     from ml_core.modelfile import LoadedModel
 
     from .session import Session
 
-MODEL_SUFFIX = ".safetensors"
 _ADJUST_DEBOUNCE_MS = 120
 
 
@@ -74,28 +71,47 @@ class ColorizeTab(QWidget):
         super().__init__(parent)
         self.settings = settings
         # Replaceable so tests and the self-test can answer without a modal dialog.
-        self.confirm: Callable[[str, str], bool] = self._ask
-        self.warn: Callable[[str, str], None] = self._warn
-        self.report: Callable[[ExportReport], None] = self._show_report
+        self.confirm: Callable[[str, str], bool] = partial(dialogs.ask, self)
+        self.warn: Callable[[str, str], None] = partial(dialogs.warn, self)
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl  # the file manager (tests replace it)
-        self.last_export: ExportReport | None = None
         self._shown_item: int | None = None
         self._model_list_loaded = False
-        self._pasted = 0
 
         self.runner = TaskRunner(self)
         self.queue = QueueModel(self)
         self.adjust_panel = AdjustPanel()
         self.model_panel = ModelPanel()
-        self.pipeline = PreviewPipeline(self.runner, self.queue, self._adjustments, self)
-        self.exporter = Exporter(self.runner, self)
+        self.models = ModelCache(self.runner, self)
+        self.pipeline = RenderScheduler(self.runner, self.queue, self.models, self._adjustments, self)
+        self.intake = PhotoIntake(self)
+        self.export_flow = ExportFlow(self)
+        self.report: Callable[[ExportReport], None] = self.export_flow.show_report
+        self.exporter = self.export_flow.exporter
+        self.export_progress = self.export_flow.progress
+        self.show_folder_button = self.export_flow.show_folder_button
         self._adjust_timer = QTimer(self)  # slider drags: render once the hand pauses
         self._adjust_timer.setSingleShot(True)
         self._adjust_timer.setInterval(_ADJUST_DEBOUNCE_MS)
         self._adjust_timer.timeout.connect(self.pipeline.settings_changed)
+        self._build_views()
+        self.commands: dict[str, QAction] = {}
+        self._build_actions()
+        self.toolbar = self._build_toolbar()
+        self.queue_label = QLabel()
+        self._build_layout()
+        self._connect()
+        mode = ViewMode.SPLIT if settings.view_mode == ViewMode.SPLIT.value else ViewMode.SIDE_BY_SIDE
+        self.view.set_mode(mode)
+        self._sync_mode_actions()
+        self.update_state()
 
+    # ================================================================== construction
+
+    def _build_views(self) -> None:
+        """The photo views and the tools that work on them."""
         self.view = CompareView()
         self.session_banner = Banner()
+        self.session_banner.setAccessibleName("Session")
         self.empty = EmptyState()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
@@ -103,22 +119,10 @@ class ColorizeTab(QWidget):
         self.filmstrip = Filmstrip()
         self.filmstrip.setModel(self.queue)
         self.hint_editor = HintEditor(self)
-        self.hint_tool = HintTool(self.view, self.runner, self.pipeline, self.hint_editor, self.selected_item, self)
+        self.hint_tool = HintTool(self.view, self.runner, self.pipeline, self.hint_editor, self.selected_item, self,
+                                  warn=lambda title, text: self.warn(title, text))
         self.reference_panel = ReferencePanel()
         self.references = ReferenceController(self.reference_panel, self.runner, self.selected_item, self)
-
-        self.commands: dict[str, QAction] = {}
-        self._build_actions()
-        self.toolbar = self._build_toolbar()
-        self._build_status_widgets()
-        self._build_layout()
-        self._connect()
-        mode = ViewMode.SPLIT if settings.view_mode == ViewMode.SPLIT.value else ViewMode.SIDE_BY_SIDE
-        self.view.set_mode(mode)
-        self._sync_mode_actions()
-        self._update_state()
-
-    # ================================================================== construction
 
     def _command(self, key: str, text: str, slot: Callable, shortcut: QKeySequence | str | None = None,
                 icon: str | None = None, tip: str = "", checkable: bool = False) -> QAction:
@@ -141,15 +145,15 @@ class ColorizeTab(QWidget):
 
     def _build_actions(self) -> None:
         K = QKeySequence.StandardKey
-        self._command("open", "&Open Photos…", self.open_photos, K.Open, "open", "Add photos to the queue")
-        self._command("open_folder", "Open &Folder…", self.open_folder, "Ctrl+Shift+O", "folder",
+        self._command("open", "&Open Photos…", self.intake.open_photos, K.Open, "open", "Add photos to the queue")
+        self._command("open_folder", "Open &Folder…", self.intake.open_folder, "Ctrl+Shift+O", "folder",
                      "Add every photo in a folder (and its subfolders)")
-        self._command("paste", "&Paste Image", self.paste, K.Paste, "paste", "Add the image on the clipboard")
+        self._command("paste", "&Paste Image", self.intake.paste, K.Paste, "paste", "Add the image on the clipboard")
         self._command("import_model", "&Import Model…", self.import_model_dialog, "Ctrl+I", "import",
                      "Add a model file (.safetensors) to the model list")
-        self._command("export", "&Export Photo…", lambda: self.export_dialog(SCOPE_SELECTED), "Ctrl+E",
+        self._command("export", "&Export Photo…", lambda: self.export_flow.export_dialog(SCOPE_SELECTED), "Ctrl+E",
                      "export", "Export the selected photo in full resolution")
-        self._command("export_all", "Export &All…", lambda: self.export_dialog(SCOPE_DONE), "Ctrl+Shift+E",
+        self._command("export_all", "Export &All…", lambda: self.export_flow.export_dialog(SCOPE_DONE), "Ctrl+Shift+E",
                      "export_all", "Export every colorized photo in full resolution")
         self._command("remove", "&Remove from Queue", self.remove_selected, K.Delete, "remove")
         self._command("clear", "&Clear Queue", self.clear_queue, None, None)
@@ -165,16 +169,16 @@ class ColorizeTab(QWidget):
                      "Highlight where the model is unsure of the color", checkable=True)
         self._command("next", "&Next Photo", lambda: self._step(1), "Ctrl+Right", None)
         self._command("previous", "Pre&vious Photo", lambda: self._step(-1), "Ctrl+Left", None)
-        self._command("cancel", "&Cancel Export", self.cancel_export, "Esc", None)
-        self._command("show_export", "&Show Export in Folder", self.show_last_export, None, None,
+        self._command("cancel", "&Cancel Export", self.export_flow.cancel, "Esc", None)
+        self._command("show_export", "&Show Export in Folder", self.export_flow.show_last_export, None, None,
                      "Open the folder the last export wrote to, in the file manager")
         self._command("hints", "&Hint Tool", self._toggle_hints, "H", "hints",
                      "Click the photo to pin a color there; drag to paint a short stroke", checkable=True)
         self._command("clear_hints", "C&lear Hints", self.hint_tool.clear, None, None,
                      "Remove every color hint from this photo (undoable)")
-        self._command("save_hints", "Save Hints…", self.save_hints_dialog, None, None,
+        self._command("save_hints", "Save Hints…", self.hint_tool.save_hints_dialog, None, None,
                      "Save this photo's hints as a JSON file that `chroma colorize --hints` also reads")
-        self._command("load_hints", "Load Hints…", self.load_hints_dialog, None, None,
+        self._command("load_hints", "Load Hints…", self.hint_tool.load_hints_dialog, None, None,
                      "Replace this photo's hints with those in a hints JSON file (undoable)")
         undo = self.hint_editor.group.createUndoAction(self, "&Undo")
         undo.setShortcuts([QKeySequence(K.Undo)])
@@ -225,37 +229,16 @@ class ColorizeTab(QWidget):
         self.commands["export_all"].setIconText("Export All…")
         return bar
 
-    def _build_status_widgets(self) -> None:
-        self.queue_label = QLabel()
-        self.export_progress = QProgressBar()
-        self.export_progress.setMaximumWidth(180)
-        self.export_progress.setTextVisible(True)
-        self.export_cancel = QToolButton()
-        self.export_cancel.setText("Cancel")
-        self.export_cancel.clicked.connect(self.cancel_export)
-        self.export_progress.hide()
-        self.export_cancel.hide()
-        self.show_folder_button = QToolButton()
-        self.show_folder_button.setText("Show in Folder")
-        self.show_folder_button.setToolTip("Open the folder the photos were exported to")
-        self.show_folder_button.clicked.connect(self.show_last_export)
-        self.show_folder_button.hide()
-
     def status_widgets(self) -> list[QWidget]:
         """Permanent status bar widgets the main window shows for this tab."""
-        return [self.queue_label, self.export_progress, self.export_cancel, self.show_folder_button]
+        return [self.queue_label, *self.export_flow.widgets()]
+
+    @property
+    def last_export(self) -> ExportReport | None:
+        return self.export_flow.last_export
 
     def show_last_export(self) -> bool:
-        """The last export's folder in the file manager, with the first exported photo's folder
-        when the pattern put photos in subfolders."""
-        report = self.last_export
-        if report is None:
-            return False
-        folder = report.written[0].parent if report.written else report.out_dir
-        if not folder.is_dir():
-            self._status(f"{folder} is no longer there", 6000)
-            return False
-        return bool(self.open_url(QUrl.fromLocalFile(str(folder))))
+        return self.export_flow.show_last_export()
 
     def _build_layout(self) -> None:
         left = QWidget()
@@ -292,24 +275,22 @@ class ColorizeTab(QWidget):
         layout.addWidget(self.splitter, 1)
 
     def _connect(self) -> None:
-        self.empty.open_photos.connect(self.open_photos)
-        self.empty.open_folder.connect(self.open_folder)
+        self.empty.open_photos.connect(self.intake.open_photos)
+        self.empty.open_folder.connect(self.intake.open_folder)
         self.empty.import_model.connect(self.import_model_dialog)
         self.filmstrip.selectionModel().currentChanged.connect(self._on_current_changed)
-        self.queue.rowsInserted.connect(self._update_state)
-        self.queue.rowsRemoved.connect(self._update_state)
+        self.queue.rowsInserted.connect(self.update_state)
+        self.queue.rowsRemoved.connect(self.update_state)
         self.model_panel.model_selected.connect(self._on_model_selected)
         self.model_panel.import_requested.connect(self.import_model_dialog)
         self.adjust_panel.changed.connect(self._adjust_timer.start)
-        self.pipeline.models_refreshed.connect(self._on_models_refreshed)
-        self.pipeline.models_failed.connect(lambda msg: self._status(f"Could not list models: {msg}"))
-        self.pipeline.model_state.connect(self._on_model_state)
+        self.models.models_refreshed.connect(self._on_models_refreshed)
+        self.models.models_failed.connect(lambda msg: self.status(f"Could not list models: {msg}"))
+        self.models.model_state.connect(self._on_model_state)
         self.pipeline.item_updated.connect(self._on_item_updated)
         self.pipeline.preview_ready.connect(self._on_preview_ready)
         self.pipeline.item_failed.connect(self._on_item_failed)
         self.pipeline.rendering.connect(lambda _: self._update_busy())
-        self.exporter.progress.connect(self._on_export_progress)
-        self.exporter.finished.connect(self._on_export_finished)
         self.view.zoom_changed.connect(self._on_zoom)
         self.view.mode_changed.connect(lambda _: self._sync_mode_actions())
         self.hint_tool.status_message.connect(self.status_message)
@@ -320,52 +301,52 @@ class ColorizeTab(QWidget):
 
     def refresh_models(self, select: str | None = None) -> None:
         """Re-read the model store (e.g. after training saved a model) and optionally select one."""
-        self.pipeline.refresh_models(select)
+        self.models.refresh_models(select)
 
     def use_in_memory_model(self, loaded: "LoadedModel", name: str) -> None:
         """Offer a model that exists only in memory (the self-test's untrained stand-in) and select it."""
-        self.pipeline.add_in_memory_model(loaded, name)
+        self.models.add_in_memory_model(loaded, name)
         self.refresh_models(select=name)
 
     def current_model(self) -> str | None:
-        return self.pipeline.model_name
+        return self.models.model_name
 
     def _on_models_refreshed(self, choices: list, select: str | None) -> None:
         self._model_list_loaded = True
         if select and any(c.name == select and c.in_memory is None for c in choices):
             self.settings.model = select  # chosen on purpose (imported, or trained in another tab)
-        current = self.pipeline.model_name
+        current = self.models.model_name
         wanted = next((n for n in (select, current, self.settings.model) if n and any(c.name == n for c in choices)),
                       choices[0].name if choices else None)
         self.model_panel.set_choices(choices, wanted)
-        self.pipeline.set_model(wanted)
+        self.models.set_model(wanted)
         self._on_model_applied()
-        self._update_state()
+        self.update_state()
         self.models_refreshed.emit(choices)
 
     def _on_model_selected(self, name: str) -> None:
         self.settings.model = name
-        self.pipeline.set_model(name)
+        self.models.set_model(name)
         self._on_model_applied()
 
     def _on_model_applied(self) -> None:
-        choice = self.pipeline.model_choice()
+        choice = self.models.model_choice()
         if choice is not None:
             self.adjust_panel.set_model_defaults(choice.work_size, choice.classification, choice.default_temperature)
-        self._update_state()
+        self.update_state()
         self._show_selected()
 
     def _on_model_state(self, name: str, state: str) -> None:
         if state == "loading":
             self.model_panel.set_status("Loading model…")
-            self._status(f"Loading model {name}…")
+            self.status(f"Loading model {name}…")
         elif state == "ready":
             self.model_panel.set_status("")
-            self._status(f"Model {name} ready", 3000)
+            self.status(f"Model {name} ready", 3000)
         else:
             self.model_panel.set_status(f"Could not load: {state}")
-            self._status(f"Could not load model {name}: {state}")
-        self._update_state()
+            self.status(f"Could not load model {name}: {state}")
+        self.update_state()
         self._show_selected()
 
     def import_model_dialog(self) -> None:
@@ -378,123 +359,27 @@ class ColorizeTab(QWidget):
         if ask and not self.confirm("Import model?",
                                     f"“{path.name}” is a colorization model file. Add it to your models?"):
             return
-        self._status(f"Importing {path.name}…")
+        self.status(f"Importing {path.name}…")
         self.runner.submit(jobs.import_model, path, name="import", priority=PRIORITY_PREVIEW,
                            on_result=self._on_model_imported,
-                           on_error=lambda e: self._status(f"Could not import {path.name}: {describe_error(e)}"))
+                           on_error=lambda e: self.status(f"Could not import {path.name}: {describe_error(e)}"))
 
     def _on_model_imported(self, name: str) -> None:
-        self._status(f"Model “{name}” imported", 5000)
+        self.status(f"Model “{name}” imported", 5000)
         self.refresh_models(select=name)
 
     # ================================================================== adding photos
 
     def add_paths(self, paths: Iterable[Path | str]) -> list[QueueItem]:
-        """Queue photos and folders; unusable entries become failed items with the reason.
-
-        Files are added at once (returned); folders are searched by a worker, since a deep or
-        network folder can take a while, and their photos follow (folder_added fires).
-        """
-        paths = [Path(p) for p in paths]
-        folders = [p for p in paths if p.is_dir()]
-        files = [p for p in paths if p not in folders]
-        if folders:
-            self.settings.add_recent("folders", [str(f.absolute()) for f in folders])
-            self.settings.last_open_dir = str(folders[0])
-            self._status(f"Looking for photos in {folders[0].name}…")
-            self.runner.submit(collect_images, folders, name="scan folders",
-                               priority=PRIORITY_PREVIEW, on_result=lambda found: self._add_collected(*found),
-                               on_error=lambda e: self._status(f"Could not read the folder: {describe_error(e)}"))
-        if not files:
-            return []
-        if files[0].parent.is_dir():
-            self.settings.last_open_dir = str(files[0].parent)
-        images, problems = collect_images(files)
-        cache = user_cache_dir().absolute()
-        self.settings.add_recent("photos", [str(p.absolute()) for p in images
-                                            if not p.absolute().is_relative_to(cache)])  # not pasted images
-        return self._add_collected(images, problems)
-
-    def _add_collected(self, images: list[Path], problems: list[tuple[Path, str]]) -> list[QueueItem]:
-        new: list[QueueItem] = []
-        for path in images:
-            if self.queue.find_path(path) is None:
-                new.append(QueueItem(path))
-        for path, reason in problems:
-            if self.queue.find_path(path) is None:
-                new.append(QueueItem(path, state=ItemState.FAILED, error=reason))
-        self.queue.add(new)
-        self.pipeline.add_items(new)
-        ok = [i for i in new if i.state != ItemState.FAILED]
-        added = f"Added {len(ok)} photo{'s' if len(ok) != 1 else ''}"
-        if problems:
-            path, reason = problems[0]
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            self._status(f"{added}. Skipped {path.name}: {reason}{more}", 10000)
-        elif ok:
-            self._status(added, 4000)
-        elif images:
-            self._status("Already in the queue", 4000)
-            self.select_item(self.queue.find_path(images[0]).id)
-        else:
-            self._status("No photos found there", 6000)
-        # The first new photo is shown, also when one was on screen: whoever drops photos wants to
-        # see them (a photo that could not be read is shown only when nothing else is).
-        if ok or (new and self.selected_item() is None):
-            first = (ok or new)[0]
-            self.select_item(first.id)
-            self.filmstrip.scrollTo(self.queue.index(self.queue.row_of(first.id)))
-        self._update_state()
-        self.photos_added.emit(new)
-        return new
+        """Queue photos and folders (see PhotoIntake.add_paths); returns the items added at once."""
+        return self.intake.add_paths(paths)
 
     def can_accept(self, mime: QMimeData) -> bool:
-        return (mime.hasUrls() and any(u.isLocalFile() for u in mime.urls())) or mime.hasImage()
+        return self.intake.can_accept(mime)
 
     def handle_mime(self, mime: QMimeData) -> bool:
         """A drop or a paste: files and folders, model files, or raw image data."""
-        if mime.hasUrls():
-            local = [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
-            models = [p for p in local if p.suffix.lower() == MODEL_SUFFIX and p.is_file()]
-            others = [p for p in local if p not in models]
-            for model in models:
-                self.import_model_file(model, ask=True)
-            if others:
-                self.add_paths(others)
-            if local:
-                return True
-        if mime.hasImage():
-            image = mime.imageData()
-            if isinstance(image, QImage) and not image.isNull():
-                self.add_image(image)
-                return True
-        return False
-
-    def paste(self) -> None:
-        mime = QGuiApplication.clipboard().mimeData()
-        if mime is None or not self.handle_mime(mime):
-            self._status("The clipboard holds no image or photo files", 5000)
-
-    def add_image(self, image: QImage) -> None:
-        """Raw image data (clipboard, dragged from a browser): saved to the cache as PNG first."""
-        self._pasted += 1
-        stem = time.strftime("pasted-%Y%m%d-%H%M%S") + (f"-{self._pasted}" if self._pasted > 1 else "")
-        folder = user_cache_dir() / "pasted"
-        self.runner.submit(jobs.save_pasted, image, folder, stem, name="paste",
-                           priority=PRIORITY_PREVIEW, on_result=lambda path: self.add_paths([path]),
-                           on_error=lambda e: self._status(f"Could not paste: {describe_error(e)}"))
-
-    def open_photos(self) -> None:
-        patterns = " ".join(f"*{s}" for s in sorted(SUPPORTED_SUFFIXES))
-        files, _ = QFileDialog.getOpenFileNames(self, "Open photos", self.settings.last_open_dir,
-                                                f"Photos ({patterns});;All files (*)")
-        if files:
-            self.add_paths(files)
-
-    def open_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a folder of photos", self.settings.last_open_dir)
-        if folder:
-            self.add_paths([folder])
+        return self.intake.handle_mime(mime)
 
     # ================================================================== queue and selection
 
@@ -531,7 +416,7 @@ class ColorizeTab(QWidget):
             self._show_selected()
         elif removed_selected:
             self.filmstrip.setCurrentIndex(self.queue.index(min(kept_before, len(self.queue) - 1)))
-        self._update_state()
+        self.update_state()
 
     # ================================================================== sessions
 
@@ -553,7 +438,7 @@ class ColorizeTab(QWidget):
         if new and self.selected_item() is None:
             wanted = session.photos[session.selected] if session.selected is not None else None
             self.select_item(next((item.id for item, photo in pairs if photo is wanted), new[0].id))
-        self._update_state()
+        self.update_state()
         return new
 
     def apply_session_settings(self, session: "Session") -> None:
@@ -587,7 +472,7 @@ class ColorizeTab(QWidget):
         self.hint_tool.show_item(item)
         self.references.show_item(item)
         self._show_selected()
-        self._update_state()
+        self.update_state()
 
     def _show_selected(self) -> None:
         """Put the selected photo's best available picture (or the reason there is none) on screen."""
@@ -595,7 +480,7 @@ class ColorizeTab(QWidget):
         if item is None:
             self._shown_item = None
             self.view.clear("")
-            self._update_state()
+            self.update_state()
             return
         if item.preview is not None:
             self._show_preview(item)
@@ -610,11 +495,11 @@ class ColorizeTab(QWidget):
     def _waiting_text(self) -> str:
         if not self._model_list_loaded:
             return "Loading…"
-        if self.pipeline.model_choice() is None:
+        if self.models.model_choice() is None:
             return "No model is installed, so this photo cannot be colorized yet.\nImport a model (Ctrl+I)."
-        if self.pipeline.model_error:
-            return f"The model could not be loaded:\n{self.pipeline.model_error}"
-        if self.pipeline.colorizer is None:
+        if self.models.model_error:
+            return f"The model could not be loaded:\n{self.models.model_error}"
+        if self.models.colorizer is None:
             return "Loading the model…"
         return "Colorizing…"
 
@@ -634,7 +519,7 @@ class ColorizeTab(QWidget):
         selected = self.selected_item()
         if selected is not None and selected.id == item_id and item.preview is None:
             self._show_selected()
-        self._update_state()
+        self.update_state()
 
     def _on_preview_ready(self, item_id: int) -> None:
         selected = self.selected_item()
@@ -646,7 +531,7 @@ class ColorizeTab(QWidget):
     def _on_item_failed(self, item_id: int, message: str) -> None:
         item = self.queue.find(item_id)
         if item is not None:
-            self._status(f"{item.name}: {message}", 10000)
+            self.status(f"{item.name}: {message}", 10000)
 
     def _update_busy(self) -> None:
         item = self.selected_item()
@@ -654,7 +539,7 @@ class ColorizeTab(QWidget):
         if item is not None and item.preview is not None:
             if self.pipeline.is_rendering(item.id):
                 busy = "Updating preview…"
-            elif self.pipeline.colorizer is None and self.pipeline.model_choice() is not None:
+            elif self.models.colorizer is None and self.models.model_choice() is not None:
                 busy = "Loading model…"
         self.view.set_busy(busy)
         self.filmstrip.set_busy(self.pipeline.is_rendering())
@@ -680,7 +565,7 @@ class ColorizeTab(QWidget):
         self.hint_tool.set_active(on)
         if on:
             self.view.setFocus()
-            self._status("Click the photo to pin a color, drag to paint; drag a marker to move it, "
+            self.status("Click the photo to pin a color, drag to paint; drag a marker to move it, "
                          "Delete removes it", 8000)
 
     def _on_guidance_changed(self, item_id: int) -> None:
@@ -689,7 +574,7 @@ class ColorizeTab(QWidget):
         item = self.queue.find(item_id)
         if item is not None:
             self.queue.changed(item)  # the filmstrip's hint badge and tooltip
-        self._update_state()
+        self.update_state()
 
     def _on_zoom(self, percent: float) -> None:
         self.zoom_label.setText(f"{percent:.0f} %" if percent > 0 else "")
@@ -700,166 +585,12 @@ class ColorizeTab(QWidget):
 
     # ================================================================== export
 
-    def export_dialog(self, scope: str = SCOPE_SELECTED) -> None:
-        if not self._can_export():
-            return
-        selected = self.selected_item()
-        usable = selected if selected is not None and selected.state != ItemState.FAILED else None
-        dialog = ExportDialog(self, self.settings, selected=usable.path if usable else None,
-                              done_count=len(self.done_items()), default_dir=self._default_export_dir(),
-                              model_name=self._export_model_name(), scope=scope)
-        if dialog.exec() != ExportDialog.DialogCode.Accepted:
-            return
-        items = self.done_items() if dialog.scope() == SCOPE_DONE else ([usable] if usable else [])
-        self.start_export(dialog.export_settings(), items)
-
-    def _can_export(self) -> bool:
-        if self.exporter.running:
-            self._status("An export is already running", 4000)
-            return False
-        if self.pipeline.colorizer is None:
-            self._status("Nothing to export yet: no model is loaded", 5000)
-            return False
-        if not any(i.state != ItemState.FAILED for i in self.queue.items):
-            self._status("Add photos first", 4000)
-            return False
-        return True
-
-    def _default_export_dir(self) -> str:
-        pictures = Path.home() / "Pictures"
-        return str(pictures / "Chroma" if pictures.is_dir() else Path.home() / "Chroma")
-
-    def _export_model_name(self) -> str:
-        colorizer = self.pipeline.colorizer
-        return colorizer.info.name if colorizer is not None else ""
-
     def start_export(self, settings: "ExportSettings", items: list[QueueItem]) -> bool:
-        """Export `items` at full resolution with the current model and adjustments, in the background.
-
-        Asks (through `confirm`) before replacing files from an earlier export; originals are never
-        replaced, whatever the answer (ml_core refuses to write over a source photo).
-        """
-        colorizer = self.pipeline.colorizer
-        if colorizer is None or self.exporter.running or not items:
-            return False
-        sources = [i.path for i in items]
-        destinations = planned_destinations(sources, settings, colorizer.info.name)
-        originals = {p.resolve() for p in sources}
-        existing = [d for d in destinations if d.exists() and d.resolve() not in originals]
-        if existing and not settings.overwrite:
-            names = ", ".join(d.name for d in existing[:3]) + (" …" if len(existing) > 3 else "")
-            if not self.confirm("Replace earlier exports?",
-                                f"{len(existing)} file{'s' if len(existing) > 1 else ''} already exist in "
-                                f"{settings.out_dir}:\n{names}\n\nReplace {'them' if len(existing) > 1 else 'it'}?"):
-                self._status("Export cancelled: nothing was replaced", 5000)
-                return False
-            settings.overwrite = True
-        self.exporter.start(colorizer, sources, settings, self.pipeline.colorize_options(preview=False),
-                            self._per_photo_options(items))
-        self.export_progress.setRange(0, len(sources))
-        self.export_progress.setValue(0)
-        self.export_progress.setFormat(f"%v of {len(sources)}")
-        self.export_progress.show()
-        self.export_cancel.show()
-        self.show_folder_button.hide()
-        self._status(f"Exporting {len(sources)} photo{'s' if len(sources) != 1 else ''} to {settings.out_dir}…")
-        self._update_state()
-        return True
-
-    def _per_photo_options(self, items: list[QueueItem]) -> dict[Path, "ColorizeOptions"]:
-        """Full-resolution options for each photo that has its own hints or reference."""
-        return {i.path: self.pipeline.colorize_options(preview=False, item=i) for i in items if i.guided}
+        """Export `items` at full resolution in the background (see ExportFlow.start_export)."""
+        return self.export_flow.start_export(settings, items)
 
     def cancel_export(self) -> None:
-        if self.exporter.running:
-            self.exporter.cancel()
-            self._status("Cancelling export…")
-
-    def _on_export_progress(self, done: int, total: int) -> None:
-        self.export_progress.setValue(done)
-
-    def _on_export_finished(self, report: ExportReport) -> None:
-        self.export_progress.hide()
-        self.export_cancel.hide()
-        self.last_export = report
-        self.show_folder_button.setVisible(bool(report.written))
-        self._status(report.summary(), 15000)
-        self._update_state()
-        if report.failed or report.error or report.noted:
-            self.report(report)
-        self.export_finished.emit(report)
-
-    def _show_report(self, report: ExportReport) -> None:
-        """Non-blocking: the window stays usable while the report is open."""
-        title = "Export finished with problems" if report.failed or report.error else "Export finished with notes"
-        box = QMessageBox(QMessageBox.Icon.Warning, title, report.summary(), QMessageBox.StandardButton.Ok, self)
-        details = report.details()
-        box.setDetailedText("\n".join(details))
-        box.setInformativeText("\n".join(details[:5]) + ("\n…" if len(details) > 5 else ""))
-        box.setWindowModality(Qt.WindowModality.NonModal)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.show()
-
-    def _warn(self, title: str, text: str) -> None:
-        QMessageBox.warning(self, title, text)
-
-    # ================================================================== hint files
-
-    def save_hints(self, path: Path) -> bool:
-        """The selected photo's hints to `path` (relative units, so any size of the photo fits)."""
-        from ml_core.hints import save_hint_file
-
-        item = self.selected_item()
-        if item is None or not item.hints:
-            return False
-        try:
-            save_hint_file(path, item.hints)
-        except OSError as exc:
-            self.warn("Could not save hints", f"{path}: {exc.strerror or exc}")
-            return False
-        self._status(f"Saved {len(item.hints)} hints to {path.name}", 4000)
-        return True
-
-    def load_hints(self, path: Path) -> bool:
-        """Replace the selected photo's hints with a file's; pixel units are placed on this photo."""
-        from ml_core.hints import HintError, load_hint_file, resolve_hints
-
-        item = self.selected_item()
-        if item is None:
-            return False
-        try:
-            hint_file = load_hint_file(path)
-            width, height = item.preview.original_size if item.preview is not None else _photo_size(item.path)
-            hints = resolve_hints(hint_file, width, height)
-        except (HintError, ImageReadError, OSError) as exc:
-            self.warn("Could not load hints", str(exc))
-            return False
-        self.hint_editor.replace(item, hints)
-        self._status(f"Loaded {len(hints)} hints from {path.name}", 4000)
-        return True
-
-    def save_hints_dialog(self) -> None:
-        item = self.selected_item()
-        if item is None or not item.hints:
-            return
-        suggested = str(item.path.with_name(f"{item.path.stem}.hints.json"))
-        path, _ = QFileDialog.getSaveFileName(self, "Save hints", suggested, "Hints (*.json)")
-        if path:
-            self.save_hints(Path(path))
-
-    def load_hints_dialog(self) -> None:
-        item = self.selected_item()
-        if item is None:
-            return
-        path, _ = QFileDialog.getOpenFileName(self, "Load hints", str(item.path.parent),
-                                              "Hints (*.json);;All files (*)")
-        if path:
-            self.load_hints(Path(path))
-
-    def _ask(self, title: str, text: str) -> bool:
-        answer = QMessageBox.question(self, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                      QMessageBox.StandardButton.No)
-        return answer == QMessageBox.StandardButton.Yes
+        self.export_flow.cancel()
 
     # ================================================================== state and lifecycle
 
@@ -879,19 +610,19 @@ class ColorizeTab(QWidget):
                     action.setIcon(resources.icon(str(action.data())))
         super().changeEvent(event)
 
-    def _status(self, text: str, timeout_ms: int = 0) -> None:
+    def status(self, text: str, timeout_ms: int = 0) -> None:
         self.status_message.emit(text, timeout_ms)
 
-    def _update_state(self, *args) -> None:
+    def update_state(self, *args) -> None:
         has_items = len(self.queue) > 0
         self.stack.setCurrentWidget(self.view if has_items else self.empty)
         self.filmstrip.setVisible(has_items)
-        no_model = self._model_list_loaded and not self.pipeline.choices()
+        no_model = self._model_list_loaded and not self.models.choices()
         self.empty.set_model_missing(no_model)
         selected = self.selected_item()
-        choice = self.pipeline.model_choice()
-        ready = self.pipeline.colorizer is not None
-        exporting = self.exporter.running
+        choice = self.models.model_choice()
+        ready = self.models.colorizer is not None
+        exporting = self.export_flow.running
         self.commands["export"].setEnabled(ready and not exporting and selected is not None
                                           and selected.state != ItemState.FAILED)
         self.commands["export_all"].setEnabled(ready and not exporting and bool(self.done_items()))
@@ -932,10 +663,3 @@ class ColorizeTab(QWidget):
         self._adjust_timer.stop()
         self.filmstrip.set_busy(False)
         return self.runner.shutdown(timeout_ms)
-
-
-def _photo_size(path: Path) -> tuple[int, int]:
-    """(width, height) as displayed, for hint files in pixel units before a preview exists."""
-    from ml_core.imageio import read_image
-
-    return read_image(path).size

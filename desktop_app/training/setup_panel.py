@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QRadioButton,
     QSpinBox,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -38,7 +37,9 @@ from PySide6.QtWidgets import (
 from ml_core.train_config import DEFAULT_EPOCHS, TrainConfig
 
 from .. import resources
-from ..colorize.queue import make_horizontal_strip
+from ..colorize.photo_queue import make_horizontal_strip
+from ..widgets.collapsible import Collapsible
+from ..widgets.labels import dim
 from .jobs import ScanSummary, TrainRequest
 
 WARNING = QColor(201, 120, 20)
@@ -47,13 +48,6 @@ DEFAULT_BATCH = TrainConfig.batch_size
 DEFAULT_SIZE = TrainConfig.size
 DEFAULT_VAL_PERCENT = 10
 LR_CHOICES = ("Automatic", "0.00005", "0.0001", "0.0002", "0.0005", "0.001", "0.002")
-
-
-def dim(label: QLabel) -> QLabel:
-    pal = label.palette()
-    pal.setColor(QPalette.ColorRole.WindowText, pal.color(QPalette.ColorRole.PlaceholderText))
-    label.setPalette(pal)
-    return label
 
 
 def hint(text: str) -> QLabel:
@@ -132,41 +126,6 @@ class ThumbStrip(QListWidget):
             item.setSizeHint(QSize(88, 62))
             self.addItem(item)
         self.setVisible(bool(images))
-
-
-class Collapsible(QWidget):
-    """A section with a header that opens and closes it (closed by default)."""
-
-    def __init__(self, title: str, content: QWidget, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.toggle = QToolButton()
-        self.toggle.setText(title)
-        self.toggle.setCheckable(True)
-        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.toggle.setArrowType(Qt.ArrowType.RightArrow)
-        self.toggle.setAutoRaise(True)
-        font = QFont(self.toggle.font())
-        font.setBold(True)
-        self.toggle.setFont(font)
-        self.content = content
-        content.setVisible(False)
-        self.toggle.toggled.connect(self.set_open)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.toggle)
-        layout.addWidget(content)
-
-    def set_open(self, opened: bool) -> None:
-        self.toggle.blockSignals(True)
-        self.toggle.setChecked(opened)
-        self.toggle.blockSignals(False)
-        self.toggle.setArrowType(Qt.ArrowType.DownArrow if opened else Qt.ArrowType.RightArrow)
-        self.content.setVisible(opened)
-
-    @property
-    def is_open(self) -> bool:
-        return self.content.isVisible() or self.toggle.isChecked()
 
 
 class SetupPanel(QWidget):

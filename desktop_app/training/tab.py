@@ -16,27 +16,25 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QDragEnterEvent, QDragMoveEvent, QDropEvent, QPainter
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QSplitter,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from ml_core.imageio import is_supported_path
 
-from .. import resources
 from ..settings import AppSettings
+from ..widgets import dialogs
+from ..widgets.banner import ERROR, INFO, SUCCESS, Banner
+from ..widgets.labels import dim
 from ..workers import PRIORITY_PREVIEW, TaskRunner, describe_error
 from . import jobs
 from .jobs import ScanSummary, TrainOutcome, TrainRequest, describe_seconds
@@ -44,56 +42,10 @@ from .metrics_panel import MetricsPanel, gray_values, summary_values
 from .plot import LossPlot
 from .samples import SamplePanel
 from .session import State, TrainingSession
-from .setup_panel import SetupPanel, dim
+from .setup_panel import SetupPanel
 
 _SCAN_DEBOUNCE_MS = 350
 _STEP_UI_MS = 150  # progress bar, step line and tab title follow the steps at most this often
-INFO, SUCCESS, ERROR = "info", "success", "error"
-_TINTS = {INFO: QColor(64, 144, 235), SUCCESS: QColor(40, 160, 80), ERROR: QColor(214, 80, 60)}
-
-
-class Banner(QFrame):
-    """A tinted strip with a message and optional buttons (results, errors, resumable runs)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.kind = INFO
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        self.label.setTextFormat(Qt.TextFormat.PlainText)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.buttons = QHBoxLayout()
-        self.buttons.setContentsMargins(0, 0, 0, 0)
-        self.close_button = QToolButton()
-        self.close_button.setIcon(resources.icon("remove"))
-        self.close_button.setAutoRaise(True)
-        self.close_button.setToolTip("Dismiss")
-        self.close_button.clicked.connect(self.hide)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(14, 8, 8, 8)
-        row.addWidget(self.label, 1)
-        row.addLayout(self.buttons)
-        row.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
-        self.hide()
-
-    def show_message(self, kind: str, text: str, closable: bool = True) -> None:
-        self.kind = kind
-        self.label.setText(text)
-        self.close_button.setVisible(closable)
-        self.show()
-        self.update()
-
-    def paintEvent(self, event) -> None:
-        p = QPainter(self)
-        tint = QColor(_TINTS.get(self.kind, _TINTS[INFO]))
-        tint.setAlpha(34)
-        p.fillRect(self.rect(), tint)
-        tint.setAlpha(255)
-        p.fillRect(0, 0, 4, self.height(), tint)
-        p.end()
-
-
 class TrainingTab(QWidget):
     """Public API (main window, self-test, tests): add_folders, start, pause, resume, stop, set_models,
     check_interrupted, resume_run, can_accept, handle_mime, shutdown."""
@@ -107,7 +59,7 @@ class TrainingTab(QWidget):
     def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
-        self.confirm: Callable[[str, str], bool] = self._ask  # replaceable by tests and the self-test
+        self.confirm: Callable[[str, str], bool] = partial(dialogs.ask, self)  # replaceable by tests and the self-test
         self.runner = TaskRunner(self, max_threads=2)  # scans, run lists: quick jobs
         self.session = TrainingSession(parent=self)
         self.runs: list[Any] = []  # resumable RunRecords on offer
@@ -142,7 +94,7 @@ class TrainingTab(QWidget):
         scroll.setMinimumWidth(340)
         self.setup_scroll = scroll
 
-        self.resume_banner = Banner()
+        self.resume_banner = Banner(selectable=True)
         self.resume_button = QPushButton("Resume")
         self.resume_button.setToolTip("Continue the interrupted run where its last checkpoint left off")
         self.discard_button = QPushButton("Discard")
@@ -150,7 +102,7 @@ class TrainingTab(QWidget):
         self.resume_banner.buttons.addWidget(self.resume_button)
         self.resume_banner.buttons.addWidget(self.discard_button)
         self.resume_banner.close_button.setToolTip("Not now (it is offered again next time)")
-        self.result_banner = Banner()
+        self.result_banner = Banner(selectable=True)
         self.try_button = QPushButton("Try it")
         self.try_button.setToolTip("Colorize with the new model in the Colorize tab")
         self.result_banner.buttons.addWidget(self.try_button)
@@ -635,11 +587,6 @@ class TrainingTab(QWidget):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self.activate()
-
-    def _ask(self, title: str, text: str) -> bool:
-        answer = QMessageBox.question(self, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                      QMessageBox.StandardButton.No)
-        return answer == QMessageBox.StandardButton.Yes
 
     def shutdown(self, timeout_ms: int = 60_000) -> bool:
         """Stop training (ml_core writes a checkpoint, so the run is offered next time) and wait."""

@@ -67,7 +67,7 @@ def drop_files(window, paths: Iterable[Path]) -> QDropEvent:
 
 
 def wait_all_settled(qtbot, tab, timeout: int = 30_000) -> None:
-    from desktop_app.colorize.queue import ItemState
+    from desktop_app.colorize.photo_queue import ItemState
 
     qtbot.waitUntil(lambda: len(tab.queue) > 0 and all(i.state in (ItemState.DONE, ItemState.FAILED)
                                                       for i in tab.queue.items), timeout=timeout)

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 
 from desktop_app.colorize.compare_view import ViewMode
-from desktop_app.colorize.queue import ItemState
+from desktop_app.colorize.photo_queue import ItemState
 from desktop_app.main_window import MainWindow
 
 from gui_helpers import TINY, drop_files, write_model

@@ -7,7 +7,7 @@ import time
 import numpy as np
 from PySide6.QtCore import Qt
 
-from desktop_app.colorize.queue import ItemState
+from desktop_app.colorize.photo_queue import ItemState
 
 from gui_helpers import TINY, TINY_AB, Heartbeat, drop_files, wait_all_settled
 

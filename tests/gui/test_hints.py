@@ -439,10 +439,10 @@ def test_hints_save_to_a_file_the_cli_reads_and_load_back_undoably(hint_window, 
     hints = (Hint.at(0.25, 0.3, RED_AB), Hint(((0.6, 0.6), (0.7, 0.65)), (-20.0, -30.0)))
     tab.hint_editor.replace(item, hints, "Test Hints")
     path = tmp_path / "saved.hints.json"
-    assert tab.save_hints(path)
+    assert tab.hint_tool.save_hints(path)
     tab.commands["clear_hints"].trigger()
     assert item.hints == ()
-    assert tab.load_hints(path)
+    assert tab.hint_tool.load_hints(path)
     assert all(np.allclose(a.points, b.points) and a.ab == pytest.approx(b.ab, abs=1e-3)
                for a, b in zip(item.hints, hints))
     assert len(item.hints) == 2
@@ -462,5 +462,5 @@ def test_a_bad_hint_file_is_refused_by_name_and_changes_nothing(hint_window, tmp
     tab.warn = lambda title, text: warnings.append(text)
     bad = tmp_path / "bad.json"
     bad.write_text('{"hints": [{"x": 0.5, "y": 0.5, "color": "red"}]}')
-    assert not tab.load_hints(bad)
+    assert not tab.hint_tool.load_hints(bad)
     assert item.hints == before and warnings and "bad.json" in warnings[0]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.colorize.queue import ItemState
+from desktop_app.colorize.photo_queue import ItemState
 
 from gui_helpers import drop_files
 

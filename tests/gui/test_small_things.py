@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, Qt
 
 from desktop_app.colorize.compare_view import ViewMode
-from desktop_app.colorize.queue import ItemState
+from desktop_app.colorize.photo_queue import ItemState
 
 from gui_helpers import drop_files, wait_all_settled
 

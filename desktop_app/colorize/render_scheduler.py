@@ -10,14 +10,14 @@ Rules, in order of what the person notices:
   is shared and locked, so one render at a time is as fast as it gets on a laptop CPU).
   Finished photos are not redone when settings change; they are refreshed when selected, and
   export always renders at full resolution with the current settings.
-* A model is loaded once per selection, off the GUI thread, and kept (the last two are cached).
+* Which model renders is the model cache's business (model_cache.ModelCache); a switch of model
+  abandons the render in flight, and the model becoming ready starts the next decision.
 * A photo's own hints and reference photo are part of its render key, so a hint edit is just
   another settings change for that one photo: it supersedes the in-flight preview of it.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -29,14 +29,12 @@ from PySide6.QtGui import QImage, QPixmap
 
 from ..workers import PRIORITY_BACKGROUND, PRIORITY_PREVIEW, PRIORITY_THUMBNAIL, TaskHandle, TaskRunner, describe_error
 from . import jobs
-from .jobs import ModelChoice, RenderOutput
-from .queue import ItemState, Preview, QueueItem, QueueModel
+from .jobs import RenderOutput
+from .model_cache import ModelCache
+from .photo_queue import ItemState, Preview, QueueItem, QueueModel
 
 if TYPE_CHECKING:
     from ml_core.engine import ColorizeOptions, Colorizer
-    from ml_core.modelfile import LoadedModel
-
-_MODEL_CACHE = 2
 
 
 @dataclass(frozen=True)
@@ -46,26 +44,22 @@ class Adjustments:
     temperature: float
 
 
-class PreviewPipeline(QObject):
-    models_refreshed = Signal(list, object)  # choices, name to select (or None)
-    models_failed = Signal(str)
-    model_state = Signal(str, str)  # name, "loading" | "ready" | error message
+class RenderScheduler(QObject):
+    """Public API: add_items, remove_items, set_selected, settings_changed, hints_changed,
+    is_rendering, render_key, colorize_options, colorizer, preview_max_side."""
+
     item_updated = Signal(int)
     preview_ready = Signal(int)
     item_failed = Signal(int, str)
     rendering = Signal(bool)
 
-    def __init__(self, runner: TaskRunner, queue: QueueModel, adjustments: Callable[[], Adjustments],
-                 parent: QObject | None = None) -> None:
+    def __init__(self, runner: TaskRunner, queue: QueueModel, models: ModelCache,
+                 adjustments: Callable[[], Adjustments], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._runner = runner
         self._queue = queue
+        self._models = models
         self._adjustments = adjustments
-        self._choices: dict[str, ModelChoice] = {}
-        self._extra: dict[str, ModelChoice] = {}  # in-memory models (self-test)
-        self._colorizers: OrderedDict[tuple, "Colorizer"] = OrderedDict()
-        self._model_name: str | None = None
-        self._model_error: str | None = None
         self._selected_id: int | None = None
         self._render: tuple[TaskHandle, int, tuple] | None = None  # (handle, item id, key)
         self.preview_max_side = jobs.PREVIEW_MAX_SIDE
@@ -73,94 +67,13 @@ class PreviewPipeline(QObject):
         self._pump_timer.setSingleShot(True)
         self._pump_timer.setInterval(0)
         self._pump_timer.timeout.connect(self._pump)
-
-    # ------------------------------------------------------------------ models
-
-    def refresh_models(self, select: str | None = None) -> None:
-        self._runner.submit_job(jobs.scan_models, name="scan", slot="scan", priority=PRIORITY_PREVIEW,
-                                on_result=partial(self._on_models, select),
-                                on_error=lambda e: self.models_failed.emit(describe_error(e)))
-
-    def add_in_memory_model(self, loaded: "LoadedModel", name: str) -> ModelChoice:
-        choice = jobs.choice_for_loaded(loaded, name)
-        self._extra[name] = choice
-        return choice
-
-    def choices(self) -> list[ModelChoice]:
-        return list(self._choices.values()) + [c for n, c in self._extra.items() if n not in self._choices]
-
-    def _on_models(self, select: str | None, choices: list[ModelChoice]) -> None:
-        self._choices = {c.name: c for c in choices}
-        live = {self._cache_key(c) for c in self.choices()}
-        for key in [k for k in self._colorizers if k not in live]:  # file replaced or deleted
-            del self._colorizers[key]
-        self.models_refreshed.emit(self.choices(), select)
-
-    @staticmethod
-    def _cache_key(choice: ModelChoice) -> tuple:
-        if choice.in_memory is not None:
-            return (choice.name, id(choice.in_memory))
-        try:
-            stamp = choice.path.stat().st_mtime_ns if choice.path else 0
-        except OSError:
-            stamp = -1
-        return (choice.name, str(choice.path), stamp)
-
-    @property
-    def model_name(self) -> str | None:
-        return self._model_name
-
-    def model_choice(self) -> ModelChoice | None:
-        if self._model_name is None:
-            return None
-        return self._choices.get(self._model_name) or self._extra.get(self._model_name)
+        models.selected_changed.connect(self._abandon_render)
+        models.ready.connect(self.schedule)
 
     @property
     def colorizer(self) -> "Colorizer | None":
-        choice = self.model_choice()
-        return self._colorizers.get(self._cache_key(choice)) if choice else None
-
-    @property
-    def model_error(self) -> str | None:
-        return self._model_error
-
-    def set_model(self, name: str | None) -> None:
-        """Select a model; loads it in the background unless it is cached."""
-        if name == self._model_name and (self.colorizer is not None or self._runner.current("model")):
-            return
-        self._model_name = name
-        self._model_error = None
-        self._abandon_render()
-        choice = self.model_choice()
-        if choice is None:
-            self._runner.supersede("model")
-            return
-        key = self._cache_key(choice)
-        if key in self._colorizers:
-            self._runner.supersede("model")
-            self._colorizers.move_to_end(key)
-            self.model_state.emit(choice.name, "ready")
-            self.schedule()
-            return
-        self.model_state.emit(choice.name, "loading")
-        self._runner.submit(jobs.load_colorizer, choice, name="model", slot="model",
-                            priority=PRIORITY_PREVIEW, on_result=partial(self._on_model_loaded, choice.name, key),
-                            on_error=partial(self._on_model_failed, choice.name))
-
-    def _on_model_loaded(self, name: str, key: tuple, colorizer: "Colorizer") -> None:
-        self._colorizers[key] = colorizer
-        self._colorizers.move_to_end(key)
-        while len(self._colorizers) > _MODEL_CACHE:
-            self._colorizers.popitem(last=False)
-        if name == self._model_name:
-            self.model_state.emit(name, "ready")
-            self.schedule()
-
-    def _on_model_failed(self, name: str, error: Exception) -> None:
-        message = describe_error(error)
-        if name == self._model_name:
-            self._model_error = message
-            self.model_state.emit(name, message)
+        """The colorizer previews are rendered with (the selected model's, once loaded)."""
+        return self._models.colorizer
 
     # ------------------------------------------------------------------ queue
 
@@ -214,12 +127,12 @@ class PreviewPipeline(QObject):
 
     def render_key(self, item: QueueItem | None = None) -> tuple | None:
         """The settings a preview depends on: model and adjustments, plus `item`'s own guidance."""
-        choice = self.model_choice()
+        choice = self._models.model_choice()
         if choice is None:
             return None
         adj = self._adjustments()
         temperature = adj.temperature if choice.classification else None
-        base = (self._cache_key(choice), adj.work_size, adj.saturation, temperature, self.preview_max_side)
+        base = (self._models.cache_key(choice), adj.work_size, adj.saturation, temperature, self.preview_max_side)
         return self._item_key(base, item) if item is not None else base
 
     def colorize_options(self, preview: bool, item: QueueItem | None = None) -> "ColorizeOptions":

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoGroup, QUndoStack
 
-from .queue import QueueItem
+from .photo_queue import QueueItem
 
 if TYPE_CHECKING:
     from ml_core.hints import Hint

@@ -20,7 +20,7 @@ from ml_core.imageio import SUPPORTED_SUFFIXES
 
 from ..workers import PRIORITY_PREVIEW, TaskRunner, describe_error
 from . import jobs
-from .queue import QueueItem
+from .photo_queue import QueueItem
 from .reference_panel import THUMB, ReferencePanel
 
 if TYPE_CHECKING:
