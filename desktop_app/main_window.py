@@ -121,7 +121,7 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(preferences)
 
         view_menu = self.menuBar().addMenu("&View")
-        for key in ("side", "split"):
+        for key in ("side", "split", "compare"):
             view_menu.addAction(a[key])
         view_menu.addSeparator()
         for key in ("fit", "actual", "zoom_in", "zoom_out"):

@@ -92,6 +92,13 @@ def _paint_split(p: QPainter, c: QColor) -> None:
     p.drawEllipse(QPointF(16, 16), 2.5, 2.5)
 
 
+def _paint_grid(p: QPainter, c: QColor) -> None:
+    for x, y in ((4, 6), (17, 6), (4, 17), (17, 17)):
+        p.drawRoundedRect(QRectF(x, y, 11, 9), 1.5, 1.5)
+    p.fillRect(QRectF(18, 7, 9, 7), QColor(c.red(), c.green(), c.blue(), 90))
+    p.fillRect(QRectF(5, 18, 9, 7), QColor(c.red(), c.green(), c.blue(), 90))
+
+
 def _paint_fit(p: QPainter, c: QColor) -> None:
     for x, y, dx, dy in ((5, 5, 1, 1), (27, 5, -1, 1), (5, 27, 1, -1), (27, 27, -1, -1)):
         p.drawLine(QPointF(x, y), QPointF(x + 7 * dx, y))
@@ -247,7 +254,7 @@ def _paint_redo(p: QPainter, c: QColor) -> None:
 
 _PAINTERS = {
     "open": _paint_open, "folder": _paint_folder_plus, "paste": _paint_paste, "side": _paint_side,
-    "split": _paint_split, "fit": _paint_fit, "actual": _paint_actual, "zoom_in": _paint_zoom_in,
+    "split": _paint_split, "grid": _paint_grid, "fit": _paint_fit, "actual": _paint_actual, "zoom_in": _paint_zoom_in,
     "zoom_out": _paint_zoom_out, "confidence": _paint_confidence, "export": _paint_export,
     "export_all": _paint_export_all, "model": _paint_model, "import": _paint_import, "info": _paint_info,
     "remove": _paint_remove,

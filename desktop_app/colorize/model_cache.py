@@ -135,10 +135,16 @@ class ModelCache(QObject):
             self.ready.emit()
 
     def _keep(self, key: tuple, colorizer: "Colorizer") -> None:
+        """Cache `colorizer`; the oldest go, but never the selected model's (previews and export
+        use it, and the Compare view loading other models must not unload it)."""
         self._colorizers[key] = colorizer
         self._colorizers.move_to_end(key)
-        while len(self._colorizers) > _MODEL_CACHE:
-            self._colorizers.popitem(last=False)
+        selected = self.model_choice()
+        pinned = self.cache_key(selected) if selected is not None else None
+        for old in [k for k in self._colorizers if k != pinned and k != key]:
+            if len(self._colorizers) <= _MODEL_CACHE:
+                break
+            del self._colorizers[old]
 
     def _on_model_failed(self, name: str, error: Exception) -> None:
         message = describe_error(error)

@@ -42,6 +42,8 @@ from .exporter import ExportReport
 from .hint_editor import HintEditor
 from .hint_tool import HintTool
 from .model_cache import ModelCache
+from .model_comparison import ComparePanel, ModelComparison
+from .model_grid import ModelGrid
 from .photo_intake import PhotoIntake
 from .photo_queue import Filmstrip, ItemRole, ItemState, QueueItem, QueueModel
 from .reference_panel import ReferencePanel
@@ -75,6 +77,7 @@ class ColorizeTab(QWidget):
         self.warn: Callable[[str, str], None] = partial(dialogs.warn, self)
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl  # the file manager (tests replace it)
         self._shown_item: int | None = None
+        self._comparing = False  # the Compare view (every model on the selected photo) is on screen
         self._model_list_loaded = False
 
         self.runner = TaskRunner(self)
@@ -93,6 +96,7 @@ class ColorizeTab(QWidget):
         self._adjust_timer.setSingleShot(True)
         self._adjust_timer.setInterval(_ADJUST_DEBOUNCE_MS)
         self._adjust_timer.timeout.connect(self.pipeline.settings_changed)
+        self._adjust_timer.timeout.connect(lambda: self._refresh_comparison())
         self._build_views()
         self.commands: dict[str, QAction] = {}
         self._build_actions()
@@ -116,6 +120,10 @@ class ColorizeTab(QWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.view)
+        self.compare_panel = ComparePanel()
+        self.stack.addWidget(self.compare_panel)
+        self.comparison = ModelComparison(self.runner, self.models, self.compare_panel,
+                                          lambda item: self.pipeline.colorize_options(preview=True, item=item), self)
         self.filmstrip = Filmstrip()
         self.filmstrip.setModel(self.queue)
         self.hint_editor = HintEditor(self)
@@ -161,10 +169,13 @@ class ColorizeTab(QWidget):
                      "side", "Show the original and the result next to each other", checkable=True)
         self._command("split", "S&plit View", lambda on: on and self.set_mode(ViewMode.SPLIT), "Ctrl+2",
                      "split", "One picture with a before/after slider", checkable=True)
-        self._command("fit", "&Fit to Window", self.view.zoom_fit, "Ctrl+0", "fit")
-        self._command("actual", "&Actual Size (100 %)", self.view.zoom_actual, "Ctrl+Shift+0", "actual")
-        self._command("zoom_in", "Zoom &In", self.view.zoom_in, K.ZoomIn, "zoom_in")
-        self._command("zoom_out", "Zoom O&ut", self.view.zoom_out, K.ZoomOut, "zoom_out")
+        self._command("compare", "&Compare Models", self.set_comparing, "Ctrl+3", "grid",
+                      "The selected photo colorized by every installed model, side by side", checkable=True)
+        self._command("fit", "&Fit to Window", lambda: self._zoomed().zoom_fit(), "Ctrl+0", "fit")
+        self._command("actual", "&Actual Size (100 %)", lambda: self._zoomed().zoom_actual(), "Ctrl+Shift+0",
+                      "actual")
+        self._command("zoom_in", "Zoom &In", lambda: self._zoomed().zoom_in(), K.ZoomIn, "zoom_in")
+        self._command("zoom_out", "Zoom O&ut", lambda: self._zoomed().zoom_out(), K.ZoomOut, "zoom_out")
         self._command("confidence", "&Uncertainty Overlay", self._toggle_overlay, "Ctrl+U", "confidence",
                      "Highlight where the model is unsure of the color", checkable=True)
         self._command("next", "&Next Photo", lambda: self._step(1), "Ctrl+Right", None)
@@ -200,7 +211,7 @@ class ColorizeTab(QWidget):
         for key in ("open", "paste"):
             bar.addAction(self.commands[key])
         bar.addSeparator()
-        for key in ("side", "split"):
+        for key in ("side", "split", "compare"):
             bar.addAction(self.commands[key])
         bar.addSeparator()
         for key in ("fit", "actual", "zoom_out", "zoom_in"):
@@ -224,6 +235,7 @@ class ColorizeTab(QWidget):
         self.commands["fit"].setText("Fit")
         self.commands["actual"].setText("100 %")
         self.commands["confidence"].setIconText("Uncertainty")
+        self.commands["compare"].setIconText("Compare")
         self.commands["hints"].setIconText("Hints")
         self.commands["export"].setIconText("Export…")
         self.commands["export_all"].setIconText("Export All…")
@@ -291,7 +303,10 @@ class ColorizeTab(QWidget):
         self.pipeline.preview_ready.connect(self._on_preview_ready)
         self.pipeline.item_failed.connect(self._on_item_failed)
         self.pipeline.rendering.connect(lambda _: self._update_busy())
-        self.view.zoom_changed.connect(self._on_zoom)
+        self.view.zoom_changed.connect(lambda percent: self._comparing or self._on_zoom(percent))
+        self.compare_panel.grid.zoom_changed.connect(lambda percent: self._comparing and self._on_zoom(percent))
+        self.comparison.model_picked.connect(self._on_model_picked)
+        self.comparison.status_message.connect(self.status_message)
         self.view.mode_changed.connect(lambda _: self._sync_mode_actions())
         self.hint_tool.status_message.connect(self.status_message)
         self.hint_editor.hints_changed.connect(self._on_guidance_changed)
@@ -320,6 +335,8 @@ class ColorizeTab(QWidget):
                       choices[0].name if choices else None)
         self.model_panel.set_choices(choices, wanted)
         self.models.set_model(wanted)
+        self.comparison.set_current(wanted)
+        self._refresh_comparison()
         self._on_model_applied()
         self.update_state()
         self.models_refreshed.emit(choices)
@@ -327,7 +344,13 @@ class ColorizeTab(QWidget):
     def _on_model_selected(self, name: str) -> None:
         self.settings.model = name
         self.models.set_model(name)
+        self.comparison.set_current(name)
         self._on_model_applied()
+
+    def _on_model_picked(self, name: str) -> None:
+        """A Compare tile was clicked: that model colorizes (and exports) the photos from now on."""
+        if name != self.models.model_name and self.model_panel.select(name):
+            self.status(f"Photos are now colorized with “{name}”", 5000)
 
     def _on_model_applied(self) -> None:
         choice = self.models.model_choice()
@@ -472,6 +495,7 @@ class ColorizeTab(QWidget):
         self.hint_tool.show_item(item)
         self.references.show_item(item)
         self._show_selected()
+        self._refresh_comparison()
         self.update_state()
 
     def _show_selected(self) -> None:
@@ -549,13 +573,40 @@ class ColorizeTab(QWidget):
     def set_mode(self, mode: ViewMode) -> None:
         self.view.set_mode(mode)
         self.settings.view_mode = mode.value
+        if self._comparing:
+            self.set_comparing(False)
         self._sync_mode_actions()
 
+    def set_comparing(self, on: bool) -> None:
+        """Show the Compare view (every model on the selected photo) instead of before/after."""
+        self._comparing = bool(on)
+        if self._comparing:
+            self.commands["hints"].setChecked(False)  # hints are placed on the before/after view
+            self.comparison.show_item(self.selected_item())
+        else:
+            self.comparison.stop()
+        self._sync_mode_actions()
+        self.update_state()
+        self._on_zoom(self.compare_panel.grid.zoom_percent() if self._comparing else self.view.zoom_percent())
+
+    @property
+    def comparing(self) -> bool:
+        return self._comparing
+
+    def _refresh_comparison(self) -> None:
+        if self._comparing:
+            self.comparison.show_item(self.selected_item())
+
+    def _zoomed(self) -> CompareView | ModelGrid:
+        return self.compare_panel.grid if self._comparing else self.view
+
     def _sync_mode_actions(self) -> None:
-        for key, mode in (("side", ViewMode.SIDE_BY_SIDE), ("split", ViewMode.SPLIT)):
+        for key, checked in (("side", not self._comparing and self.view.mode() == ViewMode.SIDE_BY_SIDE),
+                             ("split", not self._comparing and self.view.mode() == ViewMode.SPLIT),
+                             ("compare", self._comparing)):
             action = self.commands[key]
             action.blockSignals(True)
-            action.setChecked(self.view.mode() == mode)
+            action.setChecked(checked)
             action.blockSignals(False)
 
     def _toggle_overlay(self, on: bool) -> None:
@@ -574,6 +625,9 @@ class ColorizeTab(QWidget):
         item = self.queue.find(item_id)
         if item is not None:
             self.queue.changed(item)  # the filmstrip's hint badge and tooltip
+        selected = self.selected_item()
+        if selected is not None and selected.id == item_id:
+            self._refresh_comparison()
         self.update_state()
 
     def _on_zoom(self, percent: float) -> None:
@@ -615,7 +669,9 @@ class ColorizeTab(QWidget):
 
     def update_state(self, *args) -> None:
         has_items = len(self.queue) > 0
-        self.stack.setCurrentWidget(self.view if has_items else self.empty)
+        if self._comparing and not has_items:
+            self.set_comparing(False)
+        self.stack.setCurrentWidget((self.compare_panel if self._comparing else self.view) if has_items else self.empty)
         self.filmstrip.setVisible(has_items)
         no_model = self._model_list_loaded and not self.models.choices()
         self.empty.set_model_missing(no_model)
@@ -629,7 +685,7 @@ class ColorizeTab(QWidget):
         self.commands["cancel"].setEnabled(exporting)
         self.commands["show_export"].setEnabled(self.last_export is not None and bool(self.last_export.written))
         self.commands["remove"].setEnabled(selected is not None)
-        self.commands["hints"].setEnabled(ready and has_items)
+        self.commands["hints"].setEnabled(ready and has_items and not self._comparing)
         if not self.commands["hints"].isEnabled():
             self.commands["hints"].setChecked(False)  # no photo or model: the view pans again
         self.commands["clear_hints"].setEnabled(selected is not None and bool(selected.hints))
@@ -641,7 +697,8 @@ class ColorizeTab(QWidget):
             self.commands[key].setEnabled(has_items)
         self.adjust_panel.setEnabled(choice is not None)  # nothing to adjust without a model
         overlay_ok = choice is not None and choice.classification
-        self.commands["confidence"].setEnabled(overlay_ok and has_items)
+        self.commands["confidence"].setEnabled(overlay_ok and has_items and not self._comparing)
+        self.commands["compare"].setEnabled(has_items and bool(self.models.choices()))
         self.commands["confidence"].setToolTip(
             "Highlight where the model is unsure of the color (Ctrl+U)" if overlay_ok
             else "This model gives no confidence map")
