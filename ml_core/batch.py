@@ -8,9 +8,9 @@ atomically and refuses to touch the original or any other input of the same batc
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from .atomic import remove_stale_temp_files
 from .cancel import Cancelled, CancelToken
@@ -30,6 +30,9 @@ from .imageio import (
     read_image,
 )
 from .limits import QUALITY_RANGE
+
+if TYPE_CHECKING:
+    from .repair import RepairSettings
 
 
 @dataclass
@@ -99,11 +102,14 @@ def colorize_file(
     options: ColorizeOptions | None = None,
     cancel: CancelToken | None = None,
     protected: frozenset[tuple[int, int]] = frozenset(),
+    repair: "RepairSettings | None" = None,
 ) -> FileOutcome:
     """Read, colorize at full resolution, export; errors come back in the outcome, never raised.
 
     Cancellation is the exception: `Cancelled` propagates so the caller stops the batch.
     `protected`: file identities (imageio.file_identity) no output may replace.
+    `repair`: scratches, grain, fading repaired first (ml_core.repair), on the full-resolution
+    lightness the colorizer keeps, so the export shows the repaired photo in color.
     """
     start = time.perf_counter()
     outcome = FileOutcome(source=source)
@@ -113,6 +119,15 @@ def colorize_file(
         image = read_image(source, max_pixels=settings.max_pixels)
         outcome.size = image.size
         outcome.warnings = read_warnings(image)
+        repaired = {}
+        if repair is not None and repair.any_enabled:
+            from .repair.pipeline import repair_pixels
+
+            t = time.perf_counter()
+            gray, _ = repair_pixels(image.pixels, replace(repair, remove_tint=True),
+                                    cancel.raise_if_cancelled if cancel is not None else None)
+            image = replace(image, pixels=gray)
+            repaired = {"repair": time.perf_counter() - t}
         result = colorizer.colorize(image, options, cancel)
         t = time.perf_counter()
         outcome.output = export_image(
@@ -127,7 +142,7 @@ def colorize_file(
             overwrite=settings.overwrite,
             protected=protected,
         )
-        outcome.timings = {**result.timings, "export": time.perf_counter() - t}
+        outcome.timings = {**repaired, **result.timings, "export": time.perf_counter() - t}
     except (ImageReadError, ExportError) as exc:
         outcome.error = str(exc)
     except Cancelled:
@@ -159,9 +174,11 @@ def colorize_files(
     progress: Callable[[int, int, FileOutcome], None] | None = None,
     cancel: CancelToken | None = None,
     options_for: Callable[[Path], ColorizeOptions | None] | None = None,
+    repair: "RepairSettings | None" = None,
 ) -> list[FileOutcome]:
     """`options_for(source)`, when given, supplies per-photo options (the window's hints and
-    reference photo belong to one photo each); None from it falls back to `options`."""
+    reference photo belong to one photo each); None from it falls back to `options`.
+    `repair`: repair settings applied to every photo before it is colorized (colorize_file)."""
     sources = list(sources)
     taken: set[Path] = set()
     outcomes = []
@@ -174,7 +191,7 @@ def colorize_files(
             cancel.checkpoint()
         dest = destination_for(source, settings, taken, model=colorizer.info.name)
         own = options_for(source) if options_for is not None else None
-        outcome = colorize_file(colorizer, source, dest, settings, own or options, cancel, protected)
+        outcome = colorize_file(colorizer, source, dest, settings, own or options, cancel, protected, repair)
         outcomes.append(outcome)
         if progress is not None:
             progress(i + 1, len(sources), outcome)

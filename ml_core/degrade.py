@@ -209,3 +209,62 @@ def damage(lum: torch.Tensor, generator: torch.Generator, scale: float = 100.0,
     apply(5, cfg.dust, lambda img, idx: img + col(dust_amount, idx) * _dust(len(idx), h, w, rand))
     apply(6, cfg.jpeg, lambda img, idx: _jpeg_blocks(img.clamp(0.0, 1.0), jpeg_step[idx]))
     return torch.where(hit.view(b, 1, 1, 1), (x.clamp(0.0, 1.0) * scale).to(lum.dtype), lum.detach())
+
+
+# ---------------------------------------------------------------------------------------------
+# Graded damage for measuring repair (ml_core.repair, bench/bench_repair.py). New code only:
+# `damage()` above, which training draws from, is untouched, so its runs stay reproducible.
+
+SEVERITIES = ("light", "medium", "heavy")
+GRADED_KINDS = ("scratches", "grain", "fading")
+
+# Where in each of damage()'s ranges a severity sits (0 = the range's low end, 1 = its high end).
+_SEVERITY_AT = {"light": 0.15, "medium": 0.5, "heavy": 0.9}
+
+
+def graded_damage(lum: torch.Tensor, generator: torch.Generator, severity: str,
+                  kinds: tuple[str, ...] = GRADED_KINDS, scale: float = 100.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """`lum` (B, 1, H, W) with chosen kinds of damage at a fixed severity, and where surface damage hit.
+
+    Why: a repair benchmark needs damage of known strength and the pixels it touched, which the
+    random mix of `damage()` gives neither of. The shapes are damage()'s own (same scratch and dust
+    generators, same grain and fade formulas), in the same order; only the strength is pinned:
+    "light", "medium" or "heavy" sit at 15 %, 50 % and 90 % of damage()'s ranges. `kinds` is any
+    of "scratches" (scratches and dust), "grain", "fading". Returns (damaged, mask), mask a bool
+    (B, 1, H, W) of the pixels scratches or dust changed by more than 1 % of `scale`.
+    """
+    if severity not in _SEVERITY_AT:
+        raise ValueError(f"severity must be one of {', '.join(SEVERITIES)}, got {severity!r}")
+    unknown = set(kinds) - set(GRADED_KINDS)
+    if unknown:
+        raise ValueError(f"unknown damage kinds {sorted(unknown)}; choose from {', '.join(GRADED_KINDS)}")
+    b, c, h, w = lum.shape
+    if c != 1:
+        raise ValueError(f"graded_damage() expects one lightness channel, got {c}")
+    dev = lum.device
+    s = _SEVERITY_AT[severity]
+
+    def rand(*shape: int) -> torch.Tensor:
+        return torch.rand(*shape, generator=generator, device=dev)
+
+    def randn(*shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=generator, device=dev)
+
+    x = lum.detach().float() / scale
+    if "fading" in kinds:
+        black, white = 0.3 * s, 1.0 - 0.3 * s
+        x = black + x * (white - black)
+    if "grain" in kinds:
+        noise = randn(b, 1, h, w)
+        clumped = _separable_blur(noise, torch.full((b,), 0.8, device=dev), max_radius=2)
+        clumped = clumped / clumped.flatten(1).std(dim=1).clamp(min=1e-6).view(-1, 1, 1, 1)
+        noise = torch.where((rand(b) < 0.5).view(b, 1, 1, 1), clumped, noise)
+        x = x + (0.005 + 0.035 * s) * noise
+    surface = torch.zeros_like(x)
+    if "scratches" in kinds:
+        surface = surface + (0.1 + 0.35 * s) * _scratches(b, h, w, rand, randn)
+        dust = _dust(b, h, w, rand)
+        surface = torch.where(dust != 0, (0.2 + 0.5 * s) * dust, surface)
+    out = (x + surface).clamp(0.0, 1.0)
+    mask = (out - x.clamp(0.0, 1.0)).abs() > 0.01
+    return (out * scale).to(lum.dtype), mask

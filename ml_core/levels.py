@@ -22,20 +22,25 @@ HIGH_PERCENTILE = 0.99
 MAX_GAIN = 2.5
 
 
-def stretch_levels(x: torch.Tensor, lo: float = -0.5, hi: float = 0.5, max_gain: float = MAX_GAIN) -> torch.Tensor:
-    """Map each sample's robust black/white points of `x` (B, 1, H, W) onto [lo, hi], gain ≤ `max_gain`.
-
-    `x` is a model's normalized lightness ((L - 50) / 100 for Lab: [-0.5, 0.5]). With the gain
-    capped, the stretched range is centered on the photo's own mid-point.
-    """
+def robust_points(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each sample's black and white points (B, 1, 1, 1): the 1st and 99th percentiles of a
+    128×128 area-average of `x` (B, 1, H, W), so specks and grain do not move them."""
     b = x.shape[0]
     small = F.adaptive_avg_pool2d(x, (min(128, x.shape[-2]), min(128, x.shape[-1]))).reshape(b, -1)
     ordered, _ = torch.sort(small, dim=1)
     n = ordered.shape[1]
     i_lo = int(round(LOW_PERCENTILE * (n - 1)))
     i_hi = int(round(HIGH_PERCENTILE * (n - 1)))
-    black = ordered[:, i_lo].view(b, 1, 1, 1)
-    white = ordered[:, i_hi].view(b, 1, 1, 1)
+    return ordered[:, i_lo].view(b, 1, 1, 1), ordered[:, i_hi].view(b, 1, 1, 1)
+
+
+def stretch_levels(x: torch.Tensor, lo: float = -0.5, hi: float = 0.5, max_gain: float = MAX_GAIN) -> torch.Tensor:
+    """Map each sample's robust black/white points of `x` (B, 1, H, W) onto [lo, hi], gain ≤ `max_gain`.
+
+    `x` is a model's normalized lightness ((L - 50) / 100 for Lab: [-0.5, 0.5]). With the gain
+    capped, the stretched range is centered on the photo's own mid-point.
+    """
+    black, white = robust_points(x)
     span = (white - black).clamp(min=(hi - lo) / max_gain)
     gain = (hi - lo) / span
     mid = (white + black) / 2

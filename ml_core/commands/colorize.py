@@ -20,6 +20,7 @@ from ..limits import (  # torch-free: `chroma` parses its arguments before loadi
     temperature_problem,
     work_size_problem,
 )
+from .repair import add_repair_options, repair_settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,6 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="replace earlier exports of the same name (never an original or any input of the run)")
     p.add_argument("--json", action="store_true", help="print one JSON record per file on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_repair_options(p, "--repair", default=None)
     p.set_defaults(func=run)
 
 
@@ -110,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
         for warning in outcome.warnings:
             bar.write(f"warning: {outcome.source}: {warning}", file=sys.stderr)
 
-    outcomes = colorize_files(colorizer, paths, settings, options, progress)
+    repair = None if args.repair is None else repair_settings(args.repair, args.repair_strength)
+    outcomes = colorize_files(colorizer, paths, settings, options, progress, repair=repair)
     bar.close()
     failed = sum(not o.ok for o in outcomes) + len(problems)
     if not args.quiet:
@@ -142,6 +145,11 @@ def option_problem(args: argparse.Namespace) -> str | None:
     for option, problem in checks:
         if problem:
             return f"{option}: {problem}"
+    if args.repair is not None or args.repair_strength is not None:
+        try:
+            repair_settings(args.repair or "", args.repair_strength)
+        except ValueError as exc:
+            return f"--repair: {str(exc).removeprefix('tools: ')}" if str(exc).startswith("tools") else str(exc)
     try:
         check_pattern(args.pattern)
     except ValueError as exc:

@@ -1,0 +1,76 @@
+"""Photo pixels to CIE lightness and back, and the print's tint kept or dropped.
+
+Why here: repair works on lightness L* (0..100), the one channel the colorizer uses, so a sepia
+or yellowed print is repaired as the gray photo the colorizer will see. The conversion is the
+engine's own (ml_core.recombine's lookup tables), so a repaired gray photo fed to the engine gives
+back exactly the repaired lightness (to the input's bit depth).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ..recombine import luminance_and_f, luminance_tables, recombine_array
+
+
+def lightness_from_pixels(pixels: np.ndarray) -> np.ndarray:
+    """L* (float32, H×W, 0..100) of gray (H×W) or RGB (H×W×3) uint8/uint16 pixels."""
+    pixels = np.asarray(pixels)
+    if pixels.dtype not in (np.uint8, np.uint16) or pixels.ndim not in (2, 3) \
+            or (pixels.ndim == 3 and pixels.shape[2] != 3):
+        raise ValueError(f"expected H×W or H×W×3 uint8/uint16 pixels, got {pixels.shape} {pixels.dtype}")
+    _, fy = luminance_and_f(np.ascontiguousarray(pixels))
+    lum = fy.reshape(pixels.shape[:2])
+    lum *= 116.0
+    lum -= 16.0
+    return lum
+
+
+@functools.cache
+def _code_edges(dtype: np.dtype) -> np.ndarray:
+    """L* half-way between consecutive gray codes: searchsorted gives the nearest code."""
+    f = luminance_tables(dtype)[1].astype(np.float64) * 116.0 - 16.0
+    return ((f[1:] + f[:-1]) / 2).astype(np.float32)
+
+
+def pixels_from_lightness(lum: np.ndarray, dtype: np.dtype = np.uint8) -> np.ndarray:
+    """Gray pixels (H×W, uint8 or uint16) whose L* is nearest to `lum`: the exact inverse of
+    lightness_from_pixels on gray codes, so an untouched photo round-trips bit for bit."""
+    dtype = np.dtype(dtype)
+    if dtype not in (np.uint8, np.uint16):
+        raise ValueError(f"gray pixels are uint8 or uint16, not {dtype}")
+    return np.searchsorted(_code_edges(dtype), lum).astype(dtype)
+
+
+TINT_GRID = 256  # long side of the chroma map kept when the tint stays (a print's tone is smooth)
+
+
+def print_tint(pixels: np.ndarray) -> np.ndarray | None:
+    """The print's own a*b* (2, h, w) on a coarse grid, or None for a gray photo.
+
+    Why coarse: a toned print's color varies slowly (toning, yellowing, stains), so a small map
+    restores it over the repaired lightness without bringing scratches back in color.
+    """
+    if pixels.ndim == 2:
+        return None
+    import cv2
+    import torch
+
+    from ..color import rgb_to_lab
+
+    h, w = pixels.shape[:2]
+    s = min(1.0, TINT_GRID / max(h, w))
+    gh, gw = max(1, round(h * s)), max(1, round(w * s))
+    small = cv2.resize(np.ascontiguousarray(pixels), (gw, gh), interpolation=cv2.INTER_AREA).reshape(gh, gw, 3)
+    scale = 65535.0 if pixels.dtype == np.uint16 else 255.0
+    lab = rgb_to_lab(torch.from_numpy(small.astype(np.float32) / scale).permute(2, 0, 1))
+    return lab[1:].numpy()
+
+
+def with_tint(gray: np.ndarray, tint: np.ndarray | None) -> np.ndarray:
+    """Repaired gray pixels (H×W) colored with the print's tint (print_tint), or left gray."""
+    if tint is None:
+        return gray
+    return recombine_array(gray, tint)

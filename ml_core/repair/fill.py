@@ -1,0 +1,50 @@
+"""Fill masked pixels (scratches, dust) from their surroundings.
+
+Method (chosen on the benchmark): normalized convolution, a Gaussian average of the unmasked
+neighbours only. Across a thin line it interpolates the two sides (exact on a linear gradient),
+costs two blurs whatever the mask, and never reads a damaged pixel. OpenCV's inpainting (Telea,
+Navier-Stokes) is kept as an alternative the benchmark compares against.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+SIGMA = 1.5  # pixels, at detection scale: a 4-pixel scratch is bridged by its two sides
+WIDE_SIGMA = 6.0  # second pass for the rare spot wider than the first pass reaches
+METHODS = ("average", "telea", "ns")
+
+
+def fill(lum: np.ndarray, mask: np.ndarray, method: str = "average", scale: float = 1.0) -> np.ndarray:
+    """`lum` (L*, float32) with `mask` pixels replaced from their unmasked surroundings.
+
+    `scale`: the photo's size over the size the mask was detected at (≥ 1), so the fill reaches as
+    far, relative to the photo, in a preview and in a full-size export. Unmasked pixels are
+    returned unchanged (a copy).
+    """
+    if method not in METHODS:
+        raise ValueError(f"fill method must be one of {', '.join(METHODS)}, got {method!r}")
+    lum = np.asarray(lum, dtype=np.float32)
+    out = lum.copy()
+    if not mask.any():
+        return out
+    if method != "average":
+        # cv2.inpaint wants 8 bits: fill a 0..255 copy and take back only the masked pixels, at
+        # full precision from a 16-bit-style split (coarse + fine) would cost twice; 0.4 L* steps
+        # are below what the eye sees in a filled scratch.
+        flag = cv2.INPAINT_TELEA if method == "telea" else cv2.INPAINT_NS
+        img8 = np.clip(lum * 2.55 + 0.5, 0, 255).astype(np.uint8)
+        filled = cv2.inpaint(img8, mask.astype(np.uint8), max(3.0, 3.0 * scale), flag)
+        out[mask] = filled[mask].astype(np.float32) / 2.55
+        return out
+    keep = (~mask).astype(np.float32)
+    for sigma in (SIGMA * scale, WIDE_SIGMA * scale):
+        num = cv2.GaussianBlur(out * keep, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+        den = cv2.GaussianBlur(keep, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+        reached = mask & (keep == 0) & (den > 1e-3)
+        out[reached] = num[reached] / den[reached]
+        keep[reached] = 1.0
+        if keep.all():
+            break
+    return out
