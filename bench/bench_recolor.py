@@ -19,6 +19,10 @@ The hint is one click (the default radius) at the object's interior point farthe
 outline, colored with the one of eight hues (chroma 45) farthest from the model's mean a*b* in
 the object, so it always asks for a real change. Measured on the guidance grid the engine
 returns (ColorizeResult.ab), before recombination clips out-of-gamut colors.
+
+`hint update ms` is the median time of the guidance step (gates + solve; ColorizeResult.timings
+"guide") per case: what one hint edit costs on top of the model, on a photo of preview size
+(BSDS500: 481×321). Time it on a quiet machine.
 """
 
 from __future__ import annotations
@@ -113,6 +117,15 @@ def load_cases(spec: dict, seed: int = 0) -> list[Case]:
     return cases
 
 
+def split_of(cases: list[Case], spec: dict, split: str) -> list[Case]:
+    """Settings are chosen on one half of the objects (`tune`: every other hand-drawn object, in
+    file order, with its composites) and reported on the other (`report`), never on the cases
+    they were chosen with; `all` is both."""
+    ids = [o["id"] for o in spec["objects"]]
+    half = set(ids[0::2]) if split == "tune" else set(ids[1::2]) if split == "report" else set(ids)
+    return [c for c in cases if c.name.split("@")[0] in half]
+
+
 def measure(colorizer, case: Case, band: float) -> dict:
     """One case -> taken share, outside |Δab|, and the hint used."""
     import torch
@@ -137,12 +150,14 @@ def measure(colorizer, case: Case, band: float) -> dict:
     colors = [(HINT_CHROMA * math.cos(a), HINT_CHROMA * math.sin(a)) for a in angles]
     ab = max(colors, key=lambda c: math.hypot(c[0] - model_mean[0], c[1] - model_mean[1]))
     hint = Hint.at((col + 0.5) / grid_w, (row + 0.5) / grid_h, ab)
-    guided = colorizer.colorize(gray, ColorizeOptions(hints=(hint,))).ab
+    result = colorizer.colorize(gray, ColorizeOptions(hints=(hint,)))
+    guided = result.ab
     err = np.hypot(guided[0] - ab[0], guided[1] - ab[1])
     change = np.hypot(*(guided - plain.numpy()))
     return {"taken": float((err[core] < TAKEN_DE).mean()), "outside": float(change[outside].mean()),
             "outside_p95": float(np.percentile(change[outside], 95)), "hint": [round(ab[0], 1), round(ab[1], 1)],
-            "at": [round((col + 0.5) / grid_w, 3), round((row + 0.5) / grid_h, 3)]}
+            "at": [round((col + 0.5) / grid_w, 3), round((row + 0.5) / grid_h, 3)],
+            "guide_s": float(result.timings.get("guide", 0.0))}
 
 
 def overlay(cases: list[Case], path: Path) -> None:
@@ -171,12 +186,15 @@ def main() -> None:
     ap.add_argument("--propagation", choices=("regions", "legacy"), default="regions",
                     help="legacy: hints spread wherever affinities lead (before issue 14)")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (1 on a busy machine)")
+    ap.add_argument("--split", choices=("tune", "report", "all"), default="all",
+                    help="tune: the half settings were chosen on; report: the other half")
     ap.add_argument("--overlay", type=Path, default=None, help="write a contact sheet of the cases and stop")
     ap.add_argument("--per-case", action="store_true")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
 
-    cases = load_cases(json.loads(args.cases.read_text()), args.seed)
+    spec = json.loads(args.cases.read_text())
+    cases = split_of(load_cases(spec, args.seed), spec, args.split)
     if args.overlay:
         overlay(cases, args.overlay)
         return
@@ -203,13 +221,15 @@ def main() -> None:
                      "taken": f"{100 * np.mean([r['taken'] for r in part]):.1f}",
                      "taken80": f"{sum(r['taken'] >= 0.8 for r in part)}/{len(part)}",
                      "outside": f"{np.mean([r['outside'] for r in part]):.2f}",
-                     "outside_med": f"{np.median([r['outside'] for r in part]):.2f}"})
-    print(f"\n{len(cases)} cases, model {args.model}, propagation {args.propagation}, "
+                     "outside_med": f"{np.median([r['outside'] for r in part]):.2f}",
+                     "guide_ms": f"{1000 * np.median([r['guide_s'] for r in part]):.0f}"})
+    print(f"\n{len(cases)} cases ({args.split}), model {args.model}, propagation {args.propagation}, "
           f"{time.perf_counter() - start:.0f} s")
     print_table(rows, [("kind", "cases"), ("n", "n"), ("taken", "object taken %"), ("taken80", "cases ≥ 80 %"),
-                       ("outside", "outside |Δab| mean"), ("outside_med", "median")])
+                       ("outside", "outside |Δab| mean"), ("outside_med", "median"),
+                       ("guide_ms", "hint update ms (median)")])
     if args.json:
-        args.json.write_text(json.dumps({"propagation": args.propagation, "rows": rows, "cases": results}, indent=2))
+        args.json.write_text(json.dumps({"propagation": args.propagation, "split": args.split, "rows": rows, "cases": results}, indent=2))
 
 
 if __name__ == "__main__":
