@@ -15,7 +15,13 @@ where a step costs its length (so influence also falls off with distance) plus w
   outline of a roof against the sky (one large step) costs a lot;
 * changes of texture (the local mean of |∇L*|): smooth sky against rough grass, even at the same gray;
 * the model's own color boundaries (a step's |Δa*b*| of its prediction above a small floor):
-  the model knows that a red coat and a green hedge of the same gray are different things.
+  the model knows that a red coat and a green hedge of the same gray are different things;
+* with a classification model, its whole color distribution per pixel: a step costs the change
+  of sqrt(p) (Hellinger-like), and walking through pixels whose distribution is unlike the
+  clicked spot's costs extra, per hint. Fur and the grass it lies on can share a gray and a mean
+  color and still differ in what the network thinks they could be. Measured on half of
+  bench_recolor's objects (docs/eval/hints.md), this moved the whole trade-off: at the same
+  share of the object taken, a quarter of the leakage outside.
 
 Costs are computed on a coarse grid (`GATE_SIDE` px on the long side, area-averaged from the
 guidance grid), which averages fine texture away and keeps the distance transform cheap; the

@@ -22,9 +22,10 @@ channel on a guidance grid (a few hundred pixels on the long side):
   on, and a moderate edge only slows it: one click on a meadow turned the sky magenta. So each
   hint i gets a gate g_i (ml_core.hint_regions: geodesic distance over lightness edges, texture
   and the model's color boundaries, falling off with distance through texture), and the energy
-  gains  Σ_r Σ_i μ g_i(r) |δ_r − (h_i − m_r)|²  (each region is pulled, weakly, to its own hint's
-  color, so regions of differently hinted objects do not average across an edge; overlapping
-  gates blend)  +  Σ_r κ (1 − max_i g_i(r))² δ_r²  (outside every region: the model's colors).
+  gains  Σ_r Σ_i μ g_i(r) |δ_r − (h_i − m_r)|²  (each region is pulled to its own hint's color
+  as firmly as the click itself, so the whole object takes it, not a patch fading from the
+  click, and regions of differently hinted objects do not average across an edge; overlapping
+  gates blend by gate weight)  +  Σ_r κ (1 − max_i g_i(r))² δ_r²  (outside every region: the model's colors).
   `LEGACY_SETTINGS` (regions=None) is the propagation before, for the benchmarks.
 
 The system is symmetric positive definite and a five-point stencil, so it is solved matrix-free
@@ -221,7 +222,7 @@ def _region_terms(gates: torch.Tensor, targets: torch.Tensor, model_ab: torch.Te
                   settings: PropagationSettings) -> tuple[torch.Tensor, torch.Tensor]:
     """(diagonal (h, w), right-hand side (2, h, w)) added by the hints' regions.
 
-    Each hint pulls its region weakly (μ g_i) towards its color, so a region is held by its own
+    Each hint pulls its region (μ g_i) towards its color, so a region is held by its own
     hint wherever it is, not only near the click, and two regions held by hints of different
     colors do not average through a moderate edge between them; where the gates overlap (two
     hints on one object) their colors blend by gate weight. Outside every region (1 - max g_i)
