@@ -229,7 +229,8 @@ def main() -> None:
                        ("outside", "outside |Δab| mean"), ("outside_med", "median"),
                        ("guide_ms", "hint update ms (median)")])
     if args.json:
-        args.json.write_text(json.dumps({"propagation": args.propagation, "split": args.split, "rows": rows, "cases": results}, indent=2))
+        record = {"propagation": args.propagation, "split": args.split, "rows": rows, "cases": results}
+        args.json.write_text(json.dumps(record, indent=2))
 
 
 if __name__ == "__main__":
