@@ -24,6 +24,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     parser.add_argument("--size", default="1360x840", help="window size WxH")
     parser.add_argument("--theme", choices=["light", "dark"], default="light")
+    parser.add_argument("--compare-only", action="store_true", help="only compare.png (the Compare view)")
     args = parser.parse_args()
     tmp = isolated_user_dirs("chroma-shots-", args.theme)
 
@@ -51,6 +52,12 @@ def main() -> int:
     window.start_session()  # as `chroma` does: what is open is saved on close (restored.png)
 
     settle()
+    if args.compare_only:
+        tab.add_paths([photos / COMPARE_PHOTO])
+        shoot_compare(window, tab, args.out)
+        window.close()
+        print(args.out / "compare.png")
+        return 0
     window.grab().save(str(args.out / "empty.png"))
 
     tab.add_paths(sorted(photos.iterdir()))
@@ -71,6 +78,10 @@ def main() -> int:
     settle()
     window.grab().save(str(args.out / "split.png"))
     tab.set_mode(ViewMode.SIDE_BY_SIDE)
+    tab.select_item(next((i.id for i in tab.items() if i.path.name == COMPARE_PHOTO), pick.id))
+    shoot_compare(window, tab, args.out)
+    tab.set_mode(ViewMode.SIDE_BY_SIDE)
+    tab.select_item(pick.id)
 
     from desktop_app.preferences import PreferencesDialog
 
@@ -108,9 +119,24 @@ def main() -> int:
     again.grab().save(str(args.out / "restored.png"))
     again.close()
     app.processEvents()
-    for name in ("empty", "side_by_side", "uncertainty", "split", "export_dialog", "preferences", "restored"):
+    for name in ("empty", "side_by_side", "uncertainty", "split", "compare", "export_dialog", "preferences",
+                 "restored"):
         print(args.out / f"{name}.png")
     return 0
+
+
+COMPARE_PHOTO = "cat_chelsea.jpg"
+
+
+def shoot_compare(window, tab, out: Path) -> None:
+    """The Compare view: the selected photo through every installed model, once all tiles are in."""
+    from desktop_app.self_test import wait_until
+
+    wait_until(lambda: tab.selected_item() is not None, 60, "a photo")
+    tab.set_comparing(True)
+    wait_until(lambda: not tab.comparison.running, 300, "the comparison")
+    settle(500)
+    window.grab().save(str(out / "compare.png"))
 
 
 def _a_hint():

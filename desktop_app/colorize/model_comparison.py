@@ -1,11 +1,13 @@
 """The Compare view: the selected photo colorized by every installed model, side by side.
 
-Tiles fill in one by one, each on a worker: the model comes from the shared model cache (loaded
-on a worker when it is not cached) and the picture from the same preview job the main view uses,
-so a tile shows what that model would give this photo with its own render size and vividness,
-the current saturation, and the photo's hints and reference. Everything runs in one runner slot,
-so starting again (another photo, a hint, a new model) or Cancel supersedes the tile in flight,
-and closing the window cancels it with the rest of the tab's work.
+Tiles fill in one by one, each on a worker, once the preview in flight has finished and while new
+previews wait (render_scheduler.hold), so each tile's time is its model's alone. The model comes
+from the shared model cache (loaded on a worker when it is not cached) and the picture from the
+same preview job the main view uses, so a tile shows what that model would give this photo with
+its own render size and vividness, the current saturation, and the photo's hints and reference.
+Everything runs in one runner slot, so starting again (another photo, a hint, a new model) or
+Cancel supersedes the tile in flight, and closing the window cancels it with the rest of the
+tab's work.
 
 Clicking a finished tile makes that model the one the photos are colorized and exported with.
 """
@@ -29,6 +31,7 @@ from .jobs import ModelChoice, RenderOutput
 from .model_cache import ModelCache
 from .model_grid import ModelGrid
 from .photo_queue import QueueItem
+from .render_scheduler import RenderScheduler
 
 if TYPE_CHECKING:
     from ml_core.engine import ColorizeOptions, Colorizer
@@ -78,9 +81,13 @@ class ModelComparison(QObject):
     status_message = Signal(str, int)
 
     def __init__(self, runner: TaskRunner, models: ModelCache, panel: ComparePanel,
-                 options: Callable[[QueueItem], "ColorizeOptions"], parent: QObject | None = None) -> None:
+                 options: Callable[[QueueItem], "ColorizeOptions"], scheduler: RenderScheduler,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._runner = runner
+        self._scheduler = scheduler  # held while tiles render: fair times, no waiting on a model's lock
+        self._waiting_for_preview = False
+        scheduler.rendering.connect(self._on_preview_rendering)
         self._models = models
         self._options = options
         self.panel = panel
@@ -140,6 +147,8 @@ class ModelComparison(QObject):
         self.grid.set_original_size(item.preview.original_size if item is not None and item.preview else None)
         self._next_index = 1
         self._running = bool(self._choices)
+        self._scheduler.hold(self._running)
+        self._waiting_for_preview = self._running and self._scheduler.is_rendering()
         self._show_header()
         self._next()
 
@@ -159,17 +168,25 @@ class ModelComparison(QObject):
                 self._tiles[i] = dataclasses.replace(tile, status="Cancelled")
                 self.grid.update_tile(i, self._tiles[i])
         self._key = None  # showing it again starts over
+        self._waiting_for_preview = False
+        self._scheduler.hold(False)
         self._show_header()
         self.finished.emit()
 
     def set_current(self, model: str | None) -> None:
         self.grid.set_current(model)
 
+    def _on_preview_rendering(self, on: bool) -> None:
+        if not on and self._waiting_for_preview:
+            self._waiting_for_preview = False
+            self._next()
+
     def _next(self) -> None:
-        if not self._running:
+        if not self._running or self._waiting_for_preview:
             return
         if self._next_index >= len(self._tiles):
             self._running = False
+            self._scheduler.hold(False)
             self._show_header()
             self.finished.emit()
             return

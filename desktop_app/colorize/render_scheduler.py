@@ -46,7 +46,7 @@ class Adjustments:
 
 class RenderScheduler(QObject):
     """Public API: add_items, remove_items, set_selected, settings_changed, hints_changed,
-    is_rendering, render_key, colorize_options, colorizer, preview_max_side."""
+    is_rendering, render_key, colorize_options, colorizer, preview_max_side, hold."""
 
     item_updated = Signal(int)
     preview_ready = Signal(int)
@@ -62,6 +62,7 @@ class RenderScheduler(QObject):
         self._adjustments = adjustments
         self._selected_id: int | None = None
         self._render: tuple[TaskHandle, int, tuple] | None = None  # (handle, item id, key)
+        self._held = False
         self.preview_max_side = jobs.PREVIEW_MAX_SIDE
         self._pump_timer = QTimer(self)
         self._pump_timer.setSingleShot(True)
@@ -104,6 +105,15 @@ class RenderScheduler(QObject):
 
     def is_rendering(self, item_id: int | None = None) -> bool:
         return self._render is not None and (item_id is None or self._render[1] == item_id)
+
+    def hold(self, on: bool) -> None:
+        """While held, no new preview starts (the one in flight finishes: `rendering(False)` says
+        when). The Compare view renders its tiles alone, so each tile's time is that model's own,
+        neither shared with a preview nor spent waiting for the model's lock."""
+        if on == self._held:
+            return
+        self._held = on
+        self.schedule()
 
     def _on_thumb(self, item_id: int, image: QImage) -> None:
         item = self._queue.find(item_id)
@@ -169,6 +179,8 @@ class RenderScheduler(QObject):
         return base + (item.guidance_key(),)
 
     def _pump(self) -> None:
+        if self._held:
+            return
         colorizer = self.colorizer
         base = self.render_key()
         if colorizer is None or base is None:

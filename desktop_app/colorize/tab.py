@@ -123,7 +123,8 @@ class ColorizeTab(QWidget):
         self.compare_panel = ComparePanel()
         self.stack.addWidget(self.compare_panel)
         self.comparison = ModelComparison(self.runner, self.models, self.compare_panel,
-                                          lambda item: self.pipeline.colorize_options(preview=True, item=item), self)
+                                          lambda item: self.pipeline.colorize_options(preview=True, item=item),
+                                          self.pipeline, self)
         self.filmstrip = Filmstrip()
         self.filmstrip.setModel(self.queue)
         self.hint_editor = HintEditor(self)
