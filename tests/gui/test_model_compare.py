@@ -12,7 +12,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from desktop_app.colorize.comparison_sheet import compose_sheet
 
-from gui_helpers import FIXTURES, synthetic_photo
+from gui_helpers import FIXTURES, Heartbeat, synthetic_photo, write_model
 
 
 @pytest.fixture
@@ -128,3 +128,39 @@ def test_the_comparison_saves_as_one_image(comparing, qtbot, tmp_path) -> None:
     tab.comparison.save(not_a_folder / "sheet.jpg")  # a clear message, never a traceback
     qtbot.waitUntil(lambda: any("Could not save the comparison" in m for m in messages), timeout=30_000)
     assert not_a_folder.read_text() == "a file, not a folder"
+
+
+def test_the_window_stays_responsive_while_tiles_fill_in(builtin_models, window, tiny_model, small_photo,
+                                                        qtbot) -> None:
+    tab = window.colorize_tab
+    tab.refresh_models()
+    qtbot.waitUntil(lambda: tab.pipeline.colorizer is not None, timeout=60_000)
+    tab.add_paths([small_photo])
+    beat = Heartbeat()
+    tab.set_comparing(True)
+    qtbot.waitUntil(lambda: not tab.comparison.running, timeout=180_000)
+    gaps = beat.stop()
+    assert all(t.done for t in tab.comparison.tiles()[1:])
+    assert gaps.max() < 0.5, f"the GUI thread froze for {gaps.max():.2f} s"  # same bound as the batch test
+
+
+def test_a_model_that_cannot_load_gets_a_failed_tile_and_the_others_still_render(window, small_photo,
+                                                                                 qtbot) -> None:
+    tab = window.colorize_tab
+    write_model("good", seed=0)
+    broken = write_model("broken", seed=1)
+    tab.refresh_models(select="good")
+    qtbot.waitUntil(lambda: tab.pipeline.colorizer is not None and tab.current_model() == "good", timeout=60_000)
+    data = broken.read_bytes()
+    broken.write_bytes(data[: len(data) // 2])  # cut short after the model list was read
+    tab.add_paths([small_photo])
+    tab.set_comparing(True)
+    qtbot.waitUntil(lambda: not tab.comparison.running, timeout=120_000)
+    tiles = {t.model: t for t in tab.comparison.tiles()}
+    assert tiles["good"].done
+    assert tiles["broken"].failed and tiles["broken"].image is None
+    assert tiles["broken"].status.startswith("Could not colorize: ") and "Traceback" not in tiles["broken"].status
+    grid = tab.compare_panel.grid
+    index = [t.model for t in grid.tiles()].index("broken")
+    qtbot.mouseClick(grid, Qt.MouseButton.LeftButton, pos=picture_center(grid, index))
+    assert tab.current_model() == "good"  # a failed tile cannot be picked
