@@ -10,9 +10,11 @@ GIL): no parallel regions at all, bands sized to stay in the core's cache, and a
 loses its core to another program only delays the bands it holds, since the others take the
 rest. numpy also keeps this path free of torch (it starts in ~0.1 s; torch takes 2-3 s).
 
-The math is unchanged: CIE Lab with L given by the input's exact luminance, chroma of
+The math is the torch version's: CIE Lab with L given by the input's exact luminance, chroma of
 out-of-gamut pixels scaled down by bisection (lightness and hue stay exact), then sRGB encoding
-through a lookup table indexed by sqrt(linear light).
+through a lookup table (now 65536 steps of linear light, 0.05 code values from the exact curve).
+Outputs agree with the torch version within one code value except where float rounding puts a
+pixel on the other side of a gamut decision (1-2 pixels of 12 M on the 12 MP bench photo).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ KAPPA = 7.787
 F_OFFSET = 16.0 / 116.0
 F_EPSILON = 0.2068966  # f(EPSILON)
 
-MAX_CHROMA = 1000.0
+MAX_CHROMA = 1000.0  # |a*|, |b*| beyond any color; larger values would only overflow float32
 BAND_PIXELS = 1 << 16  # pixels per work item: ~15 float32 temporaries of 256 KB stay in L2 (measured best)
 MAX_THREADS = 8  # beyond this the kernel is bound by memory bandwidth
 GAMUT_SLACK = 5e-4  # linear-light tolerance before a pixel counts as out of gamut
