@@ -96,14 +96,15 @@ def luminance_to_lightness(y: torch.Tensor) -> torch.Tensor:
     return 116.0 * lab_f(y) - 16.0
 
 
-def recombine(pixels: np.ndarray, ab_small: torch.Tensor, cancel: CancelToken | None = None) -> np.ndarray:
+def recombine(pixels: np.ndarray, ab_small: torch.Tensor, cancel: CancelToken | None = None,
+              threads: int | None = None) -> np.ndarray:
     """Full-resolution lightness from `pixels` + upsampled `ab_small` (2, h, w) -> RGB of `pixels`' size.
 
     The kernel (ml_core.recombine) works in bands of rows on its own threads, so peak extra
     memory stays a few MB and no torch parallel region is involved.
     """
     ab = ab_small.detach().float().cpu().numpy() if isinstance(ab_small, torch.Tensor) else np.asarray(ab_small)
-    return recombine_array(pixels, ab, cancel.raise_if_cancelled if cancel is not None else None)
+    return recombine_array(pixels, ab, cancel.raise_if_cancelled if cancel is not None else None, threads)
 
 
 def guidance_grid(height: int, width: int, max_side: int = GUIDE_MAX_SIDE) -> tuple[int, int]:
@@ -139,6 +140,7 @@ class Colorizer:
     def __init__(self, loaded: LoadedModel, threads: int | None = None) -> None:
         if threads:
             torch.set_num_threads(threads)
+        self.threads = threads  # the recombination's too (None: one per CPU it may use)
         self.loaded = loaded
         self.model = loaded.model.eval()
         self.model.to(memory_format=torch.channels_last)
@@ -333,7 +335,7 @@ class Colorizer:
             ab = self.guide(pixels, ab, confidence, opts, distribution)
             timings["guide"] = time.perf_counter() - tg
         t2 = time.perf_counter()
-        rgb = recombine(pixels, ab, cancel)
+        rgb = recombine(pixels, ab, cancel, self.threads)
         timings["recombine"] = time.perf_counter() - t2
         return ColorizeResult(
             rgb=rgb,
