@@ -46,6 +46,7 @@ from .hints import Hint
 
 GATE_SIDE = 160  # long side of the grid the distances are computed on
 GATE_FLOOR = 1e-4  # gates below this are 0
+SMALL_REACH = 0.5  # a "small" hint's reach, as a share of an "object" hint's
 
 
 @dataclass(frozen=True)
@@ -209,13 +210,17 @@ def hint_gates(lightness: torch.Tensor, model_ab: torch.Tensor, hints: Sequence[
 
     `distribution` (K, h', w'): the model's probabilities over its color bins, at its own
     resolution (classification models); its boundaries then also cost (see distribution_steps).
-    Computed on the coarse gate grid and upsampled back to (h, w) bilinearly.
+    Computed on the coarse gate grid and upsampled back to (h, w) bilinearly. A hint's `reach`
+    scales ρ ("small": SMALL_REACH) or, "wide", opens its gate everywhere.
     """
     s = settings or RegionSettings()
     h, w = lightness.shape
     distance = hint_distances(lightness, model_ab, hints, s, distribution)
     reach = s.reach if distribution is not None else s.reach_plain
-    gates = torch.exp(-(distance / reach).pow(s.sharpness))
+    scale = torch.tensor([SMALL_REACH if hint.reach == "small" else 1.0 for hint in hints])
+    gates = torch.exp(-(distance / (reach * scale[:, None, None])).pow(s.sharpness))
+    wide = torch.tensor([hint.reach == "wide" for hint in hints])
+    gates[wide] = 1.0  # a wide hint may act everywhere; propagation lets it spread as before issue 14
     if distance.shape[-2:] != (h, w):
         gates = F.interpolate(gates[None], size=(h, w), mode="bilinear", align_corners=False)[0]
     # exact zeros far away: exp(-(D/ρ)^4) underflows to subnormal floats, which make every

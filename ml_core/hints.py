@@ -14,6 +14,9 @@ Hint files (`chroma colorize --hints hints.json`) are JSON:
      ],
      "units": "relative"}
 
+An entry may also say how far it reaches: "reach": "small" | "object" (the default: stops at the
+edges of the thing it is on) | "wide" (spreads over the photo wherever edges let it).
+
 `units` may be "pixels" (x, y in pixels of the photo as displayed, i.e. after EXIF rotation);
 such files are resolved against each photo's size. A bare list is read as the `hints` list.
 
@@ -40,6 +43,11 @@ from .color import lab_to_rgb, rgb_to_lab
 from .safe_text import clean_text, shown
 
 DEFAULT_RADIUS = 0.006  # of the photo's long side: ~3 px at the 512-px guidance grid
+# How far a hint may act (ml_core.hint_regions): "object" stops at the thing it was put on,
+# "small" at about half that distance, "wide" spreads wherever edges let it (before issue 14),
+# for the rare hint that should tint a whole scene.
+REACHES = ("small", "object", "wide")
+DEFAULT_REACH = "object"
 MAX_RADIUS = 0.1
 AB_LIMIT = 128.0
 
@@ -55,6 +63,7 @@ class Hint:
     points: tuple[tuple[float, float], ...]
     ab: tuple[float, float]
     radius: float = DEFAULT_RADIUS
+    reach: str = DEFAULT_REACH
 
     def __post_init__(self) -> None:
         if not self.points:
@@ -66,6 +75,8 @@ class Hint:
             raise HintError(f"hint color a*b* {self.ab} is outside ±{AB_LIMIT:g}")
         if not (0.0 < self.radius <= MAX_RADIUS):
             raise HintError(f"hint radius {self.radius} must be in (0, {MAX_RADIUS}] of the long side")
+        if self.reach not in REACHES:
+            raise HintError(f"hint reach {shown(self.reach)} must be one of {', '.join(REACHES)}")
 
     @classmethod
     def at(cls, x: float, y: float, ab: Sequence[float], radius: float = DEFAULT_RADIUS) -> "Hint":
@@ -92,6 +103,9 @@ class Hint:
     def with_ab(self, ab: Sequence[float]) -> "Hint":
         return replace(self, ab=(float(ab[0]), float(ab[1])))
 
+    def with_reach(self, reach: str) -> "Hint":
+        return replace(self, reach=reach)
+
     def display_rgb(self, lightness: float = 60.0) -> tuple[int, int, int]:
         """The hint's chroma at a given L* as 8-bit sRGB (the swatch a person sees)."""
         return ab_to_rgb(self.ab, lightness)
@@ -104,6 +118,8 @@ class Hint:
             out["points"] = [[round(x, 6), round(y, 6)] for x, y in self.points]
         if self.radius != DEFAULT_RADIUS:
             out["radius"] = self.radius
+        if self.reach != DEFAULT_REACH:
+            out["reach"] = self.reach
         return out
 
 
@@ -132,7 +148,7 @@ MAX_STROKE_POINTS = 1_000  # points in one stroke
 MAX_POINTS = 10_000  # points in the whole file
 MAX_PATH = 100.0  # total length of all strokes, in photo sides (relative units)
 COLOR_KEYS = ("ab", "rgb", "color")
-ENTRY_KEYS = frozenset(("x", "y", "points", "radius") + COLOR_KEYS)
+ENTRY_KEYS = frozenset(("x", "y", "points", "radius", "reach") + COLOR_KEYS)
 FILE_KEYS = frozenset(("hints", "units"))
 UNITS = ("relative", "pixels")
 
@@ -189,6 +205,7 @@ class HintSpec:
     points: tuple[tuple[float, float], ...]
     ab: tuple[float, float]
     radius: float
+    reach: str = DEFAULT_REACH
 
 
 def _point(p: Any, units: str) -> tuple[float, float]:
@@ -229,13 +246,16 @@ def parse_entry(entry: Any, number: int, units: str) -> HintSpec:
     unknown = sorted(clean_text(str(k))[:40] for k in entry if k not in ENTRY_KEYS)
     if unknown:
         raise HintError(f"unknown key {', '.join(map(repr, unknown))} (a hint has \"x\" and \"y\" or \"points\", "
-                        f"one of \"color\", \"rgb\", \"ab\", and optionally \"radius\")")
+                        f"one of \"color\", \"rgb\", \"ab\", and optionally \"radius\" and \"reach\")")
     points = _entry_points(entry, units)
     ab = parse_color(entry)
     radius = _number(entry["radius"], '"radius"') if "radius" in entry else DEFAULT_RADIUS
     if not 0.0 < radius <= MAX_RADIUS:
         raise HintError(f'"radius" must be above 0 and at most {MAX_RADIUS} of the long side, got {radius:g}')
-    return HintSpec(number, points, ab, radius)
+    reach = entry.get("reach", DEFAULT_REACH)
+    if not isinstance(reach, str) or reach not in REACHES:
+        raise HintError(f'"reach" must be one of {", ".join(map(repr, REACHES))}, got {shown(reach)}')
+    return HintSpec(number, points, ab, radius, reach)
 
 
 def path_length(points: Sequence[tuple[float, float]]) -> float:
@@ -267,7 +287,7 @@ class HintFile:
     def for_size(self, width: int, height: int) -> tuple[Hint, ...]:
         """The hints on a photo of width × height; a pixel outside that photo is refused, naming the entry."""
         if self.units == "relative":
-            return tuple(Hint(s.points, s.ab, s.radius) for s in self.specs)
+            return tuple(Hint(s.points, s.ab, s.radius, s.reach) for s in self.specs)
         w, h = max(int(width), 1), max(int(height), 1)
         placed = []
         for spec in self.specs:
@@ -279,7 +299,7 @@ class HintFile:
             points = tuple(((x + 0.5) / w, (y + 0.5) / h) for x, y in spec.points)
             placed.append(replace(spec, points=points))
         check_work(placed, self.source)
-        return tuple(Hint(s.points, s.ab, s.radius) for s in placed)
+        return tuple(Hint(s.points, s.ab, s.radius, s.reach) for s in placed)
 
 
 def parse_hints(data: Any, source: str = "<hints>") -> HintFile:

@@ -219,7 +219,7 @@ def _half(t: torch.Tensor) -> torch.Tensor:
 
 
 def _region_terms(gates: torch.Tensor, targets: torch.Tensor, model_ab: torch.Tensor,
-                  settings: PropagationSettings) -> tuple[torch.Tensor, torch.Tensor]:
+                  settings: PropagationSettings, hints: Sequence[Hint]) -> tuple[torch.Tensor, torch.Tensor]:
     """(diagonal (h, w), right-hand side (2, h, w)) added by the hints' regions.
 
     Each hint pulls its region (μ g_i) towards its color, so a region is held by its own
@@ -228,7 +228,9 @@ def _region_terms(gates: torch.Tensor, targets: torch.Tensor, model_ab: torch.Te
     hints on one object) their colors blend by gate weight. Outside every region (1 - max g_i)
     the correction is pulled back to zero: the model's colors.
     """
-    mu = settings.region_pin * gates  # (n, h, w)
+    # a wide hint is not pulled over its (everywhere) gate: it spreads by affinities, as before issue 14
+    firm = torch.tensor([hint.reach != "wide" for hint in hints], dtype=gates.dtype)
+    mu = settings.region_pin * gates * firm[:, None, None]  # (n, h, w)
     flat = targets[:, :, None, None] - model_ab[None]  # (n, 2, h, w): δ that makes the pixel the hint's color
     diag = mu.sum(0) + settings.outside_pin * (1.0 - gates.amax(0)).square()
     rhs = (mu[:, None] * flat).sum(0)
@@ -251,7 +253,7 @@ def _solve(lightness: torch.Tensor, model_ab: torch.Tensor, certainty: torch.Ten
     rhs = settings.hint_weight * mask * (target - model_ab)
     if gates is not None:
         targets = torch.tensor([tuple(hint.ab) for hint in hints], dtype=torch.float32)
-        region_diag, region_rhs = _region_terms(gates, targets, model_ab, settings)
+        region_diag, region_rhs = _region_terms(gates, targets, model_ab, settings, hints)
         prior = prior + region_diag
         rhs = rhs + region_rhs
     op = _Operator(wx, wy, prior + settings.hint_weight * mask)

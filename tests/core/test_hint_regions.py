@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -164,3 +165,35 @@ def test_objects_the_model_tells_apart_by_color_keep_their_own_hints() -> None:
     change = (out - model).square().sum(0).sqrt()
     assert float(change[:, 72:].mean()) < 2.0
     assert float((change[:, :56] > 40).float().mean()) > 0.9
+
+
+def test_a_small_hint_stops_sooner_and_a_wide_one_spreads_as_before() -> None:
+    """Per-hint reach: "small" halves the distance a hint may travel, "wide" crosses the moderate
+    edge that holds an "object" hint (the spread before issue 14, for tinting a whole scene)."""
+    textured = _noisy(torch.full((96, 128), 50.0), noise=1.0)
+    model = torch.zeros(2, 96, 128)
+    far = slice(88, 96)  # about 0.6 of the long side from the click, through texture
+    obj = propagate_hints(textured, model, [Hint.at(0.1, 0.5, (40.0, 0.0))])
+    small = propagate_hints(textured, model, [Hint.at(0.1, 0.5, (40.0, 0.0)).with_reach("small")])
+    assert float(obj[0, 40:56, far].mean()) > 35.0
+    assert float(small[0, 40:56, far].mean()) < 10.0
+    assert float(small[0, 40:56, 16:24].mean()) > 35.0  # near the click a small hint is as strong
+
+    edged = two_flat_regions()
+    wide = propagate_hints(edged, model, [Hint.at(0.25, 0.5, (55.0, -35.0)).with_reach("wide")])
+    assert float(wide[:, :, 70:].square().sum(0).sqrt().mean()) > 10.0
+
+
+def test_reach_is_read_from_and_written_to_hint_files() -> None:
+    from ml_core.hints import HintError, hints_to_json, parse_hints
+
+    hints = parse_hints({"hints": [{"x": 0.5, "y": 0.5, "ab": [10, 20], "reach": "wide"},
+                                   {"x": 0.2, "y": 0.2, "ab": [0, 0]}]}).for_size(100, 100)
+    assert [h.reach for h in hints] == ["wide", "object"]
+    again = parse_hints(json.loads(hints_to_json(hints))).for_size(100, 100)
+    assert again == hints
+    assert "reach" not in json.loads(hints_to_json(hints[1:]))["hints"][0]  # the default is not written
+    with pytest.raises(HintError, match="reach"):
+        parse_hints({"hints": [{"x": 0.5, "y": 0.5, "ab": [0, 0], "reach": "huge"}]})
+    with pytest.raises(HintError, match="reach"):
+        Hint.at(0.5, 0.5, (0.0, 0.0)).with_reach("everywhere")
