@@ -166,6 +166,16 @@ class ColorizeTab(QWidget):
                      "export_all", "Export every colorized photo in full resolution")
         self._command("remove", "&Remove from Queue", self.remove_selected, K.Delete, "remove")
         self._command("clear", "&Clear Queue", self.clear_queue, None, None)
+        self._command("next", "&Next Photo", lambda: self._step(1), "Ctrl+Right", None)
+        self._command("previous", "Pre&vious Photo", lambda: self._step(-1), "Ctrl+Left", None)
+        self._command("cancel", "&Cancel Export", self.export_flow.cancel, "Esc", None)
+        self._command("show_export", "&Show Export in Folder", self.export_flow.show_last_export, None, None,
+                      "Open the folder the last export wrote to, in the file manager")
+        self._build_view_actions()
+        self._build_hint_actions()
+
+    def _build_view_actions(self) -> None:
+        K = QKeySequence.StandardKey
         self._command("side", "&Side by Side", lambda on: on and self.set_mode(ViewMode.SIDE_BY_SIDE), "Ctrl+1",
                      "side", "Show the original and the result next to each other", checkable=True)
         self._command("split", "S&plit View", lambda on: on and self.set_mode(ViewMode.SPLIT), "Ctrl+2",
@@ -179,11 +189,9 @@ class ColorizeTab(QWidget):
         self._command("zoom_out", "Zoom O&ut", lambda: self._zoomed().zoom_out(), K.ZoomOut, "zoom_out")
         self._command("confidence", "&Uncertainty Overlay", self._toggle_overlay, "Ctrl+U", "confidence",
                      "Highlight where the model is unsure of the color", checkable=True)
-        self._command("next", "&Next Photo", lambda: self._step(1), "Ctrl+Right", None)
-        self._command("previous", "Pre&vious Photo", lambda: self._step(-1), "Ctrl+Left", None)
-        self._command("cancel", "&Cancel Export", self.export_flow.cancel, "Esc", None)
-        self._command("show_export", "&Show Export in Folder", self.export_flow.show_last_export, None, None,
-                     "Open the folder the last export wrote to, in the file manager")
+
+    def _build_hint_actions(self) -> None:
+        K = QKeySequence.StandardKey
         self._command("hints", "&Hint Tool", self._toggle_hints, "H", "hints",
                      "Click the photo to pin a color there; drag to paint a short stroke", checkable=True)
         self._command("clear_hints", "C&lear Hints", self.hint_tool.clear, None, None,
@@ -703,6 +711,9 @@ class ColorizeTab(QWidget):
         self.commands["confidence"].setToolTip(
             "Highlight where the model is unsure of the color (Ctrl+U)" if overlay_ok
             else "This model gives no confidence map")
+        self._update_queue_label()
+
+    def _update_queue_label(self) -> None:
         counts = self.queue.counts()
         total = len(self.queue)
         if total:
