@@ -164,3 +164,29 @@ def test_a_model_that_cannot_load_gets_a_failed_tile_and_the_others_still_render
     index = [t.model for t in grid.tiles()].index("broken")
     qtbot.mouseClick(grid, Qt.MouseButton.LeftButton, pos=picture_center(grid, index))
     assert tab.current_model() == "good"  # a failed tile cannot be picked
+
+
+def test_another_photo_or_saturation_starts_the_comparison_over(comparing, qtbot, tmp_path) -> None:
+    tab = comparing
+    second = tmp_path / "second.jpg"
+    synthetic_photo((200, 150), 5).save(second, quality=92)
+    first_item = tab.selected_item()
+    tab.add_paths([second])  # selects the new photo while the first one's tiles may still be rendering
+    qtbot.waitUntil(lambda: not tab.comparison.running, timeout=180_000)
+    tiles = tab.comparison.tiles()
+    assert tab.selected_item().path == second
+    assert all(t.done for t in tiles[1:])
+    assert all((t.image.width(), t.image.height()) == (200, 150) for t in tiles)  # the second photo's
+
+    tab.select_item(first_item.id)
+    qtbot.waitUntil(lambda: not tab.comparison.running, timeout=180_000)
+    assert all((t.image.width(), t.image.height()) == (240, 160) for t in tab.comparison.tiles())
+    before = {t.model: bytes(t.image.constBits()) for t in tab.comparison.tiles()[1:]}
+    tab.adjust_panel.saturation_row.slider.setValue(0)  # gray: every model's tile is redone
+
+    def redone() -> bool:
+        tiles = tab.comparison.tiles()[1:]
+        return (not tab.comparison.running and all(t.done for t in tiles)
+                and all(bytes(t.image.constBits()) != before[t.model] for t in tiles))
+
+    qtbot.waitUntil(redone, timeout=180_000)
