@@ -70,9 +70,9 @@ class RegionSettings:
     # ρ: distance (long sides) at which a gate falls to e^-1. With the model's distribution the
     # distances also hold its boundaries and unlikeness, which add up inside objects too, so the
     # reach is longer; both chosen on half of bench_recolor's objects (docs/eval/hints.md).
-    reach: float = 2.6
+    reach: float = 2.75
     reach_plain: float = 0.6  # ρ without a distribution (regression models): the costs of lightness and texture alone
-    sharpness: float = 8.0  # g = exp(-(D/ρ)^sharpness): a plateau, then a steep fall
+    sharpness: float = 24.0  # g = exp(-(D/ρ)^sharpness): a plateau, then a steep fall (16 and 8: softer rims, less taken)
     rounds: int = 6  # rounds of four directional sweeps
 
 
