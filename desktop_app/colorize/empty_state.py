@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from .. import resources
+from ..widgets.labels import dim
 
 
 class EmptyState(QWidget):
@@ -34,7 +35,7 @@ class EmptyState(QWidget):
         hint = QLabel("Photos or whole folders, anywhere on the window. You can also paste an image (Ctrl+V).")
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         hint.setWordWrap(True)
-        self._dim(hint)
+        dim(hint)
         open_button = QPushButton(resources.icon("open"), "Open photos…")
         folder_button = QPushButton(resources.icon("folder"), "Open folder…")
         open_button.clicked.connect(self.open_photos)
@@ -81,12 +82,6 @@ class EmptyState(QWidget):
         if on != self._highlight:
             self._highlight = on
             self.update()
-
-    @staticmethod
-    def _dim(label: QLabel) -> None:
-        pal = label.palette()
-        pal.setColor(QPalette.ColorRole.WindowText, pal.color(QPalette.ColorRole.PlaceholderText))
-        label.setPalette(pal)
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)

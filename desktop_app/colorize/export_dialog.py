@@ -10,7 +10,7 @@ import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QIcon, QPalette
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from ml_core.imageio import default_export_name
 
 from ..settings import AppSettings
+from ..widgets.labels import dim
 
 FORMATS = [("png", "PNG (lossless)"), ("jpg", "JPEG"), ("webp", "WebP"), ("tiff", "TIFF (lossless)")]
 SCOPE_SELECTED = "selected"
@@ -85,9 +86,7 @@ class ExportDialog(QDialog):
         self.preview_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         hint = QLabel("Placeholders: {name}, {ext}, {model}.\n"
                       "Originals are never changed; EXIF data and color profiles are kept.")
-        pal = hint.palette()
-        pal.setColor(QPalette.ColorRole.WindowText, pal.color(QPalette.ColorRole.PlaceholderText))
-        hint.setPalette(pal)
+        dim(hint)
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidg
 
 from ml_core.metric_table import METRICS, is_better
 
+from ..widgets.labels import dim
+
 BETTER = QColor(40, 160, 80)
 WORSE = QColor(214, 80, 60)
 
@@ -54,7 +56,7 @@ class MetricsPanel(QGroupBox):
         for c, title in enumerate(("Base model", "Best", "Latest"), start=1):
             label = QLabel(title)
             label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom)
-            self._dim(label)
+            dim(label)
             grid.addWidget(label, 0, c)
             self.headers[COLUMNS[c - 1]] = label
         for r, key in enumerate(ROWS, start=1):
@@ -77,18 +79,12 @@ class MetricsPanel(QGroupBox):
         grid.setColumnStretch(0, 1)
         self.note = QLabel()
         self.note.setWordWrap(True)
-        self._dim(self.note)
+        dim(self.note)
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         layout.addWidget(self.note)
         layout.addStretch(1)
         self.reset(fine_tune=True)
-
-    @staticmethod
-    def _dim(label: QLabel) -> None:
-        pal = label.palette()
-        pal.setColor(QPalette.ColorRole.WindowText, pal.color(QPalette.ColorRole.PlaceholderText))
-        label.setPalette(pal)
 
     def reset(self, fine_tune: bool) -> None:
         self.fine_tune = fine_tune

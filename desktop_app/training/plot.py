@@ -18,6 +18,8 @@ from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
 
+from ..widgets.labels import dim
+
 TRAIN_COLOR = QColor(64, 144, 235)
 VAL_COLOR = QColor(235, 130, 40)
 _REDRAW_MS = 250
@@ -44,9 +46,7 @@ class LossPlot(QWidget):
                                   "they should go down as the model learns your photos' colors.")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
-        pal = self.placeholder.palette()
-        pal.setColor(QPalette.ColorRole.WindowText, pal.color(QPalette.ColorRole.PlaceholderText))
-        self.placeholder.setPalette(pal)
+        dim(self.placeholder)
         self.legend = QLabel(
             f'<span style="color:{TRAIN_COLOR.name()}">&#9473;&#9473;</span>&nbsp;training loss (each step, '
             f'and smoothed)'
