@@ -15,6 +15,7 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetricsF,
+    QKeyEvent,
     QMouseEvent,
     QPainter,
     QPainterPath,
@@ -36,7 +37,8 @@ _CLICK_SLOP = 4.0
 
 class ModelGrid(QWidget):
     """Public API: set_tiles, update_tile, tiles, set_current, set_original_size, zoom_fit,
-    zoom_in, zoom_out, zoom_actual, zoom_factor, tile_at."""
+    zoom_in, zoom_out, zoom_actual, zoom_factor, zoom_percent, tile_at, focused. Keyboard: arrows
+    move between tiles, Enter or Space picks."""
 
     tile_clicked = Signal(str)  # the model's name
     zoom_changed = Signal(float)  # percent of the photo's own pixels (0: nothing shown)
@@ -53,6 +55,8 @@ class ModelGrid(QWidget):
         self._press_center = QPointF(0.5, 0.5)
         self._dragged = False
         self._hover = -1
+        self._focus = -1  # the tile the keyboard is on (arrows move it, Enter or Space picks it)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(320, 240)
@@ -62,6 +66,7 @@ class ModelGrid(QWidget):
 
     def set_tiles(self, tiles: list[Tile], keep_view: bool = False) -> None:
         self._tiles = list(tiles)
+        self._focus = min(self._focus, len(tiles) - 1)
         self._pixmaps = [QPixmap.fromImage(t.image) if t.image is not None else None for t in tiles]
         if not keep_view:
             self._zoom = 1.0
@@ -79,6 +84,10 @@ class ModelGrid(QWidget):
 
     def tiles(self) -> list[Tile]:
         return list(self._tiles)
+
+    def focused(self) -> int:
+        """The index of the tile the keyboard is on (-1: none yet)."""
+        return self._focus
 
     def set_current(self, model: str | None) -> None:
         """The model the photos are colorized with now: its tile is outlined and marked."""
@@ -272,6 +281,31 @@ class ModelGrid(QWidget):
                     self.tile_clicked.emit(tile.model)
         super().mouseReleaseEvent(event)
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Arrows move between tiles, Enter or Space picks the model of the tile the focus is on."""
+        count = len(self._tiles)
+        key = event.key()
+        cells = self.cells()
+        cols = sum(1 for cell, _ in cells if abs(cell.top() - cells[0][0].top()) < 1) if cells else 1
+        steps = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -cols, Qt.Key.Key_Down: cols}
+        if count and key in steps:
+            start = self._focus if self._focus >= 0 else 0
+            self._focus = min(max(start + steps[key], 0), count - 1) if self._focus >= 0 else 0
+            self.update()
+            event.accept()
+            return
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space) and 0 <= self._focus < count:
+            tile = self._tiles[self._focus]
+            if tile.model is not None and tile.done:
+                self.tile_clicked.emit(tile.model)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def focusOutEvent(self, event) -> None:
+        self.update()
+        super().focusOutEvent(event)
+
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         self.zoom_fit()
 
@@ -315,6 +349,10 @@ class ModelGrid(QWidget):
                 p.drawRect(picture.adjusted(-2, -2, 2, 2))
             if current:
                 self._badge(p, picture, "In use", accent, text_font)
+            if i == self._focus and self.hasFocus():
+                p.setPen(QPen(pal.color(QPalette.ColorRole.WindowText), 1.0, Qt.PenStyle.DashLine))
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.drawRect(cell.adjusted(-4, -4, 4, 4))
             # caption: name (and time) on the first line, the plain description under it
             top = picture.bottom() + 5
             p.setFont(title_font)

@@ -190,3 +190,21 @@ def test_another_photo_or_saturation_starts_the_comparison_over(comparing, qtbot
                 and all(bytes(t.image.constBits()) != before[t.model] for t in tiles))
 
     qtbot.waitUntil(redone, timeout=180_000)
+
+
+def test_the_keyboard_moves_between_tiles_and_picks_one(comparing, qtbot) -> None:
+    tab = comparing
+    grid = tab.compare_panel.grid
+    qtbot.waitUntil(lambda: not tab.comparison.running, timeout=180_000)
+    models = [t.model for t in grid.tiles()]
+    target = next(i for i, m in enumerate(models) if m is not None and m != tab.current_model())
+    grid.setFocus()
+    qtbot.keyClick(grid, Qt.Key.Key_Right)  # the first arrow lands on the first tile
+    assert grid.focused() == 0
+    qtbot.keyClick(grid, Qt.Key.Key_Return)  # the original: nothing to pick
+    assert tab.current_model() != models[target]
+    for _ in range(target):
+        qtbot.keyClick(grid, Qt.Key.Key_Right)
+    assert grid.focused() == target
+    qtbot.keyClick(grid, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: tab.current_model() == models[target], timeout=30_000)
