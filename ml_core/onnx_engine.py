@@ -172,3 +172,30 @@ def _resize(pixels: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
     if pixels.shape[:2] == (h, w):
         return pixels
     return np.asarray(Image.fromarray(pixels).resize((w, h), Image.Resampling.BILINEAR, reducing_gap=3.0))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m ml_core.onnx_engine [NAME ...]`: write the graph beside each store model
+    (default: every installed one) at the model's own temperature; needs torch and onnx."""
+    import argparse
+
+    from .engine import Colorizer
+    from .store import ModelStore
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("names", nargs="*", help="store model names (default: all)")
+    args = parser.parse_args(argv)
+    store = ModelStore()
+    for name in args.names or store.names():
+        entry = store.find(name)
+        loaded = store.load(entry.name)
+        if loaded.model.space.name != "lab" or loaded.model.accepts_hints:
+            print(f"{entry.name}: skipped (only Lab models without hint inputs run on this path)")
+            continue
+        path = write_graph(loaded, entry.path, Colorizer(loaded).default_temperature)
+        print(f"{entry.name}: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
