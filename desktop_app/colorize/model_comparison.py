@@ -86,8 +86,7 @@ class ModelComparison(QObject):
         super().__init__(parent)
         self._runner = runner
         self._scheduler = scheduler  # held while tiles render: fair times, no waiting on a model's lock
-        self._waiting_for_preview = False
-        scheduler.rendering.connect(self._on_preview_rendering)
+        self._waiting_for_preview = False  # the first tile starts when the preview in flight is done
         self._models = models
         self._options = options
         self.panel = panel
@@ -101,6 +100,7 @@ class ModelComparison(QObject):
         self._running = False
         self._photo: Path | None = None
         self.ask_save_path: Callable[[Path], Path | None] = self._ask_save_path  # tests answer directly
+        scheduler.rendering.connect(self._on_preview_rendering)
         self.grid.tile_clicked.connect(self.model_picked)
         panel.cancel_button.clicked.connect(self.cancel)
         panel.save_button.clicked.connect(self.save_dialog)
