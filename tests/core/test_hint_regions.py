@@ -148,9 +148,9 @@ def test_a_red_hint_on_the_coffee_saucer_leaves_the_table_alone(builtin_models: 
     guided, plain = _with_and_without("coffee.jpg", hint)
     change = np.hypot(*(guided - plain))
     for table in ((0.80, 0.0, 1.0, 0.25), (0.85, 0.80, 1.0, 1.0), (0.0, 0.0, 0.12, 0.3)):
-        assert _box_mean(change, table) < 1.0  # measured 0.04-0.26
+        assert _box_mean(change, table) < 1.0  # measured 0.04-0.07
     taken = np.hypot(guided[0] - hint.ab[0], guided[1] - hint.ab[1]) < 10.0
-    assert _box_mean(taken, (0.15, 0.62, 0.24, 0.80)) > 0.6  # the saucer's left side around the click (measured 0.77)
+    assert _box_mean(taken, (0.15, 0.62, 0.24, 0.80)) > 0.6  # the saucer's left side around the click (measured 0.78)
 
 
 def test_objects_the_model_tells_apart_by_color_keep_their_own_hints() -> None:
