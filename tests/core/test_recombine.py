@@ -136,3 +136,25 @@ def test_nan_and_huge_chroma_keep_the_photo_lightness() -> None:
     assert out.shape == (16, 16, 3)
     lightness = rgb2lab(out / 255.0)[..., 0]
     assert np.abs(lightness - rgb2lab(np.repeat(gray[..., None], 3, 2) / 255.0)[..., 0]).max() < 1.5
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_forked_child_recombines_too() -> None:
+    """A DataLoader worker or any fork after the pool started must not wait on missing threads."""
+    import os
+    import signal
+
+    pixels = np.zeros((600, 400), np.uint8)
+    ab = np.full((2, 3, 3), 20.0, np.float32)
+    kernel.recombine_array(pixels, ab, threads=2)  # the pool exists now
+    pid = os.fork()
+    if pid == 0:  # child: exit 0 only if it finished, killed by the alarm if it hangs
+        code = 1
+        try:
+            signal.alarm(20)
+            kernel.recombine_array(pixels, ab, threads=2)
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
