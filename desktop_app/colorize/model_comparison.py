@@ -10,6 +10,7 @@ Cancel supersedes the tile in flight, and closing the window cancels it with the
 tab's work.
 
 Clicking a finished tile makes that model the one the photos are colorized and exported with.
+The Models menu leaves models out (for this session), for when many are installed.
 """
 
 from __future__ import annotations
@@ -21,7 +22,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..widgets.labels import dim
 from ..workers import PRIORITY_PREVIEW, TaskRunner, describe_error
@@ -56,6 +67,12 @@ class ComparePanel(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.save_button = QPushButton("Save Comparison…")
         self.save_button.setToolTip("Save the pictures and their labels as one image")
+        self.models_button = QToolButton()
+        self.models_button.setText("Models")
+        self.models_button.setToolTip("Which installed models to compare")
+        self.models_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.models_menu = QMenu(self.models_button)
+        self.models_button.setMenu(self.models_menu)
         header = QHBoxLayout()
         header.setContentsMargins(12, 8, 12, 0)
         header.addWidget(self.label)
@@ -63,6 +80,7 @@ class ComparePanel(QWidget):
         header.addWidget(self.cancel_button)
         header.addStretch(1)
         header.addWidget(self.hint)
+        header.addWidget(self.models_button)
         header.addWidget(self.save_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -72,8 +90,8 @@ class ComparePanel(QWidget):
 
 
 class ModelComparison(QObject):
-    """Public API: show_item, start, cancel, stop, running, tiles, save; `model_picked` when a
-    tile is clicked, `progress` (done, total) and `finished` as tiles fill in."""
+    """Public API: show_item, start, cancel, stop, running, tiles, save, set_left_out; `model_picked`
+    when a tile is clicked, `progress` (done, total) and `finished` as tiles fill in."""
 
     model_picked = Signal(str)
     progress = Signal(int, int)
@@ -99,11 +117,13 @@ class ModelComparison(QObject):
         self._next_index = 0
         self._running = False
         self._photo: Path | None = None
+        self._left_out: set[str] = set()  # models unticked in the Models menu
         self.ask_save_path: Callable[[Path], Path | None] = self._ask_save_path  # tests answer directly
         scheduler.rendering.connect(self._on_preview_rendering)
         self.grid.tile_clicked.connect(self.model_picked)
         panel.cancel_button.clicked.connect(self.cancel)
         panel.save_button.clicked.connect(self.save_dialog)
+        panel.models_menu.aboutToShow.connect(self._fill_models_menu)
         self._show_header()
 
     # ------------------------------------------------------------------ state
@@ -122,9 +142,30 @@ class ModelComparison(QObject):
         return (item.id, str(item.path), item.guidance_key(), options.saturation,
                 tuple(self._models.cache_key(c) for c in choices))
 
+    def _compared(self) -> list[ModelChoice]:
+        return [c for c in self._models.choices() if c.name not in self._left_out]
+
+    def set_left_out(self, names: set[str]) -> None:
+        """Compare every installed model but these (the Models menu); the comparison starts over."""
+        self._left_out = set(names)
+        if self._item is not None:
+            self.show_item(self._item)
+
+    def _fill_models_menu(self) -> None:
+        menu = self.panel.models_menu
+        menu.clear()
+        for choice in self._models.choices():
+            action = menu.addAction(f"{choice.name} ({choice.kind_label})")
+            action.setCheckable(True)
+            action.setChecked(choice.name not in self._left_out)
+            action.toggled.connect(partial(self._toggle_model, choice.name))
+
+    def _toggle_model(self, name: str, on: bool) -> None:
+        self.set_left_out(self._left_out - {name} if on else self._left_out | {name})
+
     def show_item(self, item: QueueItem | None) -> None:
         """Compare on `item` unless this exact comparison is already shown (or being made)."""
-        choices = self._models.choices()
+        choices = self._compared()
         if self._key_for(item, choices) != self._key or (item is not None and not self._tiles):
             self.start(item)
 
@@ -135,7 +176,7 @@ class ModelComparison(QObject):
         self._runner.supersede(_SLOT)
         self._run += 1
         self._item = item
-        self._choices = self._models.choices() if item is not None else []
+        self._choices = self._compared() if item is not None else []
         self._key = self._key_for(item, self._choices)
         same_photo = item is not None and self._photo == item.path  # keep the zoom and pan
         self._photo = item.path if item is not None else None
@@ -239,7 +280,8 @@ class ModelComparison(QObject):
         if self._item is None:
             panel.label.setText("Select a photo to compare the models on it")
         elif not total:
-            panel.label.setText("No model is installed")
+            panel.label.setText("No model to compare: tick some under Models" if self._models.choices()
+                                else "No model is installed")
         else:
             models = f"{total} model{'s' if total != 1 else ''}"
             panel.label.setText(f"{self._item.name}: comparing {models}" if self._running

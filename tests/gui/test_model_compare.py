@@ -211,3 +211,18 @@ def test_the_keyboard_moves_between_tiles_and_picks_one(comparing, qtbot) -> Non
     assert grid.focused() == target
     qtbot.keyClick(grid, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: tab.current_model() == models[target], timeout=30_000)
+
+
+def test_models_left_out_in_the_menu_get_no_tile(comparing, qtbot, tiny_model) -> None:
+    tab = comparing
+    qtbot.waitUntil(lambda: not tab.comparison.running, timeout=180_000)
+    menu = tab.compare_panel.models_menu
+    menu.aboutToShow.emit()  # what opening the menu does
+    names = [c.name for c in tab.models.choices()]
+    assert [a.isChecked() for a in menu.actions()] == [True] * len(names)
+    menu.actions()[names.index(tiny_model)].setChecked(False)  # untick the user's tiny model
+    qtbot.waitUntil(lambda: not tab.comparison.running, timeout=180_000)
+    assert [t.model for t in tab.comparison.tiles()] == [None] + [n for n in names if n != tiny_model]
+    assert all(t.done for t in tab.comparison.tiles()[1:])
+    menu.aboutToShow.emit()
+    assert [a.isChecked() for a in menu.actions()] == [n != tiny_model for n in names]
