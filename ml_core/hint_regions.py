@@ -166,36 +166,34 @@ def gate_grid(height: int, width: int, side: int = GATE_SIDE) -> tuple[int, int]
     return max(1, round(height * s)), max(1, round(width * s))
 
 
-def distribution_steps(distribution: torch.Tensor, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The model's color distribution (K, h', w') at its own resolution -> the Hellinger-type
-    change of each horizontal and vertical step on a (height, width) grid.
+def distribution_embedding(distribution: torch.Tensor, height: int, width: int) -> tuple[torch.Tensor, float]:
+    """The model's color distribution (K, h', w') at its own resolution -> (sqrt(p) (K, height,
+    width), unit length, upsampled bilinearly; grid pixels per model pixel).
 
     Why: the annealed mean a*b* hides what the distribution says; grass and fur that both
     average to a dull brown can be "green or brown" against "brown or gray", and the network's
-    last layer sees texture and shape that L* alone does not. The embedding is sqrt(p) (unit
-    length), upsampled bilinearly; since one model pixel spans several grid pixels, a step's
-    change is scaled back up by that stride, so a boundary weighs what it does at the model's
-    resolution (as in propagation.affinities).
+    last layer sees texture and shape that L* alone does not.
     """
     root = distribution.float().clamp(min=0).sqrt()
     root = root / root.square().sum(0, keepdim=True).sqrt().clamp(min=1e-6)
     stride = max(1.0, max(height, width) / max(distribution.shape[-2:]))
-    e = F.interpolate(root[None], size=(height, width), mode="bilinear", align_corners=False)[0]
+    return F.interpolate(root[None], size=(height, width), mode="bilinear", align_corners=False)[0], stride
+
+
+def distribution_steps(embedding: torch.Tensor, stride: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """The Hellinger-type change of each horizontal and vertical step. One model pixel spans
+    `stride` grid pixels, so a step's change is scaled back up by it: a boundary weighs what it
+    does at the model's resolution (as in propagation.affinities)."""
+    e = embedding
     return ((e[:, :, 1:] - e[:, :, :-1]).norm(dim=0) * stride, (e[:, 1:] - e[:, :-1]).norm(dim=0) * stride)
 
 
-def _embedding(distribution: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    root = distribution.float().clamp(min=0).sqrt()
-    root = root / root.square().sum(0, keepdim=True).sqrt().clamp(min=1e-6)
-    return F.interpolate(root[None], size=(height, width), mode="bilinear", align_corners=False)[0]
-
-
-def unlike_steps(distribution: torch.Tensor, seeds: torch.Tensor,
+def unlike_steps(embedding: torch.Tensor, seeds: torch.Tensor,
                  s: RegionSettings) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per hint, an extra cost for walking through pixels whose color distribution is unlike the
-    hint's spot: (n, h, w-1) and (n, h-1, w)."""
+    """Per hint, an extra cost for walking through pixels whose color distribution (embedding,
+    see distribution_embedding) is unlike the hint's spot: (n, h, w-1) and (n, h-1, w)."""
     n, h, w = seeds.shape
-    e = _embedding(distribution, h, w)  # (K, h, w)
+    e = embedding  # (K, h, w)
     spot = torch.stack([e[:, m].mean(1) for m in seeds])  # (n, K)
     # |e - spot|² expanded, so no (n, K, h, w) difference is ever built (10 hints: 180 MB)
     far = (e.square().sum(0)[None] + spot.square().sum(1)[:, None, None]
@@ -237,10 +235,12 @@ def hint_distances(lightness: torch.Tensor, model_ab: torch.Tensor, hints: Seque
     small_ab = F.adaptive_avg_pool2d(model_ab[None].float(), (gh, gw))[0]
     cx, cy = step_costs(small_l, small_ab, s)
     seeds = seed_masks(hints, gh, gw)
-    if distribution is not None and s.edge_prob > 0:
-        px, py = distribution_steps(distribution, gh, gw)
-        cx, cy = cx + s.edge_prob * px, cy + s.edge_prob * py
-    if distribution is not None and s.unlike > 0:
-        ux, uy = unlike_steps(distribution, seeds, s)
-        cx, cy = cx + ux, cy + uy
+    if distribution is not None:
+        embedding, stride = distribution_embedding(distribution, gh, gw)
+        if s.edge_prob > 0:
+            px, py = distribution_steps(embedding, stride)
+            cx, cy = cx + s.edge_prob * px, cy + s.edge_prob * py
+        if s.unlike > 0:
+            ux, uy = unlike_steps(embedding, seeds, s)
+            cx, cy = cx + ux, cy + uy
     return geodesic_distance(seeds, cx, cy, s.rounds).float()
