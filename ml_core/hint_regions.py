@@ -72,7 +72,7 @@ class RegionSettings:
     # reach is longer; both chosen on half of bench_recolor's objects (docs/eval/hints.md).
     reach: float = 2.75
     reach_plain: float = 0.6  # ρ without a distribution (regression models): the costs of lightness and texture alone
-    sharpness: float = 24.0  # g = exp(-(D/ρ)^sharpness): a plateau, then a steep fall (16 and 8: softer rims, less taken)
+    sharpness: float = 24.0  # g = exp(-(D/ρ)^sharpness): a plateau, then a steep fall (8, 16: softer rims)
     rounds: int = 6  # rounds of four directional sweeps
 
 
