@@ -34,11 +34,12 @@ def robust_points(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return ordered[:, i_lo].view(b, 1, 1, 1), ordered[:, i_hi].view(b, 1, 1, 1)
 
 
-def stretch_levels(x: torch.Tensor, lo: float = -0.5, hi: float = 0.5, max_gain: float = MAX_GAIN) -> torch.Tensor:
-    """Map each sample's robust black/white points of `x` (B, 1, H, W) onto [lo, hi], gain ≤ `max_gain`.
+def levels_map(x: torch.Tensor, lo: float = -0.5, hi: float = 0.5, max_gain: float = MAX_GAIN
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(mid, gain, center), each (B, 1, 1, 1): stretch_levels maps x to (x - mid) * gain + center.
 
-    `x` is a model's normalized lightness ((L - 50) / 100 for Lab: [-0.5, 0.5]). With the gain
-    capped, the stretched range is centered on the photo's own mid-point.
+    Separate so a caller that needs the map, not the stretched tensor (ml_core.repair on a 12-MP
+    photo, measured on a small copy), uses the same rule.
     """
     black, white = robust_points(x)
     span = (white - black).clamp(min=(hi - lo) / max_gain)
@@ -48,4 +49,14 @@ def stretch_levels(x: torch.Tensor, lo: float = -0.5, hi: float = 0.5, max_gain:
     # on the photo's own mid-point, moved only as far as needed to stay inside [lo, hi].
     half = (white - black) * gain / 2
     center = torch.minimum(torch.maximum(mid, lo + half), hi - half)
+    return mid, gain, center
+
+
+def stretch_levels(x: torch.Tensor, lo: float = -0.5, hi: float = 0.5, max_gain: float = MAX_GAIN) -> torch.Tensor:
+    """Map each sample's robust black/white points of `x` (B, 1, H, W) onto [lo, hi], gain ≤ `max_gain`.
+
+    `x` is a model's normalized lightness ((L - 50) / 100 for Lab: [-0.5, 0.5]). With the gain
+    capped, the stretched range is centered on the photo's own mid-point.
+    """
+    mid, gain, center = levels_map(x, lo, hi, max_gain)
     return ((x - mid) * gain + center).clamp(lo, hi)

@@ -2,8 +2,9 @@
 
 Method (chosen on the benchmark, bench/bench_repair.py): a morphological top-hat (the photo minus
 its opening, its closing minus the photo) lights up every feature narrower than a 7-pixel window,
-bright and dark separately. That includes real detail, so each connected feature is then judged
-by shape and context, all vectorized over features (no per-feature Python loop):
+bright and dark separately. That includes real detail, so dense patches of it (texture) are set
+aside and each remaining connected feature is judged by shape and context, all vectorized over
+features (no per-feature Python loop):
 
 * dust: small, compact, and much stronger than the top-hat of its surroundings (a speck on a
   smooth area; a catch-light in an eye sits among strong detail and is left alone);
@@ -32,10 +33,9 @@ DUST_FACTOR = 2.5  # specks must stand out more than lines: a lone grain peak is
 DUST_MAX_AREA = 40  # pixels at detection scale
 DUST_MAX_SIDE = 11
 DUST_ISOLATION = 6.0  # contrast over the mean top-hat of the ring around it
-LINE_LENGTH = 15  # pixels a straight run must sustain to count as a line
-LINE_ANGLES = 36
-LINE_MARGIN = False
-WEAK_SHARE = 0.5
+WEAK_SHARE = 0.5  # a feature extends over pixels down to this share of the seed threshold
+RIDGE_SIGMA = 1.0  # Gaussian before the Hessian: smooths grain, keeps 1-4 px lines
+RIDGE_SHARE = 1.0  # line-likeness a pixel needs, as a share of the seed threshold
 SCRATCH_MIN_LENGTH = 40.0  # at detection scale; an arc this long is visibly curved
 SCRATCH_MAX_WIDTH = 6.0
 SCRATCH_MIN_ELONGATION = 10.0
@@ -47,36 +47,6 @@ RING = 4  # pixels around a feature that count as its surroundings
 def _threshold(noise: float, strength: float) -> float:
     """Seed threshold: strength 0.5 is the tuned default, 1 finds damage at 0.5× that contrast."""
     return max(MIN_CONTRAST, NOISE_FACTOR * noise) * (1.6 - 1.1 * strength)
-
-
-def _line_kernels(length: int, count: int) -> list[np.ndarray]:
-    """`count` one-pixel digital line segments of `length` through the centre, evenly over 180°."""
-    out = []
-    c = length // 2
-    for i in range(count):
-        a = np.pi * i / count
-        k = np.zeros((length, length), np.uint8)
-        dx, dy = c * np.cos(a), c * np.sin(a)
-        cv2.line(k, (round(c - dx), round(c - dy)), (round(c + dx), round(c + dy)), 1, 1)
-        out.append(k)
-    return out
-
-
-_LINES = _line_kernels(LINE_LENGTH, LINE_ANGLES)
-
-
-def line_maps(tophat: np.ndarray) -> list[np.ndarray]:
-    """Per angle, the contrast a straight run of LINE_LENGTH pixels through each pixel sustains.
-
-    Grayscale opening with a line segment keeps only what contains that whole segment, so texture
-    (short, blobby) drops out and long straight features stay. The top-hat is widened by a pixel
-    first: a one-pixel digital line steps where its own angle says, and a segment 3.75° off it
-    steps elsewhere, so without the margin a thin oblique line would contain no segment at all.
-    """
-    q = np.clip(tophat * 4.0, 0, 255).astype(np.uint8)  # 0.25 L* steps are plenty for a threshold
-    if LINE_MARGIN:
-        q = cv2.dilate(q, np.ones((3, 3), np.uint8))
-    return [cv2.morphologyEx(q, cv2.MORPH_OPEN, k) for k in _LINES]
 
 
 def _features(labels: np.ndarray, n: int, weights: np.ndarray) -> dict[str, np.ndarray]:
@@ -146,39 +116,56 @@ def _dust(tophat: np.ndarray, other: np.ndarray, seed_t: float, noise: float) ->
     small[0] = False
     labels = np.where(small, np.arange(n), 0).astype(np.int32)[labels]
     peak = np.zeros(n)
-    np.maximum.at(peak, labels.ravel(), tophat.ravel())
+    inside = labels > 0  # ufunc.at only over the (few) speck pixels: over all it costs a second
+    np.maximum.at(peak, labels[inside], tophat[inside])
     isolation = peak / (_ring_level(labels, n, tophat + other) + 0.5 * noise + 0.5)
     return (small & (isolation >= DUST_ISOLATION))[labels]
 
 
-def _scratches(tophat: np.ndarray, lum: np.ndarray, seed_t: float, noise: float) -> np.ndarray:
+def ridge_lineness(lum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How line-like each pixel is (L* units), for bright and for dark lines: the Hessian's strong
+    eigenvalue minus its weak one.
+
+    A thin line curves lightness strongly across itself and not along; grain is smoothed away by
+    the Gaussian first, and blobs (texture, specks) curve both ways, so both drop out.
+    """
+    g = cv2.GaussianBlur(lum, (0, 0), RIDGE_SIGMA, borderType=cv2.BORDER_REFLECT)
+    dxx = cv2.Sobel(g, cv2.CV_32F, 2, 0, ksize=3, borderType=cv2.BORDER_REFLECT)
+    dyy = cv2.Sobel(g, cv2.CV_32F, 0, 2, ksize=3, borderType=cv2.BORDER_REFLECT)
+    dxy = cv2.Sobel(g, cv2.CV_32F, 1, 1, ksize=3, borderType=cv2.BORDER_REFLECT)
+    half = cv2.magnitude((dxx - dyy) * 0.5, dxy)
+    mean = (dxx + dyy) * 0.5
+    lo, hi = mean - half, mean + half  # eigenvalues, lo ≤ hi
+    bright = np.maximum(-lo - np.abs(hi), 0)  # a bright ridge: strongly negative across
+    dark = np.maximum(hi - np.abs(lo), 0)
+    return bright, dark
+
+
+def _scratches(tophat: np.ndarray, ridge: np.ndarray, lum: np.ndarray, seed_t: float, noise: float) -> np.ndarray:
     """Long, thin, straight features of one polarity's top-hat whose two sides match.
 
-    Each angle's line map is split into features on its own, so a scratch running through
-    texture is not merged with texture that has no long run at the scratch's angle.
+    Features are formed only from line-like pixels (ridge_lineness), so a scratch that runs past
+    texture or through grain does not merge with it into one shapeless feature.
     """
-    mask = np.zeros(tophat.shape, bool)
     weak = tophat > seed_t * WEAK_SHARE
-    q_seed = np.uint8(min(255, round(seed_t * 4.0)))
-    for angle_map in line_maps(tophat):
-        cand = ((angle_map > q_seed) & weak).astype(np.uint8)
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8, ltype=cv2.CV_32S)
-        if n <= 1:
-            continue
-        extent = np.hypot(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
-        maybe = (extent >= SCRATCH_MIN_LENGTH) & (stats[:, cv2.CC_STAT_AREA] <= SCRATCH_MAX_WIDTH * extent * 1.2)
-        maybe[0] = False
-        if not maybe.any():
-            continue
-        labels = np.where(maybe, np.arange(n), 0).astype(np.int32)[labels]
-        f = _features(labels, n, tophat)
-        isolation = f["contrast"] / (_ring_level(labels, n, tophat) + 0.5 * noise + 0.5)
-        keep = maybe & (f["length"] >= SCRATCH_MIN_LENGTH) & (f["width"] <= SCRATCH_MAX_WIDTH) \
-            & (f["elongation"] >= SCRATCH_MIN_ELONGATION) & (isolation >= SCRATCH_ISOLATION)
-        if keep.any():
-            keep &= ~_sides_differ(f, keep, lum, noise)
-            mask |= keep[labels]
-    return mask
+    cand = (weak & (ridge > RIDGE_SHARE * seed_t)).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8, ltype=cv2.CV_32S)
+    if n <= 1:
+        return np.zeros(tophat.shape, bool)
+    extent = np.hypot(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    maybe = (extent >= SCRATCH_MIN_LENGTH) & (stats[:, cv2.CC_STAT_AREA] <= SCRATCH_MAX_WIDTH * extent * 1.2)
+    maybe[0] = False
+    maybe &= np.bincount(labels[tophat > seed_t], minlength=n) > 0  # strong somewhere along it
+    if not maybe.any():
+        return np.zeros(tophat.shape, bool)
+    labels = np.where(maybe, np.arange(n), 0).astype(np.int32)[labels]
+    f = _features(labels, n, tophat)
+    isolation = f["contrast"] / (_ring_level(labels, n, tophat) + 0.5 * noise + 0.5)
+    keep = maybe & (f["length"] >= SCRATCH_MIN_LENGTH) & (f["width"] <= SCRATCH_MAX_WIDTH) \
+        & (f["elongation"] >= SCRATCH_MIN_ELONGATION) & (isolation >= SCRATCH_ISOLATION)
+    if keep.any():
+        keep &= ~_sides_differ(f, keep, lum, noise)
+    return keep[labels]
 
 
 def detect_damage(lum: np.ndarray, strength: float = 0.5, noise: float | None = None) -> np.ndarray:
@@ -187,6 +174,13 @@ def detect_damage(lum: np.ndarray, strength: float = 0.5, noise: float | None = 
     `strength` 0..1 is sensitivity (RepairSettings.scratches_strength). `noise`: the photo's
     grain std if already measured (estimate_noise), at full resolution.
     """
+    return detect_scaled(lum, strength, noise)[0]
+
+
+def detect_scaled(lum: np.ndarray, strength: float = 0.5, noise: float | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(full-size mask, the detection-scale copy of `lum`, its mask): filling at detection scale
+    costs a fraction of filling a 12-MP photo, and the fill is smooth anyway."""
     lum = np.asarray(lum, dtype=np.float32)
     h, w = lum.shape
     f = min(1.0, DETECT_MAX_SIDE / max(h, w, 1))
@@ -198,11 +192,13 @@ def detect_damage(lum: np.ndarray, strength: float = 0.5, noise: float | None = 
     bright = small - cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel)
     dark = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel) - small
     mask = np.zeros(small.shape, bool)
-    for tophat, other in ((bright, dark), (dark, bright)):
+    bright_ridge, dark_ridge = ridge_lineness(small)
+    for tophat, other, ridge in ((bright, dark, bright_ridge), (dark, bright, dark_ridge)):
         mask |= _dust(tophat, other, seed_t, sigma)
-        mask |= _scratches(tophat, small, seed_t, sigma)
+        mask |= _scratches(tophat, ridge, small, seed_t, sigma)
     # One pixel more all round: a scratch's soft edges are damage too.
-    mask = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8))
-    if f < 1.0:
-        mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR)
-    return mask > 0
+    small_mask = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8))
+    if f == 1.0:
+        return small_mask > 0, small, small_mask > 0
+    full = cv2.resize(small_mask, (w, h), interpolation=cv2.INTER_NEAREST)
+    return full > 0, small, small_mask > 0
