@@ -86,6 +86,8 @@ class CompareView(QWidget):
         self._mode = ViewMode.SIDE_BY_SIDE
         self._split = 0.5
         self._show_overlay = False
+        self._show_mask = False  # the Repair panel's "Show mask"
+        self._show_original = False  # the Repair panel's "Compare with the original"
         self._overlay_range: tuple[float, float] | None = None
         self._message = ""
         self._busy_text = ""
@@ -127,6 +129,35 @@ class CompareView(QWidget):
                 self.zoom_fit()
         self._smooth_timer.start()
         self.update()
+
+    def set_repair_layers(self, original: QPixmap | None, mask: QPixmap | None) -> None:
+        """After set_images, when the photo was repaired: `original` is the gray before repair (the
+        gray side then shows the repaired one), `mask` what scratches & dust filled."""
+        for which, pix in (("original", original), ("mask", mask)):
+            if pix is not None and pix.size() == self._image_size:
+                self._pix[which] = pix
+            else:
+                self._pix.pop(which, None)
+        self._cache.pop("original", None)
+        self._cache.pop("mask", None)
+        self._smooth_timer.start()
+        self.update()
+
+    def set_repair_view(self, show_mask: bool, show_original: bool) -> None:
+        self._show_mask = show_mask
+        self._show_original = show_original
+        self.update()
+
+    def mask_visible(self) -> bool:
+        return self._show_mask and "mask" in self._pix
+
+    def gray_label(self) -> str:
+        """What the gray side shows: the repaired photo, unless repair is off or the person asked
+        to compare with the original."""
+        return "Repaired" if "original" in self._pix and not self._show_original else "Original"
+
+    def _gray_layer(self) -> str:
+        return "original" if self._show_original and "original" in self._pix else "gray"
 
     def clear(self, message: str = "") -> None:
         self._pix.clear()
@@ -390,21 +421,21 @@ class CompareView(QWidget):
             return
         if self._mode == ViewMode.SIDE_BY_SIDE:
             left, right = self.panes()
-            self._paint_layer(p, "gray", left, self._image_rect(left))
+            self._paint_gray(p, left, self._image_rect(left))
             self._paint_color(p, right, self._image_rect(right))
             self._paint_hint_layer(p)
-            self._paint_label(p, "Original", self._visible_image(left), Qt.AlignmentFlag.AlignLeft)
+            self._paint_label(p, self.gray_label(), self._visible_image(left), Qt.AlignmentFlag.AlignLeft)
             self._paint_label(p, "Colorized", self._visible_image(right), Qt.AlignmentFlag.AlignLeft)
         else:
             pane = self.panes()[0]
             image_rect = self._image_rect(pane)
             x = self.split_x()
-            self._paint_layer(p, "gray", QRectF(pane.left(), pane.top(), x - pane.left(), pane.height()), image_rect)
+            self._paint_gray(p, QRectF(pane.left(), pane.top(), x - pane.left(), pane.height()), image_rect)
             self._paint_color(p, QRectF(x, pane.top(), pane.right() - x, pane.height()), image_rect)
             visible = self._visible_image(pane)
             self._paint_hint_layer(p)
             self._paint_split_handle(p, x, visible)
-            self._paint_label(p, "Original", visible, Qt.AlignmentFlag.AlignLeft)
+            self._paint_label(p, self.gray_label(), visible, Qt.AlignmentFlag.AlignLeft)
             self._paint_label(p, "Colorized", visible, Qt.AlignmentFlag.AlignRight)
         if self.overlay_visible():
             self._paint_legend(p)
@@ -477,6 +508,11 @@ class CompareView(QWidget):
     def _background(self) -> QColor:
         dark = self.palette().color(QPalette.ColorRole.Window).lightness() < 128
         return QColor(30, 31, 34) if dark else QColor(226, 227, 230)
+
+    def _paint_gray(self, p: QPainter, clip: QRectF, image_rect: QRectF) -> None:
+        self._paint_layer(p, self._gray_layer(), clip, image_rect)
+        if self.mask_visible():
+            self._paint_layer(p, "mask", clip, image_rect)
 
     def _paint_color(self, p: QPainter, clip: QRectF, image_rect: QRectF) -> None:
         self._paint_layer(p, "color", clip, image_rect)

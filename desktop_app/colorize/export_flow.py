@@ -118,7 +118,7 @@ class ExportFlow(QObject):
                 return False
             settings.overwrite = True
         self.exporter.start(colorizer, sources, settings, tab.pipeline.colorize_options(preview=False),
-                            self._per_photo_options(items))
+                            self._per_photo_options(items), repair=tab.pipeline.repair_settings())
         self.progress.setRange(0, len(sources))
         self.progress.setValue(0)
         self.progress.setFormat(f"%v of {len(sources)}")

@@ -19,6 +19,7 @@ from . import jobs
 if TYPE_CHECKING:
     from ml_core.batch import ExportSettings, FileOutcome
     from ml_core.engine import ColorizeOptions, Colorizer
+    from ml_core.repair import RepairSettings
 
 
 @dataclass
@@ -85,16 +86,19 @@ class Exporter(QObject):
         return self._handle is not None
 
     def start(self, colorizer: "Colorizer", sources: list[Path], settings: "ExportSettings",
-              options: "ColorizeOptions", per_photo: dict[Path, "ColorizeOptions"] | None = None) -> None:
+              options: "ColorizeOptions", per_photo: dict[Path, "ColorizeOptions"] | None = None,
+              repair: "RepairSettings | None" = None) -> None:
         """`per_photo`: options for photos with their own hints or reference (a snapshot, taken on
-        the GUI thread, so later edits cannot change an export that is already running)."""
+        the GUI thread, so later edits cannot change an export that is already running).
+        `repair`: the Repair panel's settings (frozen), applied to every photo at full resolution."""
         if self._handle is not None:
             raise RuntimeError("an export is already running")
         report = ExportReport(out_dir=settings.out_dir, total=len(sources))
         self._report = report
         own = dict(per_photo or {})
         self._handle = self._runner.submit_job(
-            partial(jobs.export_photos, colorizer, sources, settings, options, options_for=own.get),
+            partial(jobs.export_photos, colorizer, sources, settings, options, options_for=own.get,
+                    repair=repair),
             name="export", slot="export", priority=PRIORITY_BACKGROUND,
             on_progress=self._on_progress, on_error=self._on_error, on_cancelled=self._on_cancelled,
             on_finished=self._on_finished)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ml_core.modelfile import LoadedModel
     from ml_core.palette import ColorSuggestion
     from ml_core.reference import ReferencePalette
+    from ml_core.repair import RepairSettings
 
 PREVIEW_MAX_SIDE = 1600  # the preview's long side: screen-ish, so a slider drag stays quick
 
@@ -210,6 +211,8 @@ class RenderOutput:
     timings: dict[str, float]
     seconds: float
     overlay_range: tuple[float, float] | None = None  # confidence at no tint .. at full tint
+    original_gray: QImage | None = None  # repair on: the photo before repair (`gray` is after)
+    mask: QImage | None = None  # repair on, scratches among it: what was filled, as a red layer
 
 
 class DecodedCache:
@@ -252,22 +255,86 @@ DECODED = DecodedCache()
 
 
 def render_preview(colorizer: "Colorizer", path: Path, options: "ColorizeOptions",
-                   token: CancelToken) -> RenderOutput:
-    """Read (or reuse), colorize at preview resolution, and convert to display images, all off the GUI thread."""
+                   token: CancelToken, repair: "RepairSettings | None" = None) -> RenderOutput:
+    """Read (or reuse), repair (when asked), colorize at preview resolution, and convert to display
+    images, all off the GUI thread. `token` is checked between repair steps too, so a slider
+    moved again stops a stale render early."""
     start = time.perf_counter()
     ThreadPreference.apply()
     image = DECODED.get(path)
     token.raise_if_cancelled()
+    original_size = image.size
+    repaired = None
+    if repair is not None and repair.any_enabled:
+        image, repaired = _repaired_preview(image, repair, options.output_max_side, token)
     result = colorizer.colorize(image, options, token)
     token.raise_if_cancelled()
     color = imaging.to_qimage(result.rgb)
     gray = imaging.gray_display(image.pixels, color.size())
     overlay, overlay_range = (imaging.uncertainty_overlay(result.confidence, color.size())
                               if result.confidence is not None else (None, None))
+    timings = dict(result.timings)
+    original_gray = mask = None
+    if repaired is not None:
+        before, mask_pixels, seconds = repaired
+        timings["repair"] = seconds
+        original_gray = imaging.gray_display(before, color.size())
+        mask = mask_layer(mask_pixels, color.size()) if repair.scratches else None
     return RenderOutput(color=color, gray=gray, overlay=overlay, overlay_range=overlay_range,
                         thumb=imaging.thumbnail(color),
-                        original_size=image.size, timings=dict(result.timings),
-                        seconds=time.perf_counter() - start)
+                        original_size=original_size, timings=timings,
+                        seconds=time.perf_counter() - start, original_gray=original_gray, mask=mask)
+
+
+def _repaired_preview(image: LoadedImage, repair: "RepairSettings", max_side: int | None,
+                      token: CancelToken) -> tuple[LoadedImage, tuple[Any, Any, float]]:
+    """The photo at preview size with its lightness repaired (gray, as the colorizer reads it).
+
+    Shrunk first: the preview is shown at most `max_side` long anyway, and repair costs per pixel
+    (detection already runs at most 1600 px long, ml_core.repair.scratches.DETECT_MAX_SIDE, so
+    what the preview finds is what the full-resolution export finds). Returns the repaired image
+    and (the shrunk original, the mask, seconds spent repairing)."""
+    from dataclasses import replace
+
+    import cv2
+
+    from ml_core.repair import repair_pixels
+
+    pixels = image.pixels
+    h, w = pixels.shape[:2]
+    scale = min(1.0, (max_side or max(h, w)) / max(h, w))
+    if scale < 1.0:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+    t = time.perf_counter()
+    gray, result = repair_pixels(pixels, replace(repair, remove_tint=True), token.raise_if_cancelled)
+    seconds = time.perf_counter() - t
+    token.raise_if_cancelled()
+    alpha = image.alpha
+    if alpha is not None and scale < 1.0:
+        alpha = cv2.resize(alpha, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_AREA)
+    return replace(image, pixels=gray, alpha=alpha), (pixels, result.mask, seconds)
+
+
+MASK_RGBA = (235, 40, 40, 170)  # red, see-through: the gray stays readable under it
+
+
+def mask_layer(mask: Any, size: QSize) -> QImage:
+    """A bool mask (H×W) as a red see-through layer scaled to `size` (transparent elsewhere).
+
+    Thin one-pixel scratches would vanish when shrunk for display, so the mask is widened by a
+    pixel first: the layer shows *where* repair acts, not its exact pixels."""
+    import cv2
+    import numpy as np
+
+    wide = cv2.dilate(np.asarray(mask, np.uint8), np.ones((3, 3), np.uint8)) > 0
+    rgba = np.zeros((*wide.shape, 4), np.uint8)
+    rgba[wide] = MASK_RGBA
+    image = QImage(rgba.data, rgba.shape[1], rgba.shape[0], rgba.strides[0],
+                   QImage.Format.Format_RGBA8888).copy()
+    if image.size() != size:
+        image = image.scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.FastTransformation)
+    return image
 
 
 def make_thumbnail(path: Path, box: QSize = imaging.THUMB_SIZE) -> QImage:
@@ -310,10 +377,13 @@ def load_reference(path: Path) -> "ReferencePalette":
 
 def export_photos(colorizer: "Colorizer", sources: list[Path], settings: "ExportSettings",
                   options: "ColorizeOptions", token: CancelToken, progress: Progress,
-                  options_for: Callable[[Path], "ColorizeOptions | None"] | None = None) -> list["FileOutcome"]:
+                  options_for: Callable[[Path], "ColorizeOptions | None"] | None = None,
+                  repair: "RepairSettings | None" = None) -> list["FileOutcome"]:
     """Full resolution through ml_core.batch; each FileOutcome is reported as soon as it exists.
 
-    `options_for` gives a photo its own hints and reference photo (None: the shared `options`)."""
+    `options_for` gives a photo its own hints and reference photo (None: the shared `options`).
+    `repair`: repaired again at full resolution by the batch path itself (as `chroma colorize
+    --repair` does), before colorizing; the source file is only read."""
     from ml_core.batch import colorize_files
 
     ThreadPreference.apply()
@@ -322,7 +392,7 @@ def export_photos(colorizer: "Colorizer", sources: list[Path], settings: "Export
         progress((done, total, outcome))
 
     return colorize_files(colorizer, sources, settings, options, progress=report, cancel=token,
-                          options_for=options_for)
+                          options_for=options_for, repair=repair)
 
 
 def save_pasted(image: QImage, folder: Path, stem: str) -> Path:

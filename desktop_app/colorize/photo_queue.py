@@ -58,6 +58,9 @@ class Preview:
     key: tuple  # the render settings it was made with
     seconds: float = 0.0
     overlay_range: tuple[float, float] | None = None  # for the overlay's legend
+    original_gray: QPixmap | None = None  # repair on: the photo as it was (`gray` is the repaired one)
+    mask: QPixmap | None = None  # repair on: what scratches & dust filled, a red see-through layer
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per step, "repair" among them
 
 
 @dataclass(eq=False)

@@ -35,6 +35,7 @@ from .photo_queue import ItemState, Preview, QueueItem, QueueModel
 
 if TYPE_CHECKING:
     from ml_core.engine import ColorizeOptions, Colorizer
+    from ml_core.repair import RepairSettings
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Adjustments:
     work_size: int | None
     saturation: float
     temperature: float
+    repair: "RepairSettings | None" = None  # None: no repair tool is on
 
 
 class RenderScheduler(QObject):
@@ -142,7 +144,8 @@ class RenderScheduler(QObject):
             return None
         adj = self._adjustments()
         temperature = adj.temperature if choice.classification else None
-        base = (self._models.cache_key(choice), adj.work_size, adj.saturation, temperature, self.preview_max_side)
+        base = (self._models.cache_key(choice), adj.work_size, adj.saturation, temperature, self.preview_max_side,
+                adj.repair)
         return self._item_key(base, item) if item is not None else base
 
     def colorize_options(self, preview: bool, item: QueueItem | None = None) -> "ColorizeOptions":
@@ -198,11 +201,16 @@ class RenderScheduler(QObject):
         if target is not None:
             self._start_render(colorizer, target, self._item_key(base, target))
 
+    def repair_settings(self) -> "RepairSettings | None":
+        """What previews and exports repair before colorizing (None: nothing)."""
+        return self._adjustments().repair
+
     def _start_render(self, colorizer: "Colorizer", item: QueueItem, key: tuple) -> None:
         options = self.colorize_options(preview=True, item=item)
+        repair = self.repair_settings()
         path: Path = item.path
         handle = self._runner.submit_job(
-            lambda token, _progress: jobs.render_preview(colorizer, path, options, token),
+            lambda token, _progress: jobs.render_preview(colorizer, path, options, token, repair),
             name="render", slot="render",
             priority=PRIORITY_PREVIEW if item.id == self._selected_id else PRIORITY_BACKGROUND,
             on_result=partial(self._on_rendered, item.id, key),
@@ -233,7 +241,10 @@ class RenderScheduler(QObject):
         item.preview = Preview(
             color=QPixmap.fromImage(out.color), gray=QPixmap.fromImage(out.gray),
             overlay=QPixmap.fromImage(out.overlay) if out.overlay is not None else None,
-            original_size=out.original_size, key=key, seconds=out.seconds, overlay_range=out.overlay_range)
+            original_size=out.original_size, key=key, seconds=out.seconds, overlay_range=out.overlay_range,
+            original_gray=QPixmap.fromImage(out.original_gray) if out.original_gray is not None else None,
+            mask=QPixmap.fromImage(out.mask) if out.mask is not None else None,
+            timings=dict(out.timings))
         item.thumb = QPixmap.fromImage(out.thumb)
         item.state = ItemState.DONE
         item.error = None

@@ -1,11 +1,12 @@
 """The Colorize tab's session file: what was open when the window closed, to be put back next time.
 
 A session is the open photos (each with its own hints and reference photo), the selected one,
-the model and the adjustments. It is written atomically (a crash mid-write leaves the previous
-session) and read as untrusted input: the file sits in a user folder and may be truncated,
-hand-edited or planted, so every field is checked against a type and a bound before anything is
-built, and any problem becomes one `SessionError` naming the file and the field. Hints are checked
-by ml_core's own hint-file reader, the same one `chroma colorize --hints` uses.
+the model, the adjustments and the Repair panel's settings. It is written atomically (a crash
+mid-write leaves the previous session) and read as untrusted input: the file sits in a user
+folder and may be truncated, hand-edited or planted, so every field is checked against a type
+and a bound before anything is built, and any problem becomes one `SessionError` naming the file
+and the field. Hints are checked by ml_core's own hint-file reader, the same one `chroma
+colorize --hints` uses.
 
 No Qt here: the tab turns a `Session` into queue items; this module only reads and writes JSON.
 """
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ml_core.repair.settings import RepairSettings
 from ml_core.safe_text import clean_text, shown
 
 if TYPE_CHECKING:
@@ -34,7 +36,7 @@ SATURATION_RANGE = (0.0, 2.0)
 TEMPERATURE_RANGE = (0.01, 1.0)
 STRENGTH_RANGE = (0.0, 1.0)
 VIEW_MODES = ("side_by_side", "split")
-_TOP_KEYS = frozenset(("format", "version", "model", "view_mode", "adjust", "selected", "photos"))
+_TOP_KEYS = frozenset(("format", "version", "model", "view_mode", "adjust", "repair", "selected", "photos"))
 _ADJUST_KEYS = frozenset(("saturation", "work_size", "temperature"))
 _PHOTO_KEYS = frozenset(("path", "hints", "reference"))
 _REFERENCE_KEYS = frozenset(("path", "strength"))
@@ -68,6 +70,7 @@ class Session:
     model: str | None = None
     view_mode: str | None = None
     adjust: SessionAdjustments = field(default_factory=SessionAdjustments)
+    repair: RepairSettings | None = None  # None: the file had none (older sessions); panel as it is
     missing: list[Path] = field(default_factory=list)  # listed in the file but gone from disk
 
     @property
@@ -94,6 +97,8 @@ def session_json(session: Session) -> str:
         "adjust": {"saturation": adjust.saturation, "work_size": adjust.work_size, "temperature": adjust.temperature},
         "selected": session.selected, "photos": photos,
     }
+    if session.repair is not None:
+        data["repair"] = session.repair.as_dict()
     return json.dumps(data, indent=1)
 
 
@@ -160,6 +165,7 @@ def parse_session(data: Any, source: str = "<session>") -> Session:
     if view_mode is not None and view_mode not in VIEW_MODES:
         raise SessionError(f"{source}: view_mode must be one of {', '.join(VIEW_MODES)}, got {shown(view_mode)}")
     adjust = _adjust(data.get("adjust", {}), source)
+    repair = _repair(data.get("repair"), source)
     raw_photos = data.get("photos", [])
     if not isinstance(raw_photos, list):
         raise SessionError(f"{source}: photos must be a list, got {shown(raw_photos)}")
@@ -171,7 +177,7 @@ def parse_session(data: Any, source: str = "<session>") -> Session:
                                  or not 0 <= selected < len(photos)):
         raise SessionError(f"{source}: selected must be the index of a photo (0..{len(photos) - 1}), "
                            f"got {shown(selected)}")
-    return Session(photos=photos, selected=selected, model=model, view_mode=view_mode, adjust=adjust)
+    return Session(photos=photos, selected=selected, model=model, view_mode=view_mode, adjust=adjust, repair=repair)
 
 
 def _reject_constant(name: str) -> Any:
@@ -214,6 +220,19 @@ def _adjust(value: Any, source: str) -> SessionAdjustments:
     if temperature is not None:
         temperature = _number(temperature, f"{source}: adjust.temperature", *TEMPERATURE_RANGE)
     return SessionAdjustments(saturation, work_size, temperature)
+
+
+def _repair(value: Any, source: str) -> RepairSettings | None:
+    """Checked by RepairSettings itself (the same checks `chroma repair` options get): unknown
+    keys, non-booleans and strengths outside 0..1 are refused, named."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise SessionError(f"{source}: repair must be an object, got {shown(value)}")
+    try:
+        return RepairSettings.from_dict(value)
+    except (TypeError, ValueError) as exc:
+        raise SessionError(f"{source}: repair: {clean_text(str(exc))[:200]}") from None
 
 
 def _path(value: Any, where: str) -> Path:

@@ -50,8 +50,9 @@ class SessionKeeper(QObject):
         self._timer.setInterval(_AUTOSAVE_MS)
         self._timer.timeout.connect(lambda: self.save(durable=False))
         for signal in (tab.queue.rowsInserted, tab.queue.rowsRemoved, tab.hint_editor.hints_changed,
-                       tab.references.changed, tab.adjust_panel.changed, tab.model_panel.model_selected,
-                       tab.view.mode_changed, tab.filmstrip.selectionModel().currentChanged):
+                       tab.references.changed, tab.adjust_panel.changed, tab.repair_panel.changed,
+                       tab.model_panel.model_selected, tab.view.mode_changed,
+                       tab.filmstrip.selectionModel().currentChanged):
             signal.connect(self._changed)
 
     # ------------------------------------------------------------------ start
@@ -129,7 +130,7 @@ class SessionKeeper(QObject):
         panel = tab.adjust_panel
         adjust = SessionAdjustments(panel.saturation(), panel.work_size(), panel.changed_temperature())
         return Session(photos=photos, selected=index, model=tab.current_model() or None,
-                       view_mode=tab.view.mode().value, adjust=adjust)
+                       view_mode=tab.view.mode().value, adjust=adjust, repair=tab.repair_panel.all_settings())
 
     def save(self, durable: bool = True) -> bool:
         """Write the session now (atomically); False, with one status message, if the disk refuses."""

@@ -49,6 +49,7 @@ from .photo_queue import Filmstrip, ItemRole, ItemState, QueueItem, QueueModel
 from .reference_panel import ReferencePanel
 from .reference_tool import ReferenceController
 from .render_scheduler import Adjustments, RenderScheduler
+from .repair_panel import RepairPanel
 
 if TYPE_CHECKING:
     from ml_core.batch import ExportSettings
@@ -83,6 +84,7 @@ class ColorizeTab(QWidget):
         self.runner = TaskRunner(self)
         self.queue = QueueModel(self)
         self.adjust_panel = AdjustPanel()
+        self.repair_panel = RepairPanel()
         self.model_panel = ModelPanel()
         self.models = ModelCache(self.runner, self)
         self.pipeline = RenderScheduler(self.runner, self.queue, self.models, self._adjustments, self)
@@ -274,6 +276,7 @@ class ColorizeTab(QWidget):
         side_layout.setContentsMargins(8, 8, 8, 8)
         side_layout.addWidget(self.model_panel)
         side_layout.addWidget(self.adjust_panel)
+        side_layout.addWidget(self.repair_panel)
         side_layout.addWidget(self.reference_panel)
         side_layout.addStretch(1)
         scroll = QScrollArea()
@@ -305,6 +308,8 @@ class ColorizeTab(QWidget):
         self.model_panel.model_selected.connect(self._on_model_selected)
         self.model_panel.import_requested.connect(self.import_model_dialog)
         self.adjust_panel.changed.connect(self._adjust_timer.start)
+        self.repair_panel.changed.connect(self._adjust_timer.start)
+        self.repair_panel.view_changed.connect(self._sync_repair_view)
         self.models.models_refreshed.connect(self._on_models_refreshed)
         self.models.models_failed.connect(lambda msg: self.status(f"Could not list models: {msg}"))
         self.models.model_state.connect(self._on_model_state)
@@ -484,6 +489,8 @@ class ColorizeTab(QWidget):
             self.set_mode(ViewMode(session.view_mode))
         adjust = session.adjust
         self.adjust_panel.restore(adjust.saturation, adjust.work_size, adjust.temperature)
+        if session.repair is not None:
+            self.repair_panel.restore(session.repair)
 
     def clear_queue(self) -> None:
         ids = {i.id for i in self.queue.items}
@@ -542,7 +549,11 @@ class ColorizeTab(QWidget):
         keep = self._shown_item == item.id
         self.view.set_images(preview.gray, preview.color, preview.overlay, preview.original_size, keep_view=keep,
                              overlay_range=preview.overlay_range)
+        self.view.set_repair_layers(preview.original_gray, preview.mask)
         self._shown_item = item.id
+
+    def _sync_repair_view(self) -> None:
+        self.view.set_repair_view(self.repair_panel.show_mask(), self.repair_panel.show_original())
 
     def _on_item_updated(self, item_id: int) -> None:
         item = self.queue.find(item_id)
@@ -644,7 +655,7 @@ class ColorizeTab(QWidget):
 
     def _adjustments(self) -> Adjustments:
         panel = self.adjust_panel
-        return Adjustments(panel.work_size(), panel.saturation(), panel.temperature())
+        return Adjustments(panel.work_size(), panel.saturation(), panel.temperature(), self.repair_panel.settings())
 
     # ================================================================== export
 
