@@ -71,7 +71,12 @@ class RegionSettings:
     # distances also hold its boundaries and unlikeness, which add up inside objects too, so the
     # reach is longer; both chosen on half of bench_recolor's objects (docs/eval/hints.md).
     reach: float = 2.75
-    reach_plain: float = 0.6  # ρ without a distribution (regression models): the costs of lightness and texture alone
+    # Without a distribution (regression models) the first version's gates, unchanged: ρ 0.6 and
+    # exponent 4, with propagation's weak region pull (REGION_PIN_PLAIN). The firm pull with these
+    # costs alone leaks (tune half: 98 % taken, 20.6 outside at ρ 0.6; 76 % / 1.6 at ρ 0.25, where
+    # a hint no longer fills a textured region half the photo wide).
+    reach_plain: float = 0.6
+    sharpness_plain: float = 4.0
     sharpness: float = 24.0  # g = exp(-(D/ρ)^sharpness): a plateau, then a steep fall (8, 16: softer rims)
     rounds: int = 6  # rounds of four directional sweeps
 
@@ -215,8 +220,9 @@ def hint_gates(lightness: torch.Tensor, model_ab: torch.Tensor, hints: Sequence[
     h, w = lightness.shape
     distance = hint_distances(lightness, model_ab, hints, s, distribution)
     reach = s.reach if distribution is not None else s.reach_plain
+    sharpness = s.sharpness if distribution is not None else s.sharpness_plain
     scale = torch.tensor([SMALL_REACH if hint.reach == "small" else 1.0 for hint in hints])
-    gates = torch.exp(-(distance / (reach * scale[:, None, None])).pow(s.sharpness))
+    gates = torch.exp(-(distance / (reach * scale[:, None, None])).pow(sharpness))
     wide = torch.tensor([hint.reach == "wide" for hint in hints])
     gates[wide] = 1.0  # a wide hint may act everywhere; propagation lets it spread as before issue 14
     if distance.shape[-2:] != (h, w):

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -55,6 +55,7 @@ SIGMA_AB = 12.0  # predicted a*b* difference between neighbours at which affinit
 REACH = 3.0  # a hint's decay length in a uniform region, as a fraction of the long side
 HINT_WEIGHT = 20.0  # λ: pins hint pixels (a neighbour-sum of weights is at most 4)
 FLATTEN = 0.5  # β: share of the model's own chroma variation that smoothing may flatten (see above)
+REGION_PIN_PLAIN = 0.05  # μ without the model's distribution (regression models): the first version's weak pull
 REGION_PIN = 20.0  # μ: pull of every pixel in a hint's region to that hint's color (as strong as the click itself)
 OUTSIDE_PIN = 1.0  # κ: pull back to the model's colors, by (1 - max g_i)², where no hint's region reaches
 MIN_LEVEL_SIDE = 12
@@ -74,6 +75,7 @@ class PropagationSettings:
     # Where hints may act (ml_core.hint_regions); None: everywhere the affinities lead (before issue 14).
     regions: RegionSettings | None = RegionSettings()
     region_pin: float = REGION_PIN
+    region_pin_plain: float = REGION_PIN_PLAIN
     outside_pin: float = OUTSIDE_PIN
 
 
@@ -287,6 +289,8 @@ def propagate_hints(
     if not hints:
         return model_ab.clone()
     s = settings or DEFAULT_SETTINGS
+    if distribution is None:  # regression models: the first version's weak pull (see hint_regions.RegionSettings)
+        s = replace(s, region_pin=s.region_pin_plain)
     certainty = 0.25 + 0.75 * (confidence.float() if confidence is not None else torch.full_like(lightness, 0.5))
     with torch.inference_mode():
         gates = (hint_gates(lightness.float(), model_ab.float(), hints, s.regions, distribution)
