@@ -215,3 +215,18 @@ def test_dragging_a_repair_strength_never_freezes_the_window(ready_window, qtbot
     assert gaps.max() < 0.5, f"the GUI thread froze for {gaps.max():.2f} s"
     assert tab.pipeline.repair_settings().grain_strength == pytest.approx(0.9)
     assert item.preview.key == tab.pipeline.render_key(item)  # the last value is the one rendered
+
+
+def test_a_saturation_change_reuses_the_repaired_preview(ready_window, qtbot, scratched) -> None:
+    tab, item = open_photo(qtbot, ready_window, scratched)
+    scratches_only(tab)
+    wait_fresh(qtbot, tab, item)
+    repaired = gray_array(item.preview.gray)
+    assert item.preview.timings["repair"] > 0  # repaired for this render
+    tab.adjust_panel.saturation_row.slider.setValue(150)
+    wait_fresh(qtbot, tab, item)
+    assert item.preview.timings["repair"] == 0  # not repaired again: only the color changed
+    assert np.array_equal(gray_array(item.preview.gray), repaired)
+    tab.repair_panel.rows["scratches"].slider.setValue(90)  # a repair setting: repaired again
+    wait_fresh(qtbot, tab, item)
+    assert item.preview.timings["repair"] > 0

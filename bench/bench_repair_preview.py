@@ -1,0 +1,75 @@
+"""The window's preview-size repair (issue 19 budget: <= 150 ms), timed on the path the preview
+job takes: desktop_app.colorize.jobs._repaired_preview (shrink a 12 MP photo to the preview's
+long side, then ml_core.repair.repair_pixels with the worker's cancel checks).
+
+Prints one table: per preview long side, the median and min of the shrink + repair and of the
+repair alone, scratches + grain + fading on at strength 0.5, heavy synthetic damage.
+
+    /work/runs/quiet.sh python bench/bench_repair_preview.py --repeats 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import make_photo, print_table  # noqa: E402
+
+
+def damaged_photo(cache: Path) -> np.ndarray:
+    """A 12 MP gray photo with the colorization training's heavy damage (scratches, dust, grain, fading)."""
+    from ml_core.degrade import graded_damage
+    from ml_core.repair import lightness_from_pixels, pixels_from_lightness
+
+    big = np.asarray(Image.open(make_photo(cache / "repair_12mp.jpg", 4000, 3000, gray=True)))
+    lum = lightness_from_pixels(big)
+    g = torch.Generator().manual_seed(0)
+    damaged = graded_damage(torch.from_numpy(lum)[None, None], g, "heavy")[0][0, 0].numpy()
+    return pixels_from_lightness(damaged, np.uint8)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--sides", type=int, nargs="+", default=[1600, 1280, 1024])
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    from desktop_app.colorize.jobs import _repaired_preview
+    from ml_core.cancel import CancelToken
+    from ml_core.imageio import LoadedImage
+    from ml_core.repair import RepairSettings
+
+    cache = Path(__file__).resolve().parent / ".cache"
+    pixels = damaged_photo(cache)
+    image = LoadedImage(pixels=pixels, alpha=None, bit_depth=8, exif=None, icc_profile=None,
+                        source_format="JPEG", path=None)
+    settings = RepairSettings()  # all three on, strength 0.5
+    rows = []
+    for side in args.sides:
+        _repaired_preview(image, settings, side, CancelToken())  # warm-up
+        total, repair = [], []
+        for _ in range(args.repeats):
+            t = time.perf_counter()
+            small, (_before, _mask, seconds) = _repaired_preview(image, settings, side, CancelToken())
+            total.append(time.perf_counter() - t)
+            repair.append(seconds)
+        w, h = small.size
+        rows.append({"size": f"{w}×{h} ({w * h / 1e6:.1f} MP)",
+                     "total": f"{1000 * statistics.median(total):.0f} ms (min {1000 * min(total):.0f})",
+                     "repair": f"{1000 * statistics.median(repair):.0f} ms (min {1000 * min(repair):.0f})",
+                     "budget": "150 ms"})
+    print(f"Preview repair from a 12 MP photo, scratches + grain + fading at 0.5, {args.repeats} runs, medians")
+    print_table(rows, [("size", "preview"), ("total", "shrink + repair"), ("repair", "repair alone"),
+                       ("budget", "budget")])
+
+
+if __name__ == "__main__":
+    main()
