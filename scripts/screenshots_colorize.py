@@ -25,6 +25,7 @@ def main() -> int:
     parser.add_argument("--size", default="1360x840", help="window size WxH")
     parser.add_argument("--theme", choices=["light", "dark"], default="light")
     parser.add_argument("--compare-only", action="store_true", help="only compare.png (the Compare view)")
+    parser.add_argument("--repair-only", action="store_true", help="only repair.png and repair_mask.png")
     args = parser.parse_args()
     tmp = isolated_user_dirs("chroma-shots-", args.theme)
 
@@ -58,6 +59,11 @@ def main() -> int:
         window.close()
         print(args.out / "compare.png")
         return 0
+    if args.repair_only:
+        shoot_repair(window, tab, photos, args.out)
+        window.close()
+        print(args.out / "repair.png", args.out / "repair_mask.png", sep="\n")
+        return 0
     window.grab().save(str(args.out / "empty.png"))
 
     tab.add_paths(sorted(photos.iterdir()))
@@ -81,6 +87,7 @@ def main() -> int:
     tab.select_item(next((i.id for i in tab.items() if i.path.name == COMPARE_PHOTO), pick.id))
     shoot_compare(window, tab, args.out)
     tab.set_mode(ViewMode.SIDE_BY_SIDE)
+    shoot_repair(window, tab, photos, args.out)
     tab.select_item(pick.id)
 
     from desktop_app.preferences import PreferencesDialog
@@ -119,13 +126,67 @@ def main() -> int:
     again.grab().save(str(args.out / "restored.png"))
     again.close()
     app.processEvents()
-    for name in ("empty", "side_by_side", "uncertainty", "split", "compare", "export_dialog", "preferences",
-                 "restored"):
+    for name in ("empty", "side_by_side", "uncertainty", "split", "compare", "repair", "repair_mask",
+                 "export_dialog", "preferences", "restored"):
         print(args.out / f"{name}.png")
     return 0
 
 
 COMPARE_PHOTO = "cat_chelsea.jpg"
+REPAIR_PHOTO = "astronaut.jpg"  # a fixture photo, aged here: no old photo of unknown license is shown
+
+
+def old_print(source: Path, dest: Path) -> Path:
+    """`source` made to look like a damaged old print: ml_core.degrade's heavy scratches, dust,
+    grain and fading (the damage the colorization training and the repair benchmark use), on the
+    fixture enlarged 4× (the fixtures are 256 px tall; damage on that would be out of scale)."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from ml_core.degrade import graded_damage
+    from ml_core.repair import lightness_from_pixels, pixels_from_lightness
+
+    gray = Image.open(source).convert("L")
+    gray = gray.resize((gray.width * 4, gray.height * 4), Image.Resampling.BICUBIC)  # print-sized damage
+    lum = lightness_from_pixels(np.asarray(gray))
+    damaged, _ = graded_damage(torch.from_numpy(lum)[None, None], torch.Generator().manual_seed(7), "heavy")
+    Image.fromarray(pixels_from_lightness(damaged[0, 0].numpy(), np.uint8), "L").save(dest)
+    return dest
+
+
+def shoot_repair(window, tab, photos: Path, out: Path) -> None:
+    """The Repair panel open with all three tools on, over an aged fixture photo: the damaged
+    original beside the repaired colorized one (repair.png), then the repaired gray with Show
+    mask on (repair_mask.png)."""
+    from desktop_app.colorize.photo_queue import ItemState
+    from desktop_app.self_test import wait_until
+
+    path = old_print(photos / REPAIR_PHOTO, photos.parent / "old_print.png")
+    item = tab.add_paths([path])[0]
+    tab.select_item(item.id)
+    panel = tab.repair_panel
+    panel.set_open(True)
+    for switch in panel.switches.values():
+        switch.setChecked(True)
+    panel.rows["scratches"].slider.setValue(60)
+
+    def fresh() -> bool:
+        return item.state == ItemState.DONE and item.preview is not None \
+            and item.preview.key == tab.pipeline.render_key(item) and tab.view.has_images
+
+    wait_until(fresh, 120, "the repaired preview")
+    panel.original_check.setChecked(True)  # the damaged print beside the repaired one, in color
+    settle()
+    window.grab().save(str(out / "repair.png"))
+    panel.original_check.setChecked(False)
+    panel.mask_check.setChecked(True)  # what scratches & dust filled, over the repaired gray
+    settle()
+    window.grab().save(str(out / "repair_mask.png"))
+    panel.mask_check.setChecked(False)
+    for switch in panel.switches.values():
+        switch.setChecked(False)
+    panel.set_open(False)
 
 
 def shoot_compare(window, tab, out: Path) -> None:

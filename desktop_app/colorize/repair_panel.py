@@ -9,7 +9,7 @@ every tool is off), so a preview key, an export and a saved session all hold the
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
 from ml_core.repair.settings import TOOLS, RepairSettings
 
@@ -56,7 +56,10 @@ class RepairPanel(Collapsible):
             row.slider.valueChanged.connect(self._on_strength)
             self.switches[tool], self.rows[tool] = switch, row
             layout.addWidget(switch)
-            layout.addWidget(row)
+            indented = QHBoxLayout()  # the strength reads as belonging to the switch above it
+            indented.setContentsMargins(22, 0, 0, 4)
+            indented.addWidget(row)
+            layout.addLayout(indented)
         self.mask_check.setToolTip("Tint in red what scratches && dust repair fills, on the gray side")
         self.original_check.setToolTip("The gray side shows the photo as it was, not the repaired one")
         for check in (self.mask_check, self.original_check):
