@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 COMPARE_MAX_SIDE = 1024  # long side of each tile's picture: enough for a grid, quick for many models
 _SLOT = "compare"
 ORIGINAL_TITLE = "Original"
+REPAIRED_TITLE = "Repaired"
 
 
 class ComparePanel(QWidget):
@@ -139,7 +140,7 @@ class ModelComparison(QObject):
         if item is None:
             return None
         options = self._options(item)
-        return (item.id, str(item.path), item.guidance_key(), options.saturation,
+        return (item.id, str(item.path), item.guidance_key(), options.saturation, self._scheduler.repair_settings(),
                 tuple(self._models.cache_key(c) for c in choices))
 
     def _compared(self) -> list[ModelChoice]:
@@ -181,7 +182,10 @@ class ModelComparison(QObject):
         same_photo = item is not None and self._photo == item.path  # keep the zoom and pan
         self._photo = item.path if item is not None else None
         gray = item.preview.gray.toImage() if item is not None and item.preview is not None else None
-        self._tiles = [Tile(ORIGINAL_TITLE, "The photo as it is, without color", None, gray)] if item else []
+        repaired = self._scheduler.repair_settings() is not None
+        first = Tile(REPAIRED_TITLE, "The photo repaired (Repair panel), without color", None, gray) if repaired \
+            else Tile(ORIGINAL_TITLE, "The photo as it is, without color", None, gray)
+        self._tiles = [first] if item else []
         self._tiles += [Tile(c.name, c.summary(), c.name, status="Waiting…") for c in self._choices]
         self.grid.set_tiles(self._tiles, keep_view=same_photo)
         self.grid.set_current(self._models.model_name)
@@ -244,7 +248,8 @@ class ModelComparison(QObject):
         options = dataclasses.replace(self._options(self._item), work_size=None, temperature=None,
                                       output_max_side=COMPARE_MAX_SIDE)
         path = self._item.path
-        self._runner.submit_job(lambda token, _progress: jobs.render_preview(colorizer, path, options, token),
+        repair = self._scheduler.repair_settings()  # every tile colorizes the same repaired photo
+        self._runner.submit_job(lambda token, _progress: jobs.render_preview(colorizer, path, options, token, repair),
                                 name="compare", slot=_SLOT, priority=PRIORITY_PREVIEW,
                                 on_result=partial(self._rendered, run, index),
                                 on_error=partial(self._failed, run, index))
@@ -252,7 +257,8 @@ class ModelComparison(QObject):
     def _rendered(self, run: int, index: int, out: RenderOutput) -> None:
         if run != self._run:
             return
-        self._set(index, image=out.color, status=f"{out.seconds:.2f} s", seconds=out.seconds)
+        seconds = out.seconds - out.timings.get("repair", 0.0)  # the model's own time: repair is shared
+        self._set(index, image=out.color, status=f"{seconds:.2f} s", seconds=seconds)
         if self._tiles and self._tiles[0].image is None:
             self._set(0, image=out.gray)
         self.grid.set_original_size(out.original_size)

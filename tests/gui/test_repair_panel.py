@@ -230,3 +230,20 @@ def test_a_saturation_change_reuses_the_repaired_preview(ready_window, qtbot, sc
     tab.repair_panel.rows["scratches"].slider.setValue(90)  # a repair setting: repaired again
     wait_fresh(qtbot, tab, item)
     assert item.preview.timings["repair"] > 0
+
+
+def test_the_compare_view_colorizes_the_repaired_photo(ready_window, qtbot, scratched, tiny_model) -> None:
+    tab, item = open_photo(qtbot, ready_window, scratched)
+    tab.comparison.set_left_out({c.name for c in tab.models.choices() if c.name != tiny_model})
+    scratches_only(tab)
+    wait_fresh(qtbot, tab, item)
+    tab.set_comparing(True)
+    qtbot.waitUntil(lambda: not tab.comparison.running and tab.comparison.tiles()[1].done, timeout=60_000)
+    tiles = tab.comparison.tiles()
+    assert tiles[0].title == "Repaired"
+    first = gray_array(QPixmap.fromImage(tiles[0].image))
+    assert np.array_equal(first, gray_array(item.preview.gray))  # the repaired gray, not the original
+    assert np.abs(first - gray_array(item.preview.original_gray))[SCRATCH_Y[0]:SCRATCH_Y[1], SCRATCH_X].mean() > 30
+    scratches_only(tab, on=False)  # repair off: the comparison starts over on the photo as it is
+    qtbot.waitUntil(lambda: tab.comparison.tiles()[0].title == "Original" and not tab.comparison.running
+                    and tab.comparison.tiles()[1].done, timeout=60_000)
