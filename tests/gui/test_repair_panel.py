@@ -247,3 +247,30 @@ def test_the_compare_view_colorizes_the_repaired_photo(ready_window, qtbot, scra
     scratches_only(tab, on=False)  # repair off: the comparison starts over on the photo as it is
     qtbot.waitUntil(lambda: tab.comparison.tiles()[0].title == "Original" and not tab.comparison.running
                     and tab.comparison.tiles()[1].done, timeout=60_000)
+
+
+def test_the_two_stage_preview_cache_matches_one_repair(scratched) -> None:
+    """Grain and fading redone on the cached fill give what one full repair gives (grain's noise is
+    measured after the fill: a few pixels move by up to 3 levels), and a grain change reuses the fill."""
+    from dataclasses import replace
+
+    from desktop_app.colorize.jobs import RepairedCache, _repaired_preview
+    from ml_core.cancel import CancelToken
+    from ml_core.imageio import read_image
+
+    image = read_image(scratched)
+    cache = RepairedCache()
+    for settings in (RepairSettings(), RepairSettings(grain_strength=0.9, fading_strength=0.2),
+                     RepairSettings.only("grain,fading"), RepairSettings.only("scratches")):
+        staged, (before, mask, _) = cache.get(scratched, image, settings, 1600, CancelToken())
+        whole, (before2, mask2, _) = _repaired_preview(image, settings, 1600, CancelToken())
+        assert staged.pixels.shape == whole.pixels.shape == image.pixels.shape
+        change = np.abs(staged.pixels.astype(int) - whole.pixels.astype(int))
+        assert change.max() <= 3 and change.mean() < 0.25, settings
+        assert np.array_equal(before, before2)
+        assert (mask is None) == (not settings.scratches)
+        assert mask is None or np.array_equal(mask, mask2)
+    fills = len(cache._filled)
+    cache.get(scratched, image, replace(RepairSettings.only("scratches"), grain=True, grain_strength=0.7), 1600,
+              CancelToken())
+    assert len(cache._filled) == fills  # the scratches fill was found, not made again
