@@ -125,7 +125,12 @@ class ExportFlow(QObject):
         self.progress.show()
         self.cancel_button.show()
         self.show_folder_button.hide()
-        tab.status(f"Exporting {len(sources)} photo{'s' if len(sources) != 1 else ''} to {settings.out_dir}…")
+        repair = tab.pipeline.repair_settings()
+        repaired = "" if repair is None else " with repair (" + ", ".join(
+            name for name, on in (("scratches & dust", repair.scratches), ("grain", repair.grain),
+                                  ("fading", repair.fading)) if on) + ")"
+        tab.status(f"Exporting {len(sources)} photo{'s' if len(sources) != 1 else ''} to {settings.out_dir}"
+                   f"{repaired}…")
         tab.update_state()
         return True
 

@@ -154,7 +154,10 @@ def test_export_with_repair_differs_and_the_original_is_untouched(ready_window, 
     plain = export("plain")
     scratches_only(tab)
     wait_fresh(qtbot, tab, item)
+    messages: list[str] = []
+    tab.status_message.connect(lambda text, _ms: messages.append(text))
     repaired = export("repaired")
+    assert any("with repair (scratches & dust)" in m for m in messages)  # said, not silent
     change = np.abs(repaired - plain)
     assert change[SCRATCH_Y[0]:SCRATCH_Y[1], SCRATCH_X].mean() > 30  # the export's lightness is repaired too
     assert digest([scratched]) == original  # the original file is byte-identical
