@@ -41,6 +41,8 @@ SCRATCH_MAX_WIDTH = 6.0
 SCRATCH_MIN_ELONGATION = 10.0
 SCRATCH_ISOLATION = 3.0
 SIDE_SHARE = 0.35  # a line whose two sides differ by more than this share of its contrast is real
+PARALLEL_ANGLE = np.radians(6.0)  # lines this parallel ...
+PARALLEL_GAP = 40.0  # ... and this close (pixels at detection scale, across them) are structure
 RING = 4  # pixels around a feature that count as its surroundings
 
 
@@ -68,7 +70,7 @@ def _features(labels: np.ndarray, n: int, weights: np.ndarray) -> dict[str, np.n
         "ys": ys, "xs": xs, "lab": lab, "area": cnt,
         "contrast": np.bincount(lab, weights=weights[ys, xs], minlength=n) / safe,
         "length": length, "width": cnt / np.maximum(length, 1), "elongation": np.sqrt(l1 / l2),
-        "angle": 0.5 * np.arctan2(2 * cxy, cxx - cyy),
+        "angle": 0.5 * np.arctan2(2 * cxy, cxx - cyy), "cx": mx, "cy": my,
     }
 
 
@@ -99,6 +101,25 @@ def _sides_differ(f: dict, keep: np.ndarray, lum: np.ndarray, noise: float) -> n
     by = np.clip(np.rint(py - d * ny[pl]), 0, h - 1).astype(np.intp)
     side = np.bincount(pl, weights=np.abs(lum[ay, ax] - lum[by, bx]), minlength=n) / np.maximum(f["area"], 1)
     return side > SIDE_SHARE * f["contrast"] + 1.5 * noise + 1.0
+
+
+def _has_parallels(f: dict, keep: np.ndarray) -> np.ndarray:
+    """Per component: is it one of a set of parallel lines close together (masonry joints, railings,
+    window bars, a sign's frame)? Scratches on a print are single; repeated parallel lines are
+    structure. Pairwise over the (few) line candidates."""
+    out = np.zeros(len(keep), bool)
+    idx = np.nonzero(keep)[0]
+    if len(idx) < 2:
+        return out
+    a, cx, cy, ln = f["angle"][idx], f["cx"][idx], f["cy"][idx], f["length"][idx]
+    turn = np.abs(((a[:, None] - a[None, :]) + np.pi / 2) % np.pi - np.pi / 2)
+    dx, dy = cx[None, :] - cx[:, None], cy[None, :] - cy[:, None]
+    across = np.abs(dx * -np.sin(a)[:, None] + dy * np.cos(a)[:, None])
+    along = np.abs(dx * np.cos(a)[:, None] + dy * np.sin(a)[:, None])
+    near = (turn < PARALLEL_ANGLE) & (across < PARALLEL_GAP) & (along < (ln[:, None] + ln[None, :]) / 2)
+    np.fill_diagonal(near, False)
+    out[idx] = near.any(axis=1)
+    return out
 
 
 def _dust(tophat: np.ndarray, other: np.ndarray, seed_t: float, noise: float) -> np.ndarray:
@@ -164,7 +185,7 @@ def _scratches(tophat: np.ndarray, ridge: np.ndarray, lum: np.ndarray, seed_t: f
     keep = maybe & (f["length"] >= SCRATCH_MIN_LENGTH) & (f["width"] <= SCRATCH_MAX_WIDTH) \
         & (f["elongation"] >= SCRATCH_MIN_ELONGATION) & (isolation >= SCRATCH_ISOLATION)
     if keep.any():
-        keep &= ~_sides_differ(f, keep, lum, noise)
+        keep &= ~_sides_differ(f, keep, lum, noise) & ~_has_parallels(f, keep)
     return keep[labels]
 
 
