@@ -25,6 +25,7 @@ import argparse
 import json
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -133,8 +134,8 @@ def quality(paths: list[Path], variants: list[str]) -> list[dict]:
 
 def timing(repeats: int) -> list[dict]:
     """repair_lightness with all tools on: 12 MP and preview size (1 MP), heavy damage, medians."""
-    cache = Path(__file__).resolve().parent / ".cache"
-    big = np.asarray(Image.open(make_photo(cache / "repair_12mp.jpg", 4000, 3000, gray=True)))
+    cache = Path(tempfile.gettempdir()) / "chroma-bench"  # made once, outside the repository
+    big = np.asarray(Image.open(make_photo(cache / "repair_12mp_gray.jpg", 4000, 3000, gray=True)))
     rows = []
     for label, (w, h) in (("12 MP (4000×3000)", (4000, 3000)), ("preview (1155×866, 1 MP)", (1155, 866))):
         pixels = big if (w, h) == (4000, 3000) else cv2.resize(big, (w, h), interpolation=cv2.INTER_AREA)
