@@ -83,6 +83,8 @@ def render_card(
     base = training.get("base")
     if base:
         out.append(f"Fine-tuned from **{base}** (architecture `{arch}`).")
+    elif training.get("init_from"):
+        out.append(f"Architecture `{arch}`, started from the weights of `{training['init_from']}` (a warm start).")
     else:
         out.append(f"Trained from scratch: architecture `{arch}`.")
     out += ["", f"Architecture config: `{json.dumps(config, sort_keys=True)}`", ""]
@@ -111,7 +113,7 @@ def render_card(
     out += ["## Settings", "", "| setting | value |", "|---|---|"]
     for key in ("epochs", "steps", "batch_size", "world_size", "image_size", "optimizer", "lr", "weight_decay",
                 "schedule", "warmup_steps", "grad_clip", "loss", "rebalance_lambda", "freeze_encoder", "crop",
-                "lightness_jitter", "bf16", "device", "seed"):
+                "lightness_jitter", "damage", "source_balance", "bf16", "device", "seed"):
         if key in settings and settings[key] is not None:
             out.append(f"| {key.replace('_', ' ')} | {_fmt(settings[key])} |")
     out.append("")

@@ -897,7 +897,9 @@ class _Run:
         cfg, photos = self.cfg, self.photos
         return {
             "base": cfg.base,
-            "from_scratch": not self.fine_tune,
+            "from_scratch": not self.fine_tune and not cfg.init_from,
+            # A warm start's source, by file name only: the card must not print machine paths.
+            **({"init_from": Path(cfg.init_from).name} if cfg.init_from else {}),
             "parameters": self.n_params,
             "trainable_parameters": self.n_trainable,
             "data": {
@@ -913,6 +915,7 @@ class _Run:
                 "rebalance_lambda": cfg.rebalance_lambda if self.class_weights is not None else None,
                 "freeze_encoder": cfg.freeze_encoder, **({"hint_input": True} if cfg.hint_input else {}),
                 "crop": cfg.crop, "lightness_jitter": cfg.lightness_jitter,
+                "damage": cfg.damage, "source_balance": cfg.source_balance,
                 "bf16": cfg.bf16, "device": str(self.ctx.device), "seed": cfg.seed,
             },
             "best": {"epoch": self.best_epoch, "metric": cfg.select_metric if self.val_items else "train_loss",

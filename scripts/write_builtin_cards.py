@@ -1,10 +1,12 @@
 """Compose the built-in models' cards: intro, data and licenses, held-out metrics, training log.
 
-    python scripts/write_builtin_cards.py --train-cards DIR --eval docs/eval/bsds500.json
+    python scripts/write_builtin_cards.py --train-cards DIR --eval docs/eval/bsds500.json [--only NAME]
 
 DIR holds the cards the trainer wrote beside each model (`default.md`, `fast.md`); their settings
 and per-epoch tables become each card's "Training log". The held-out table comes from
-scripts/evaluate_builtin.py (which runs `chroma eval --json` on BSDS500).
+scripts/evaluate_builtin.py (which runs `chroma eval --json` on BSDS500). Each model's entry in
+docs/eval/card_intros.json names its data section (a Markdown file under docs/eval/cards/), because
+models trained at different times saw different corpora, and says how its temperature was chosen.
 """
 
 from __future__ import annotations
@@ -21,29 +23,6 @@ from ml_core.limits import DEFAULT_TEMPERATURE  # noqa: E402
 from ml_core.metric_table import comparison_table  # noqa: E402
 from ml_core.modelfile import read_info  # noqa: E402
 
-DATA = """\
-## Data
-
-Trained on `../shared/photos/train` (real color photos, short side 256 px or less) **except
-BSDS500**, the source folder held out for validation and never trained on:
-
-| source | photos | license as stated by the source |
-|---|---:|---|
-| intel_scenes (Intel Image Classification scenes, 150x150) | 7,500 | not stated; published by Intel for an \
-Analytics Vidhya challenge, terms not checkable here |
-| cats_dogs (Kaggle cats vs dogs subset) | 1,500 | not stated |
-| utkface (UTKFace crop_part1 faces) | 1,500 | **non-commercial research only** (UTKFace authors) |
-| imagenet_samples (one ImageNet image per class) | 853 | **ImageNet terms: non-commercial research and education** |
-| debian_wallpapers (photographic wallpapers) | 32 | GPL-2+, CC-BY-4.0 / CC-BY-SA-4.0, CC-BY-SA-3.0 per package |
-| opencv_samples (OpenCV sample photos) | 15 | BSD-3-Clause / Apache-2.0 (package) |
-| *held out:* bsds500 (Berkeley Segmentation Dataset) | 411 | not stated for the images (repository code is MIT) |
-
-Because part of the training data is licensed for non-commercial research only, treat these
-weights as **research-only** until they are retrained on data with permissive licenses.
-11,399 usable training-side photos (1 skipped as nearly gray): 11,099 trained on and 300 used
-for choosing the best epoch (a seeded per-file split of the same sources).
-"""
-
 
 def held_out_table(results: dict[str, dict], names: dict[str, str]) -> str:
     return comparison_table(results, names, keys=("psnr", "ssim", "auc", "auc_rebalanced", "colorfulness_ratio"))
@@ -55,10 +34,14 @@ def main() -> None:
     parser.add_argument("--eval", type=Path, default=REPO / "docs" / "eval" / "bsds500.json")
     parser.add_argument("--intro", type=Path, default=REPO / "docs" / "eval" / "card_intros.json",
                         help="JSON {model: {title, intro, names: {eval key: label}}}")
+    parser.add_argument("--only", default=None, help="write this model's card only")
     args = parser.parse_args()
     results = json.loads(args.eval.read_text())
     intros = json.loads(args.intro.read_text())
     for model, meta in intros.items():
+        if args.only and model != args.only:
+            continue
+        data = (args.intro.parent / meta["data"]).read_text(encoding="utf-8")
         target = REPO / "resources" / "models" / f"{model}.md"
         info = read_info(target.with_suffix(".safetensors"))
         train_card = (args.train_cards / f"{model}.md").read_text()
@@ -70,8 +53,8 @@ def main() -> None:
             f"Architecture `{info.arch}` {json.dumps(info.config, sort_keys=True)}; color space {info.color_space}; "
             f"output {info.output_kind}; working size {info.work_size}; annealed-mean temperature "
             f"{info.temperature if info.temperature is not None else DEFAULT_TEMPERATURE} "
-            "(calibrated on the held-out set, see below).",
-            DATA,
+            f"({meta['temperature_note']}).",
+            data,
             "## Held-out validation (BSDS500, never trained on)\n\nFrom `chroma eval --json` "
             "(via `scripts/evaluate_builtin.py`), each photo colorized from the gray print of its own lightness:\n\n"
             + held_out_table(rows, meta.get("names", {})) + "\n\n" + meta.get("notes", ""),

@@ -358,6 +358,10 @@ def test_init_from_warm_starts_an_arch_run_with_input_levels_damage_and_balance(
     assert loaded.info.config["input_levels"] is True
     # With a vanishing learning rate the weights are the donor's (BatchNorm statistics move, weights don't).
     assert torch.allclose(loaded.model.head.weight, donor.head.weight, atol=1e-6)
+    # The card says where the weights came from (by file name) and how the inputs were damaged.
+    card = result.model_path.with_suffix(".md").read_text()
+    assert "started from the weights of `donor.safetensors`" in card and "from scratch" not in card
+    assert "| damage | 0.5 |" in card and "| source balance | 0.5 |" in card
     bad = _config(photos, "bad", arch_config=dict(TINY, width=12), init_from=str(donor_path), steps=1)
     with pytest.raises(TrainError, match="do not fit"):
         Trainer(bad).run()
