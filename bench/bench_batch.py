@@ -24,7 +24,7 @@ from _common import make_photo, print_table  # noqa: E402
 
 
 def in_turn(colorizer, photos: list[Path], out: Path) -> float:
-    from ml_core.imageio import export_image, read_image
+    from ml_core.io.imageio import export_image, read_image
 
     start = time.perf_counter()
     for i, photo in enumerate(photos):
@@ -35,7 +35,7 @@ def in_turn(colorizer, photos: list[Path], out: Path) -> float:
 
 
 def overlapped(colorizer, photos: list[Path], out: Path) -> float:
-    from ml_core.imageio import export_image, read_image
+    from ml_core.io.imageio import export_image, read_image
 
     start = time.perf_counter()
     with ThreadPoolExecutor(1, thread_name_prefix="decode") as decode, \
@@ -65,8 +65,8 @@ def main() -> None:
     runtime.configure()
     import numpy as np
 
-    from ml_core.engine import Colorizer
-    from ml_core.store import ModelStore
+    from ml_core.inference.engine import Colorizer
+    from ml_core.modelfiles.store import ModelStore
 
     photo = args.photo or make_photo(Path(tempfile.gettempdir()) / "chroma-bench" / "12mp.jpg")
     colorizer = Colorizer(ModelStore().load("default"))

@@ -2,7 +2,7 @@
 
 The picture is what Chroma writes: a 12 MP mosaic of real photos at their own scale (film
 grain and all; see _common.make_mosaic) recombined from its own lightness and a
-64-pixel a*b* map (ml_core.recombine), 8-bit, and the same at 16 bits with noise in the low
+64-pixel a*b* map (ml_core.inference.recombine), 8-bit, and the same at 16 bits with noise in the low
 byte (what a scanner's 16 bits carry; it is what makes 16-bit files large). Each row encodes it to
 memory (median seconds of --repeat runs), then through `export_image` as users get it (atomic
 write beside the destination, fsync, rename), and gives the file size. The PNG and TIFF rows
@@ -45,8 +45,8 @@ def main() -> None:
     import numpy as np
     from PIL import Image
 
-    from ml_core import imageio
-    from ml_core.recombine import recombine_array
+    from ml_core.inference.recombine import recombine_array
+    from ml_core.io import imageio
 
     photo = args.photo or make_mosaic(Path(tempfile.gettempdir()) / "chroma-bench" / "12mp-mosaic.jpg")
     color = np.asarray(Image.open(photo).convert("RGB"))

@@ -112,15 +112,15 @@ def _drop(window, photo: Path) -> None:
 
 
 def _use_model(tab) -> str:
-    from ml_core.modelfile import ModelFileError
-    from ml_core.store import ModelStore
+    from ml_core.modelfiles.modelfile import ModelFileError
+    from ml_core.modelfiles.store import ModelStore
 
     try:
         name = ModelStore().default_name()
         tab.refresh_models(select=name)
         return name
     except ModelFileError:
-        from ml_core.modelfile import LoadedModel, info_for
+        from ml_core.modelfiles.modelfile import LoadedModel, info_for
         from ml_core.models import create
 
         model = create("unet").eval()

@@ -52,14 +52,14 @@ def main() -> None:
     import numpy as np
     import torch
 
-    from ml_core import propagation
-    from ml_core.engine import ColorizeOptions, Colorizer, guidance_grid, lightness_grid, recombine
-    from ml_core.hints import simulate_hints
-    from ml_core.imageio import collect_images, read_image
-    from ml_core.metrics import MetricAccumulator, gray_image
-    from ml_core.propagation import propagate_hints
-    from ml_core.reference import ReferencePalette
-    from ml_core.store import ModelStore
+    from ml_core.evaluation.metrics import MetricAccumulator, gray_image
+    from ml_core.guidance import propagation
+    from ml_core.guidance.hints import simulate_hints
+    from ml_core.guidance.propagation import propagate_hints
+    from ml_core.guidance.reference import ReferencePalette
+    from ml_core.inference.engine import ColorizeOptions, Colorizer, guidance_grid, lightness_grid, recombine
+    from ml_core.io.imageio import collect_images, read_image
+    from ml_core.modelfiles.store import ModelStore
 
     if args.propagation == "legacy":
         propagation.DEFAULT_SETTINGS = propagation.LEGACY_SETTINGS

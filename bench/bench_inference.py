@@ -42,9 +42,9 @@ DEFAULT_SPECS = [
 
 
 def _load(spec: str):
-    from ml_core.modelfile import LoadedModel, info_for
+    from ml_core.modelfiles.modelfile import LoadedModel, info_for
+    from ml_core.modelfiles.store import ModelStore
     from ml_core.models import create
-    from ml_core.store import ModelStore
 
     arch, cfg = parse_model_spec(spec)
     if not cfg:
@@ -55,8 +55,8 @@ def _load(spec: str):
 
 def e2e_child(spec: str, photo: Path, repeat: int) -> dict:
     """12 MP end-to-end seconds and preview ms, every sample (no FLOP counting: faster to start)."""
-    from ml_core.engine import ColorizeOptions, Colorizer
-    from ml_core.imageio import export_image, read_image
+    from ml_core.inference.engine import ColorizeOptions, Colorizer
+    from ml_core.io.imageio import export_image, read_image
 
     colorizer = Colorizer(_load(spec))
     e2e, preview = [], []
@@ -80,8 +80,8 @@ def child(spec: str, photo: Path, repeat: int) -> dict:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from ml_core.engine import ColorizeOptions, Colorizer
-    from ml_core.imageio import export_image, read_image
+    from ml_core.inference.engine import ColorizeOptions, Colorizer
+    from ml_core.io.imageio import export_image, read_image
 
     loaded = _load(spec)
     colorizer = Colorizer(loaded)

@@ -130,9 +130,9 @@ def measure(colorizer, case: Case, band: float) -> dict:
     """One case -> taken share, outside |Δab|, and the hint used."""
     import torch
 
-    from ml_core.engine import ColorizeOptions
-    from ml_core.hints import Hint
-    from ml_core.metrics import gray_image
+    from ml_core.evaluation.metrics import gray_image
+    from ml_core.guidance.hints import Hint
+    from ml_core.inference.engine import ColorizeOptions
 
     gray = gray_image(case.rgb)
     base = colorizer.colorize(gray, ColorizeOptions())
@@ -198,9 +198,9 @@ def main() -> None:
     if args.overlay:
         overlay(cases, args.overlay)
         return
-    from ml_core import propagation
-    from ml_core.engine import Colorizer
-    from ml_core.store import ModelStore
+    from ml_core.guidance import propagation
+    from ml_core.inference.engine import Colorizer
+    from ml_core.modelfiles.store import ModelStore
 
     if args.propagation == "legacy":
         propagation.DEFAULT_SETTINGS = propagation.LEGACY_SETTINGS

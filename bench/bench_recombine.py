@@ -1,7 +1,7 @@
 """Full-resolution recombination alone: `python bench/bench_recombine.py` prints one row per input.
 
 The step after the model that turns the photo's own lightness and the model's small a*b* map
-into the full-size color photo (ml_core.recombine). Rows: a 12 MP photo as color and as gray
+into the full-size color photo (ml_core.inference.recombine). Rows: a 12 MP photo as color and as gray
 input, with a*b* on a 64-pixel grid (the photo's own chroma, what a good model predicts; ~4 %
 of the pixels need gamut mapping) and the same chroma doubled (a vivid model: ~30 %). Columns:
 median seconds on one thread and on the kernel's own thread count, quiet and beside one
@@ -56,7 +56,7 @@ def main() -> None:
     import numpy as np
     from PIL import Image
 
-    from ml_core import recombine as kernel
+    from ml_core.inference import recombine as kernel
 
     photo = args.photo or make_photo(Path(tempfile.gettempdir()) / "chroma-bench" / "12mp.jpg")
     color = np.asarray(Image.open(photo).convert("RGB"))

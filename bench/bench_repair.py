@@ -8,7 +8,7 @@
 Photos: BSDS500 under ../shared/photos/train/bsds500 (never trained on by this project's repair,
 and held out from colorization training). Even-numbered files are the tuning half (every
 threshold in ml_core.repair was set looking at them), odd-numbered ones the report half.
-Damage: ml_core.degrade.graded_damage, the training damage generator's own scratch, dust, grain
+Damage: ml_core.training.degrade.graded_damage, the training damage generator's own scratch, dust, grain
 and fade shapes at three pinned severities; scratches+dust, grain, fading, and all three at once.
 Every photo gets every condition with the same seed (its index), so columns compare like with like.
 
@@ -38,13 +38,13 @@ from skimage.metrics import structural_similarity
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import make_photo, print_table  # noqa: E402
-from ml_core.degrade import SEVERITIES, graded_damage  # noqa: E402
 from ml_core.repair import RepairSettings, lightness_from_pixels, repair_lightness  # noqa: E402
 from ml_core.repair.fading import restore_fading  # noqa: E402
 from ml_core.repair.fill import fill  # noqa: E402
 from ml_core.repair.grain import reduce_grain  # noqa: E402
 from ml_core.repair.noise import estimate_noise  # noqa: E402
 from ml_core.repair.scratches import detect_damage  # noqa: E402
+from ml_core.training.degrade import SEVERITIES, graded_damage  # noqa: E402
 
 BSDS = Path(__file__).resolve().parents[2] / "shared" / "photos" / "train" / "bsds500"
 CONDITIONS = [("clean", None, ())] + [

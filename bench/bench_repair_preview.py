@@ -28,8 +28,8 @@ from _common import make_photo, print_table  # noqa: E402
 
 def damaged_photo(cache: Path) -> np.ndarray:
     """A 12 MP gray photo with the colorization training's heavy damage (scratches, dust, grain, fading)."""
-    from ml_core.degrade import graded_damage
     from ml_core.repair import lightness_from_pixels, pixels_from_lightness
+    from ml_core.training.degrade import graded_damage
 
     big = np.asarray(Image.open(make_photo(cache / "repair_12mp.jpg", 4000, 3000, gray=True)))
     lum = lightness_from_pixels(big)
@@ -60,7 +60,7 @@ def main() -> None:
 
     from desktop_app.colorize.jobs import RepairedCache, _repaired_preview
     from ml_core.cancel import CancelToken
-    from ml_core.imageio import LoadedImage
+    from ml_core.io.imageio import LoadedImage
     from ml_core.repair import RepairSettings
 
     pixels = damaged_photo(cache_dir())

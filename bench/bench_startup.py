@@ -4,7 +4,7 @@ Rows, each a fresh process per run (median of --repeat):
 * `import torch` alone: the floor of any path that loads torch.
 * `chroma colorize SMALL -o DIR`: the CLI as users run it (torch model).
 * torch-free path: read, colorize with the store's default model as an ONNX graph on
-  onnxruntime (ml_core.onnx_engine), write the JPEG. The graph is written once, before timing,
+  onnxruntime (ml_core.inference.onnx_engine), write the JPEG. The graph is written once, before timing,
   into a temporary folder (never into the model store).
 * `import onnxruntime` alone.
 """
@@ -29,8 +29,8 @@ FAST = """
 import sys
 from ml_core import runtime
 runtime.configure()
-from ml_core.imageio import export_image, read_image
-from ml_core.onnx_engine import OnnxColorizer
+from ml_core.io.imageio import export_image, read_image
+from ml_core.inference.onnx_engine import OnnxColorizer
 image = read_image(sys.argv[1])
 colorizer = OnnxColorizer.open(sys.argv[2], graph=sys.argv[3])
 assert colorizer is not None, "graph not usable"
@@ -55,9 +55,9 @@ def main() -> None:
     args = parser.parse_args()
     photo = args.photo or sorted(FIXTURES.glob("*.jpg"))[0]
 
-    from ml_core.engine import Colorizer
-    from ml_core.onnx_engine import write_graph
-    from ml_core.store import ModelStore
+    from ml_core.inference.engine import Colorizer
+    from ml_core.inference.onnx_engine import write_graph
+    from ml_core.modelfiles.store import ModelStore
 
     store = ModelStore()
     entry = store.find(store.default_name())

@@ -26,9 +26,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ml_core.data import PhotoDataset, epoch_batches, prepare_batch, scan_photos  # noqa: E402
-from ml_core.losses import Criterion, make_optimizer  # noqa: E402
 from ml_core.models import available, create, model_class  # noqa: E402
+from ml_core.training.data import PhotoDataset, epoch_batches, prepare_batch, scan_photos  # noqa: E402
+from ml_core.training.losses import Criterion, make_optimizer  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the repository
 

@@ -11,7 +11,7 @@ from functools import cache
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPainter, QPainterPath, QPalette, QPen, QPixmap
 
-from ml_core.paths import resources_dir
+from ml_core.io.paths import resources_dir
 
 _SIDE = 32  # logical icon size we draw at (rendered at 2× for HiDPI)
 

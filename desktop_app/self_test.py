@@ -22,8 +22,8 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
-from ml_core.imageio import read_image
-from ml_core.paths import resources_dir
+from ml_core.io.imageio import read_image
+from ml_core.io.paths import resources_dir
 
 from .colorize.photo_queue import ItemState
 from .main_window import MainWindow
@@ -59,8 +59,8 @@ def _sample() -> Path:
 
 
 def _choose_model(window: MainWindow, say: Callable[[str], None]) -> str:
-    from ml_core.modelfile import ModelFileError
-    from ml_core.store import ModelStore
+    from ml_core.modelfiles.modelfile import ModelFileError
+    from ml_core.modelfiles.store import ModelStore
 
     tab = window.colorize_tab
     try:
@@ -69,7 +69,7 @@ def _choose_model(window: MainWindow, say: Callable[[str], None]) -> str:
         tab.refresh_models(select=name)
         return name
     except ModelFileError:
-        from ml_core.modelfile import LoadedModel, info_for
+        from ml_core.modelfiles.modelfile import LoadedModel, info_for
         from ml_core.models import create
 
         model = create("unet", width=8).eval()
@@ -110,7 +110,7 @@ def run_self_test(app: QApplication, window: MainWindow, workdir: Path) -> int:
             raise SelfTestError("the preview did not reach the screen")
         say(f"preview of {sample.name} in {time.perf_counter() - t:.2f} s")
 
-        from ml_core.batch import ExportSettings
+        from ml_core.inference.batch import ExportSettings
 
         out_dir = workdir / "export"
         reports = []
@@ -140,9 +140,9 @@ def run_self_test(app: QApplication, window: MainWindow, workdir: Path) -> int:
 def _hint_self_test(tab, item, workdir: Path, say: Callable[[str], None]) -> None:
     """A red hint in the middle of the sample must turn the middle of the exported photo red:
     the packaged app's proof that hint propagation and per-photo export both work."""
-    from ml_core.batch import ExportSettings
-    from ml_core.hints import Hint
-    from ml_core.metrics import lab_image
+    from ml_core.evaluation.metrics import lab_image
+    from ml_core.guidance.hints import Hint
+    from ml_core.inference.batch import ExportSettings
 
     red = (60.0, 45.0)
     t = time.perf_counter()
@@ -171,15 +171,15 @@ def _hint_self_test(tab, item, workdir: Path, say: Callable[[str], None]) -> Non
 
 def _training_base(say: Callable[[str], None]) -> str:
     """The model to fine-tune: the store's default, or (none installed) a tiny untrained U-Net."""
-    from ml_core.modelfile import ModelFileError
-    from ml_core.store import ModelStore
+    from ml_core.modelfiles.modelfile import ModelFileError
+    from ml_core.modelfiles.store import ModelStore
 
     try:
         return ModelStore().default_name()
     except ModelFileError:
         import torch
 
-        from ml_core.modelfile import info_for, save_model
+        from ml_core.modelfiles.modelfile import info_for, save_model
         from ml_core.models import create
 
         torch.manual_seed(0)
@@ -192,8 +192,8 @@ def _training_base(say: Callable[[str], None]) -> str:
 
 
 def _training_self_test(window: MainWindow, workdir: Path, say: Callable[[str], None]) -> None:
-    from ml_core.store import ModelStore
-    from ml_core.synthetic import write_synthetic_photos
+    from ml_core.modelfiles.store import ModelStore
+    from ml_core.training.synthetic import write_synthetic_photos
 
     keys = ("CHROMA_DATA_DIR", "CHROMA_CACHE_DIR")
     saved = {k: os.environ.get(k) for k in keys}

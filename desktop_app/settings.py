@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from ml_core.paths import user_data_dir
+from ml_core.io.paths import user_data_dir
 
 RECENT_LIMIT = 10  # entries per list in File > Open Recent
 THEMES = ("system", "light", "dark")

@@ -21,10 +21,10 @@ photo), so quiet end to end went from 0.98 s to 1.66 s (recombine 0.55 -> 0.98 s
 variants (GOMP_SPINCOUNT 1k-100k) kept quiet speed but not loaded speed (2.3-4.6 s beside one
 busy loop, passive 1.3-1.4 s), and without this policy a spinning neighbour (another torch job, a
 test run) made the same photo take 5-47 s (1.0-1.9 s with it). So the recombination moved off
-torch instead (ml_core.recombine: numpy on plain threads that take bands from a shared counter,
+torch instead (ml_core.inference.recombine: numpy on plain threads that take bands from a shared counter,
 no parallel regions; 0.44 CPU-s for 12 MP where one torch thread took 0.69), and what remains
 under this policy is the model's few dozen regions per photo. The torch-free path
-(ml_core.onnx_engine) asks the same of onnxruntime through its session options.
+(ml_core.inference.onnx_engine) asks the same of onnxruntime through its session options.
 
 OpenMP reads its environment once, when the library loads (`import torch`), so `configure()`
 must run first thing in every entry point: `ml_core.cli.main` (the `chroma` command, CLI and

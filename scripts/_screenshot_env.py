@@ -20,13 +20,13 @@ def isolated_user_dirs(prefix: str, theme: str) -> Path:
 def ensure_a_model() -> None:
     """Without the bundled `default` model, write an untrained tiny U-Net to the throw-away store:
     its colors are random, which is fine for showing the layout."""
-    from ml_core.paths import builtin_models_dir, user_models_dir
+    from ml_core.io.paths import builtin_models_dir, user_models_dir
 
     if (builtin_models_dir() / "default.safetensors").is_file():
         return
     import torch
 
-    from ml_core.modelfile import info_for, save_model
+    from ml_core.modelfiles.modelfile import info_for, save_model
     from ml_core.models import create
 
     torch.manual_seed(0)

@@ -105,7 +105,7 @@ if [ "$SMOKE" = 1 ]; then
 import sys
 from pathlib import Path
 sys.path.insert(0, ".")
-from ml_core.synthetic import write_synthetic_photos
+from ml_core.training.synthetic import write_synthetic_photos
 out = Path(sys.argv[1])
 write_synthetic_photos(out, 12, size=(96, 128))
 try:

@@ -5,7 +5,7 @@
 
 Why here and not on BSDS500: the temperature is a setting, and a setting chosen on the photos a
 model is reported on flatters the report. The run's validation photos (rebuilt exactly from its
-run.json by `ml_core.train.validation_split`) were never trained on and are not the held-out set
+run.json by `ml_core.training.trainer.validation_split`) were never trained on and are not the held-out set
 the model card reports.
 
 Rule: the most vivid temperature whose PSNR is at or above the gray baseline's and whose
@@ -23,9 +23,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ml_core.data import scan_photos  # noqa: E402
-from ml_core.paths import runs_dir  # noqa: E402
-from ml_core.train import TrainConfig, validation_split  # noqa: E402
+from ml_core.io.paths import runs_dir  # noqa: E402
+from ml_core.training.data import scan_photos  # noqa: E402
+from ml_core.training.trainer import TrainConfig, validation_split  # noqa: E402
 
 
 def run_validation_photos(run_name: str) -> list[str]:

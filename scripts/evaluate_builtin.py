@@ -17,7 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 VALIDATION = REPO.parent / "shared" / "photos" / "train" / "bsds500"
-COLUMNS = ("psnr", "ssim", "auc", "auc_rebalanced", "colorfulness_ratio")  # labels: ml_core.metric_table
+COLUMNS = ("psnr", "ssim", "auc", "auc_rebalanced", "colorfulness_ratio")  # labels: ml_core.evaluation.metric_table
 
 
 def evaluate(model: str, size: int | None) -> dict:
@@ -29,7 +29,7 @@ def evaluate(model: str, size: int | None) -> dict:
 
 
 def markdown(results: dict[str, dict]) -> str:
-    from ml_core.metric_table import comparison_table
+    from ml_core.evaluation.metric_table import comparison_table
 
     first = next(iter(results.values()))
     lines = [comparison_table(results, keys=COLUMNS)]

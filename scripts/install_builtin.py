@@ -18,9 +18,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ml_core.engine import ColorizeOptions, Colorizer  # noqa: E402
-from ml_core.imageio import read_image  # noqa: E402
-from ml_core.modelfile import load_model, save_model  # noqa: E402
+from ml_core.inference.engine import ColorizeOptions, Colorizer  # noqa: E402
+from ml_core.io.imageio import read_image  # noqa: E402
+from ml_core.modelfiles.modelfile import load_model, save_model  # noqa: E402
 
 FIXTURES = REPO.parent / "shared" / "photos" / "fixtures"
 

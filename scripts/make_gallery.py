@@ -19,10 +19,10 @@ from PIL import Image, ImageDraw
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ml_core.engine import Colorizer  # noqa: E402
-from ml_core.imageio import read_image  # noqa: E402
-from ml_core.metrics import gray_image  # noqa: E402
-from ml_core.store import ModelStore  # noqa: E402
+from ml_core.evaluation.metrics import gray_image  # noqa: E402
+from ml_core.inference.engine import Colorizer  # noqa: E402
+from ml_core.io.imageio import read_image  # noqa: E402
+from ml_core.modelfiles.store import ModelStore  # noqa: E402
 
 VALIDATION = REPO.parent / "shared" / "photos" / "train" / "bsds500"
 PHOTOS = {

@@ -25,9 +25,9 @@ from skimage.color import rgb2lab
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ml_core.engine import Colorizer  # noqa: E402
-from ml_core.imageio import read_image  # noqa: E402
-from ml_core.store import ModelStore  # noqa: E402
+from ml_core.inference.engine import Colorizer  # noqa: E402
+from ml_core.io.imageio import read_image  # noqa: E402
+from ml_core.modelfiles.store import ModelStore  # noqa: E402
 
 MONOTONE_SPREAD = 1.5
 NEAR_MONOTONE_SPREAD = 2.5  # looked at: results below this read as one tint with touches of another

@@ -21,10 +21,10 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ml_core.engine import Colorizer  # noqa: E402
-from ml_core.imageio import read_image  # noqa: E402
+from ml_core.inference.engine import Colorizer  # noqa: E402
+from ml_core.io.imageio import read_image  # noqa: E402
+from ml_core.modelfiles.store import ModelStore  # noqa: E402
 from ml_core.repair import RepairSettings, lightness_from_pixels, pixels_from_lightness, repair_pixels  # noqa: E402
-from ml_core.store import ModelStore  # noqa: E402
 
 OLD_BW = Path(__file__).resolve().parents[2] / "shared" / "photos" / "old_bw"
 SHEET = ("RomeroRodriguezD-Repairing-Old-Photos-with-OpenCV-from-scratch__base.jpg",

@@ -31,7 +31,7 @@ def main() -> int:
 
     from PIL import Image
 
-    from ml_core.paths import resources_dir
+    from ml_core.io.paths import resources_dir
 
     ensure_a_model()
 
@@ -137,15 +137,15 @@ REPAIR_PHOTO = "astronaut.jpg"  # a fixture photo, aged here: no old photo of un
 
 
 def old_print(source: Path, dest: Path) -> Path:
-    """`source` made to look like a damaged old print: ml_core.degrade's heavy scratches, dust,
+    """`source` made to look like a damaged old print: ml_core.training.degrade's heavy scratches, dust,
     grain and fading (the damage the colorization training and the repair benchmark use), on the
     fixture enlarged 4× (the fixtures are 256 px tall; damage on that would be out of scale)."""
     import numpy as np
     import torch
     from PIL import Image
 
-    from ml_core.degrade import graded_damage
     from ml_core.repair import lightness_from_pixels, pixels_from_lightness
+    from ml_core.training.degrade import graded_damage
 
     gray = Image.open(source).convert("L")
     gray = gray.resize((gray.width * 4, gray.height * 4), Image.Resampling.BICUBIC)  # print-sized damage
@@ -201,7 +201,7 @@ def shoot_compare(window, tab, out: Path) -> None:
 
 
 def _a_hint():
-    from ml_core.hints import Hint
+    from ml_core.guidance.hints import Hint
 
     return Hint.from_rgb([(0.88, 0.08)], (90, 140, 210))  # the sky, top right
 

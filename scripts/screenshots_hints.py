@@ -43,7 +43,7 @@ def main() -> int:
 
     from PIL import Image
 
-    from ml_core.paths import resources_dir
+    from ml_core.io.paths import resources_dir
 
     ensure_a_model()
 
@@ -60,7 +60,7 @@ def main() -> int:
 
     from desktop_app.colorize.photo_queue import ItemState
     from desktop_app.self_test import wait_until
-    from ml_core.hints import rgb_to_ab
+    from ml_core.guidance.hints import rgb_to_ab
 
     app, window, tab = open_window(args.size, args.out)  # app kept alive for the whole run
 

@@ -8,7 +8,7 @@ model, set the length, Start) and grabs it three times: photos checked and setti
 training, once a few epochs have drawn the loss plot and refreshed the samples; and after, with the
 saved model and "Try it". Prints each epoch's validation metrics (the starting model is epoch 0).
 
-Defaults need nothing but the repository: generated color photos (ml_core.synthetic) and the
+Defaults need nothing but the repository: generated color photos (ml_core.training.synthetic) and the
 store's `default` model, or an untrained tiny U-Net written to a throw-away store when none is
 installed. Everything is written under a temporary folder except the PNGs; photos are read where
 they are, never copied.
@@ -47,8 +47,8 @@ def main() -> int:
     os.environ["CHROMA_CACHE_DIR"] = str(tmp / "cache")
     os.environ["CHROMA_THEME"] = args.theme
 
-    from ml_core.paths import builtin_models_dir, user_models_dir
-    from ml_core.store import ModelStore
+    from ml_core.io.paths import builtin_models_dir, user_models_dir
+    from ml_core.modelfiles.store import ModelStore
 
     if args.base is not None:
         base = ModelStore().import_file(args.base).name
@@ -57,7 +57,7 @@ def main() -> int:
     else:
         import torch
 
-        from ml_core.modelfile import info_for, save_model
+        from ml_core.modelfiles.modelfile import info_for, save_model
         from ml_core.models import create
 
         torch.manual_seed(0)
@@ -67,7 +67,7 @@ def main() -> int:
                    info_for(model, base, description="Untrained U-Net (screenshots only; colors are random)"))
     photos = [p.resolve() for p in args.photos]
     if not photos:
-        from ml_core.synthetic import write_synthetic_photos
+        from ml_core.training.synthetic import write_synthetic_photos
 
         folder = tmp / "my color photos"
         write_synthetic_photos(folder, 120, size=(96, 128), seed=1)

@@ -19,9 +19,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from ml_core.evaluation.metric_table import comparison_table  # noqa: E402
 from ml_core.limits import DEFAULT_TEMPERATURE  # noqa: E402
-from ml_core.metric_table import comparison_table  # noqa: E402
-from ml_core.modelfile import read_info  # noqa: E402
+from ml_core.modelfiles.modelfile import read_info  # noqa: E402
 
 
 def held_out_table(results: dict[str, dict], names: dict[str, str]) -> str:

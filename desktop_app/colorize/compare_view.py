@@ -39,7 +39,7 @@ from .. import imaging
 from . import hint_overlay
 
 if TYPE_CHECKING:
-    from ml_core.hints import Hint
+    from ml_core.guidance.hints import Hint
 
 _GAP = 8.0  # between the two panes in side-by-side mode
 _PAD = 12.0  # free border around a fitted photo, so it never touches the window edge

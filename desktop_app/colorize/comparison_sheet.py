@@ -115,7 +115,7 @@ def compose_sheet(tiles: list[Tile], photo_name: str = "") -> QImage:
 def write_sheet(path: Path, tiles: list[Tile], photo_name: str = "") -> Path:
     """Compose and save atomically (a temporary file beside `path`, then renamed): an existing
     file is replaced whole or not at all. The format follows the suffix (.jpg or .png)."""
-    from ml_core.atomic import atomic_write_bytes
+    from ml_core.io.atomic import atomic_write_bytes
 
     path = Path(path)
     fmt = SHEET_FORMATS.get(path.suffix.lower())

@@ -1,6 +1,6 @@
 """The export dialog: what to export, where, as which format, under which names.
 
-It only gathers an ml_core.batch.ExportSettings; the file names it previews come from the same
+It only gathers an ml_core.inference.batch.ExportSettings; the file names it previews come from the same
 ml_core function the export uses, so what the person sees is what gets written.
 """
 
@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ml_core.imageio import default_export_name
+from ml_core.io.imageio import default_export_name
 
 from ..settings import AppSettings
 from ..widgets.labels import dim
@@ -133,7 +133,7 @@ class ExportDialog(QDialog):
         return str(self.format_combo.currentData())
 
     def export_settings(self):
-        from ml_core.batch import ExportSettings  # torch-heavy module: import on use
+        from ml_core.inference.batch import ExportSettings  # torch-heavy module: import on use
 
         return ExportSettings(out_dir=Path(self.folder_edit.text().strip()).expanduser(), fmt=self.fmt(),
                               quality=self.quality_spin.value(), pattern=self.pattern_edit.text().strip())

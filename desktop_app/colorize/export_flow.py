@@ -19,8 +19,8 @@ from .exporter import Exporter, ExportReport, planned_destinations
 from .photo_queue import ItemState, QueueItem
 
 if TYPE_CHECKING:
-    from ml_core.batch import ExportSettings
-    from ml_core.engine import ColorizeOptions
+    from ml_core.inference.batch import ExportSettings
+    from ml_core.inference.engine import ColorizeOptions
 
     from .tab import ColorizeTab
 

@@ -1,6 +1,6 @@
-"""Background export of finished photos at full resolution, through ml_core.batch.
+"""Background export of finished photos at full resolution, through ml_core.inference.batch.
 
-File names come from ml_core.batch.destination_for, exactly as the batch loop computes them, so
+File names come from ml_core.inference.batch.destination_for, exactly as the batch loop computes them, so
 the overwrite question can be asked before anything is written, about the files that will be.
 """
 
@@ -17,8 +17,8 @@ from ..workers import PRIORITY_BACKGROUND, TaskHandle, TaskRunner, describe_erro
 from . import jobs
 
 if TYPE_CHECKING:
-    from ml_core.batch import ExportSettings, FileOutcome
-    from ml_core.engine import ColorizeOptions, Colorizer
+    from ml_core.inference.batch import ExportSettings, FileOutcome
+    from ml_core.inference.engine import ColorizeOptions, Colorizer
     from ml_core.repair import RepairSettings
 
 
@@ -65,7 +65,7 @@ class ExportReport:
 
 def planned_destinations(sources: list[Path], settings: "ExportSettings", model_name: str) -> list[Path]:
     """The paths colorize_files will write, in order (same -2, -3 suffixing for clashes)."""
-    from ml_core.batch import destination_for
+    from ml_core.inference.batch import destination_for
 
     taken: set[Path] = set()
     return [destination_for(source, settings, taken, model=model_name) for source in sources]

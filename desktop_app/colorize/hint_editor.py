@@ -1,12 +1,12 @@
 """Per-photo color hints as undoable edits: add, move, recolor, delete, clear.
 
-Every edit replaces the photo's whole hint tuple (hints are small, immutable `ml_core.hints.Hint`
+Every edit replaces the photo's whole hint tuple (hints are small, immutable `ml_core.guidance.hints.Hint`
 values), so one command class serves all five kinds of edit, undo restores the exact tuple that
 was there before, and the render key can compare tuples directly. Each photo keeps its own
 QUndoStack; the tab's QUndoGroup makes the selected photo's stack the active one, so Ctrl+Z
 always undoes the last change to the photo on screen.
 
-No model math here: hints are built through ml_core.hints and only stored and swapped.
+No model math here: hints are built through ml_core.guidance.hints and only stored and swapped.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from PySide6.QtGui import QUndoCommand, QUndoGroup, QUndoStack
 from .photo_queue import QueueItem
 
 if TYPE_CHECKING:
-    from ml_core.hints import Hint
+    from ml_core.guidance.hints import Hint
 
 Hints = tuple["Hint", ...]
 

@@ -16,7 +16,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 
 if TYPE_CHECKING:
-    from ml_core.hints import Hint
+    from ml_core.guidance.hints import Hint
 
 MARKER_RADIUS = 7.0
 SELECTED_RADIUS = 9.0
@@ -30,7 +30,7 @@ ToWidget = Callable[[float, float], QPointF]
 @lru_cache(maxsize=512)
 def hint_color(ab: tuple[float, float]) -> QColor:
     """The hint's chroma at a mid lightness, as a person would name the color (ml_core converts)."""
-    from ml_core.hints import ab_to_rgb
+    from ml_core.guidance.hints import ab_to_rgb
 
     return QColor(*ab_to_rgb(ab, 60.0))
 

@@ -27,7 +27,7 @@ from ..widgets.labels import edge_row
 from .hint_overlay import hint_color
 
 if TYPE_CHECKING:
-    from ml_core.palette import ColorSuggestion
+    from ml_core.guidance.palette import ColorSuggestion
 
 _SWATCH = 30
 

@@ -28,7 +28,7 @@ from .photo_queue import QueueItem
 from .render_scheduler import RenderScheduler
 
 if TYPE_CHECKING:
-    from ml_core.palette import ColorSuggestion
+    from ml_core.guidance.palette import ColorSuggestion
 
 
 def _pick_color(parent: QWidget, initial: QColor) -> QColor | None:
@@ -139,7 +139,7 @@ class HintTool(QObject):
 
     def _place(self, item: QueueItem, points: tuple, ab: tuple[float, float],
                suggestions: list["ColorSuggestion"] | None) -> None:
-        from ml_core.hints import Hint
+        from ml_core.guidance.hints import Hint
 
         self.view.set_pending_hint(None)
         index = self.editor.add(item, Hint(tuple(points), (float(ab[0]), float(ab[1]))))
@@ -162,7 +162,7 @@ class HintTool(QObject):
         self.palette.hide()
         color = self.choose_color(self._parent, hint_color(item.hints[index].ab))
         if color is not None:
-            from ml_core.hints import rgb_to_ab
+            from ml_core.guidance.hints import rgb_to_ab
 
             self.recolor_selected(rgb_to_ab((color.red(), color.green(), color.blue())))
 
@@ -236,7 +236,7 @@ class HintTool(QObject):
 
     def save_hints(self, path: Path) -> bool:
         """The selected photo's hints to `path` (relative units, so any size of the photo fits)."""
-        from ml_core.hints import save_hint_file
+        from ml_core.guidance.hints import save_hint_file
 
         item = self._selected_item()
         if item is None or not item.hints:
@@ -251,8 +251,8 @@ class HintTool(QObject):
 
     def load_hints(self, path: Path) -> bool:
         """Replace the selected photo's hints with a file's; pixel units are placed on this photo."""
-        from ml_core.hints import HintError, load_hint_file, resolve_hints
-        from ml_core.imageio import ImageReadError
+        from ml_core.guidance.hints import HintError, load_hint_file, resolve_hints
+        from ml_core.io.imageio import ImageReadError
 
         item = self._selected_item()
         if item is None:
@@ -289,6 +289,6 @@ class HintTool(QObject):
 
 def _photo_size(path: Path) -> tuple[int, int]:
     """(width, height) as displayed, for hint files in pixel units before a preview exists."""
-    from ml_core.imageio import read_image
+    from ml_core.io.imageio import read_image
 
     return read_image(path).size

@@ -20,17 +20,17 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage, QImageReader
 
 from ml_core.cancel import CancelToken
-from ml_core.imageio import ImageReadError, LoadedImage, read_image
+from ml_core.io.imageio import ImageReadError, LoadedImage, read_image
 
 from .. import imaging
 from ..workers import Progress, UserError
 
 if TYPE_CHECKING:
-    from ml_core.batch import ExportSettings, FileOutcome
-    from ml_core.engine import ColorizeOptions, Colorizer
-    from ml_core.modelfile import LoadedModel
-    from ml_core.palette import ColorSuggestion
-    from ml_core.reference import ReferencePalette
+    from ml_core.guidance.palette import ColorSuggestion
+    from ml_core.guidance.reference import ReferencePalette
+    from ml_core.inference.batch import ExportSettings, FileOutcome
+    from ml_core.inference.engine import ColorizeOptions, Colorizer
+    from ml_core.modelfiles.modelfile import LoadedModel
     from ml_core.repair import RepairSettings
 
 PREVIEW_MAX_SIDE = 1600  # the preview's long side: screen-ish, so a slider drag stays quick
@@ -72,8 +72,8 @@ class ModelChoice:
     metrics: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
     in_memory: "LoadedModel | None" = None  # self-test only: never written to disk
-    default_temperature: float = 0.5  # filled from ml_core.quantize by the (worker-side) scan
-    plain: str = ""  # ml_core.model_plain's line: colors, speed, what it copes with
+    default_temperature: float = 0.5  # filled from ml_core.color.quantize by the (worker-side) scan
+    plain: str = ""  # ml_core.modelfiles.plain's line: colors, speed, what it copes with
 
     @property
     def classification(self) -> bool:
@@ -99,7 +99,7 @@ class ModelChoice:
         return "<br>".join(lines)
 
     def details_markdown(self) -> str:
-        from ml_core.model_plain import metric_lines
+        from ml_core.modelfiles.plain import metric_lines
 
         parts = [f"### {self.name}", self.summary(), ""]
         if self.plain and self.description.strip():
@@ -148,7 +148,7 @@ def _training_lines(training: dict[str, Any]) -> list[str]:
 
 def _choice_from_info(info: Any, name: str, builtin: bool, path: Path | None, card: str = "",
                       in_memory: "LoadedModel | None" = None) -> ModelChoice:
-    from ml_core.quantize import DEFAULT_TEMPERATURE  # imports torch: only ever on a worker or later
+    from ml_core.color.quantize import DEFAULT_TEMPERATURE  # imports torch: only ever on a worker or later
 
     return ModelChoice(name=name, description=info.description or "", builtin=builtin, arch=info.arch,
                        output_kind=info.output_kind, work_size=int(info.work_size), path=path, card=card,
@@ -159,10 +159,10 @@ def _choice_from_info(info: Any, name: str, builtin: bool, path: Path | None, ca
 
 
 def _plain(info: Any) -> str:
-    """ml_core.model_plain's line; the weights are counted (without allocating them) when the
+    """ml_core.modelfiles.plain's line; the weights are counted (without allocating them) when the
     training notes do not say, which is why this runs with the scan, on a worker."""
-    from ml_core.model_meta import estimated_parameters
-    from ml_core.model_plain import plain_summary
+    from ml_core.modelfiles.meta import estimated_parameters
+    from ml_core.modelfiles.plain import plain_summary
 
     counted = (info.training or {}).get("parameters")
     parameters = None if counted else estimated_parameters(info.arch, dict(info.config or {}))
@@ -171,7 +171,7 @@ def _plain(info: Any) -> str:
 
 def scan_models(token: CancelToken, progress: Progress) -> list[ModelChoice]:
     """Every model in the store (built-ins first), with cards read here rather than on hover."""
-    from ml_core.store import ModelStore
+    from ml_core.modelfiles.store import ModelStore
 
     return [_choice_from_info(e.info, e.name, e.builtin, e.path, e.card()) for e in ModelStore().entries()]
 
@@ -182,8 +182,8 @@ def choice_for_loaded(loaded: "LoadedModel", name: str) -> ModelChoice:
 
 def load_colorizer(choice: ModelChoice) -> "Colorizer":
     """Loaded once per selection; the tab keeps and reuses the result."""
-    from ml_core.engine import Colorizer
-    from ml_core.store import ModelStore
+    from ml_core.inference.engine import Colorizer
+    from ml_core.modelfiles.store import ModelStore
 
     ThreadPreference.apply()
     loaded = choice.in_memory if choice.in_memory is not None else ModelStore().load(choice.path or choice.name)
@@ -192,7 +192,7 @@ def load_colorizer(choice: ModelChoice) -> "Colorizer":
 
 def import_model(path: Path) -> str:
     """Copy a dropped model file into the user store (validated by loading); returns its name."""
-    from ml_core.store import ModelStore
+    from ml_core.modelfiles.store import ModelStore
 
     store = ModelStore()
     name = store.unique_name(path.stem)
@@ -449,7 +449,7 @@ def suggest_colors(colorizer: "Colorizer", path: Path, x: float, y: float,
 
 def load_reference(path: Path) -> "ReferencePalette":
     """A reference photo read and sampled; a gray or unreadable one is refused with a reason."""
-    from ml_core.reference import ReferencePalette
+    from ml_core.guidance.reference import ReferencePalette
 
     try:
         return ReferencePalette.from_file(path)
@@ -465,12 +465,12 @@ def export_photos(colorizer: "Colorizer", sources: list[Path], settings: "Export
                   options: "ColorizeOptions", token: CancelToken, progress: Progress,
                   options_for: Callable[[Path], "ColorizeOptions | None"] | None = None,
                   repair: "RepairSettings | None" = None) -> list["FileOutcome"]:
-    """Full resolution through ml_core.batch; each FileOutcome is reported as soon as it exists.
+    """Full resolution through ml_core.inference.batch; each FileOutcome is reported as soon as it exists.
 
     `options_for` gives a photo its own hints and reference photo (None: the shared `options`).
     `repair`: repaired again at full resolution by the batch path itself (as `chroma colorize
     --repair` does), before colorizing; the source file is only read."""
-    from ml_core.batch import colorize_files
+    from ml_core.inference.batch import colorize_files
 
     ThreadPreference.apply()
 

@@ -21,8 +21,8 @@ from . import jobs
 from .jobs import ModelChoice
 
 if TYPE_CHECKING:
-    from ml_core.engine import Colorizer
-    from ml_core.modelfile import LoadedModel
+    from ml_core.inference.engine import Colorizer
+    from ml_core.modelfiles.modelfile import LoadedModel
 
 _MODEL_CACHE = 2  # colorizers kept for the selected model; the Compare view holds its own while open
 

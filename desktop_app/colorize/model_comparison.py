@@ -45,7 +45,7 @@ from .photo_queue import QueueItem
 from .render_scheduler import RenderScheduler
 
 if TYPE_CHECKING:
-    from ml_core.engine import ColorizeOptions, Colorizer
+    from ml_core.inference.engine import ColorizeOptions, Colorizer
 
 COMPARE_MAX_SIDE = 1024  # long side of each tile's picture: enough for a grid, quick for many models
 _SLOT = "compare"

@@ -16,8 +16,8 @@ from PySide6.QtCore import QMimeData, QObject
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog
 
-from ml_core.imageio import SUPPORTED_SUFFIXES, collect_images
-from ml_core.paths import user_cache_dir
+from ml_core.io.imageio import SUPPORTED_SUFFIXES, collect_images
+from ml_core.io.paths import user_cache_dir
 
 from ..workers import PRIORITY_PREVIEW, describe_error
 from . import jobs

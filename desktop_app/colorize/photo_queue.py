@@ -29,8 +29,8 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemD
 from .. import resources
 
 if TYPE_CHECKING:
-    from ml_core.hints import Hint
-    from ml_core.reference import ReferencePalette
+    from ml_core.guidance.hints import Hint
+    from ml_core.guidance.reference import ReferencePalette
 
 ItemRole = Qt.ItemDataRole.UserRole + 1
 _ids = itertools.count(1)

@@ -1,6 +1,6 @@
 """Reference photos: read in a worker, cached per file, stored on the photo they steer.
 
-A reference is read and sampled once (ml_core.reference.ReferencePalette.from_file, ~0.1-0.3 s)
+A reference is read and sampled once (ml_core.guidance.reference.ReferencePalette.from_file, ~0.1-0.3 s)
 and reused for every photo that names it and every re-render; a file changed on disk is read
 again. Problems (a gray reference, an unreadable file) are shown in the panel, never raised.
 """
@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QSize, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from ml_core.imageio import SUPPORTED_SUFFIXES
+from ml_core.io.imageio import SUPPORTED_SUFFIXES
 
 from ..workers import PRIORITY_PREVIEW, TaskRunner, describe_error
 from . import jobs
@@ -24,7 +24,7 @@ from .photo_queue import QueueItem
 from .reference_panel import THUMB, ReferencePanel
 
 if TYPE_CHECKING:
-    from ml_core.reference import ReferencePalette
+    from ml_core.guidance.reference import ReferencePalette
 
 _STRENGTH_DEBOUNCE_MS = 120
 

@@ -34,7 +34,7 @@ from .model_cache import ModelCache
 from .photo_queue import ItemState, Preview, QueueItem, QueueModel
 
 if TYPE_CHECKING:
-    from ml_core.engine import ColorizeOptions, Colorizer
+    from ml_core.inference.engine import ColorizeOptions, Colorizer
     from ml_core.repair import RepairSettings
 
 
@@ -150,7 +150,7 @@ class RenderScheduler(QObject):
 
     def colorize_options(self, preview: bool, item: QueueItem | None = None) -> "ColorizeOptions":
         """The current adjustments, with `item`'s hints and reference photo when one is given."""
-        from ml_core.engine import ColorizeOptions
+        from ml_core.inference.engine import ColorizeOptions
 
         adj = self._adjustments()
         options = ColorizeOptions(work_size=adj.work_size, saturation=adj.saturation, temperature=adj.temperature,

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ml_core.io.safe_text import clean_text, shown
 from ml_core.repair.settings import RepairSettings
-from ml_core.safe_text import clean_text, shown
 
 if TYPE_CHECKING:
-    from ml_core.hints import Hint
+    from ml_core.guidance.hints import Hint
 
 FORMAT = "chroma-session"
 VERSION = 1
@@ -104,7 +104,7 @@ def session_json(session: Session) -> str:
 
 def save_session(path: Path, session: Session, durable: bool = True) -> None:
     """Atomic: a reader (the next launch) sees the previous session or this one, never half."""
-    from ml_core.atomic import atomic_write_text  # not needed before the first save (launch time)
+    from ml_core.io.atomic import atomic_write_text  # not needed before the first save (launch time)
 
     atomic_write_text(path, session_json(session) + "\n", durable=durable)
 
@@ -113,7 +113,7 @@ def save_session(path: Path, session: Session, durable: bool = True) -> None:
 
 def read_session(path: Path, check_files: bool = True) -> Session | None:
     """The session in `path` (None when there is none), every field checked; photos no longer on
-    disk are left out and listed in `missing`. Imports torch (through ml_core.hints): call it on a
+    disk are left out and listed in `missing`. Imports torch (through ml_core.guidance.hints): call it on a
     worker thread, never while the window is waiting for its first frame."""
     path = Path(path)
     try:
@@ -252,7 +252,7 @@ def _photo(entry: Any, where: str) -> SessionPhoto:
     path = _path(entry.get("path"), f"{where}: path")
     hints: tuple = ()
     if entry.get("hints") is not None:
-        from ml_core.hints import HintError, parse_hints  # imports torch: read_session runs on a worker
+        from ml_core.guidance.hints import HintError, parse_hints  # imports torch: read_session runs on a worker
 
         try:
             hint_file = parse_hints(entry["hints"], f"{where} ({path.name}): hints")

@@ -52,8 +52,8 @@ from .render_scheduler import Adjustments, RenderScheduler
 from .repair_panel import RepairPanel
 
 if TYPE_CHECKING:
-    from ml_core.batch import ExportSettings
-    from ml_core.modelfile import LoadedModel
+    from ml_core.inference.batch import ExportSettings
+    from ml_core.modelfiles.modelfile import LoadedModel
 
     from .session import Session
 

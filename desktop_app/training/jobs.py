@@ -8,7 +8,7 @@ trainer makes, so its cache makes the trainer's own scan instant), and the split
 `split_photos`.
 
 `SignalCallbacks` is the bridge: ml_core's `EventCallbacks`, whose every method only hands one
-typed event (ml_core.train_events) to `progress`, which emits the runner's queued Qt signal; the
+typed event (ml_core.training.events) to `progress`, which emits the runner's queued Qt signal; the
 GUI thread dispatches it with `match` into the session's typed signals (see session.py). Heavy
 modules (torch) are imported inside the jobs so the window appears before torch loads.
 """
@@ -34,17 +34,17 @@ from PySide6.QtCore import QSize, QThread
 from PySide6.QtGui import QImage
 
 from ml_core.cancel import Cancelled, CancelToken
-from ml_core.train_config import TrainConfig
-from ml_core.train_events import EventCallbacks, ScanProgress, StatusMessage
+from ml_core.training.config import TrainConfig
+from ml_core.training.events import EventCallbacks, ScanProgress, StatusMessage
 
 from .. import imaging
 from ..workers import Progress
 from .budget import BudgetPlan, SpeedSample, make_plan
 
 if TYPE_CHECKING:
-    from ml_core.checkpoint import RunRecord
-    from ml_core.data import PhotoItem
-    from ml_core.train_events import TrainResult
+    from ml_core.training.checkpoint import RunRecord
+    from ml_core.training.data import PhotoItem
+    from ml_core.training.events import TrainResult
 
 THUMBNAILS = 24  # photos shown in the setup panel's strip
 THUMB_BOX = QSize(176, 120)  # device pixels (2× the strip's cell)
@@ -114,7 +114,7 @@ class SignalCallbacks(EventCallbacks):
     """The trainer's callbacks for the window: each call only emits one typed event.
 
     `emit` is the worker's progress function (TaskRunner: a queued signal to the GUI thread). The
-    events (ml_core.train_events, plus this tab's BudgetPlan) are plain numbers and fresh numpy
+    events (ml_core.training.events, plus this tab's BudgetPlan) are plain numbers and fresh numpy
     arrays that the trainer never touches again, so handing them across threads is safe.
     """
 
@@ -158,9 +158,9 @@ def _is_disk_full(exc: BaseException) -> bool:
 
 def run_training(request: TrainRequest, token: CancelToken, progress: Progress) -> TrainOutcome:
     """Train (or resume) with ml_core's Trainer; callbacks become Qt signals through `progress`."""
-    from ml_core.checkpoint import CheckpointError
-    from ml_core.train import Trainer, TrainingDiverged
-    from ml_core.train_config import NotEnoughPhotos, TrainError
+    from ml_core.training.checkpoint import CheckpointError
+    from ml_core.training.config import NotEnoughPhotos, TrainError
+    from ml_core.training.trainer import Trainer, TrainingDiverged
 
     _lower_priority()
     callbacks = SignalCallbacks(progress)
@@ -245,8 +245,8 @@ def measure_speed(request: TrainRequest, token: CancelToken, progress: Progress)
     Returns None when the person stopped it. The speed test's model file lives in a temporary
     folder and its run folder is deleted, so it never shows up as a model or a resumable run.
     """
-    from ml_core.checkpoint import run_dir
-    from ml_core.train import Trainer
+    from ml_core.training.checkpoint import run_dir
+    from ml_core.training.trainer import Trainer
 
     inner = CancelToken()
     recorder = _SpeedRecorder(token, inner, progress, PROBE_STEPS)
@@ -315,7 +315,7 @@ class ScanSummary:
 
 def split_counts(items: Sequence["PhotoItem"], val_fraction: float, seed: int = 0) -> tuple[int, int]:
     """(training, validation) photo counts exactly as the trainer will split them."""
-    from ml_core.data import split_photos
+    from ml_core.training.data import split_photos
 
     train, val = split_photos(items, val_fraction, seed)
     if len(val) > MAX_VAL_IMAGES:  # the trainer validates on a capped subset and trains on the rest
@@ -336,7 +336,7 @@ def _thumbnail(item: "PhotoItem") -> QImage | None:
 def scan_folders(folders: Sequence[str], size: int, val_fraction: float, seed: int, token: CancelToken,
                  progress: Progress) -> ScanSummary:
     """ml_core's scan of the folders (recursive, cached), the split, and a few thumbnails."""
-    from ml_core.data import REASON_LABELS, REASONS, scan_photos
+    from ml_core.training.data import REASON_LABELS, REASONS, scan_photos
 
     photos = scan_photos(list(folders), size, workers=worker_processes(), progress=lambda d, t: progress((d, t)),
                          cancel=token, mp_context="spawn")
@@ -365,18 +365,18 @@ def scan_folders(folders: Sequence[str], size: int, val_fraction: float, seed: i
 def resumable_runs() -> list["RunRecord"]:
     """Interrupted runs (closed, crashed, stopped), most recent first.
 
-    Read through ml_core.checkpoint, not ml_core.train: this runs at start-up, beside the first
+    Read through ml_core.training.checkpoint, not ml_core.training.trainer: this runs at start-up, beside the first
     preview, and importing the trainer (data, metrics, scipy, skimage: ~0.7 s holding the GIL)
     would delay that preview for a list that is only read.
     """
-    from ml_core.checkpoint import list_runs
+    from ml_core.training.checkpoint import list_runs
 
     return [r for r in list_runs() if r.resumable and not r.name.startswith(PROBE_PREFIX)]
 
 
 def discard_run(path: Path) -> str:
     """Delete an interrupted run's folder (checkpoint and run.json); models are not touched."""
-    from ml_core.paths import runs_dir
+    from ml_core.io.paths import runs_dir
 
     path = Path(path)
     if path.resolve().parent != runs_dir().resolve():

@@ -14,14 +14,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from ml_core.metric_table import METRICS, is_better
+from ml_core.evaluation.metric_table import METRICS, is_better
 
 from ..widgets.labels import dim
 
 BETTER = QColor(40, 160, 80)
 WORSE = QColor(214, 80, 60)
 
-ROWS = ("psnr", "colorfulness_ratio", "val_loss")  # labels, tooltips, formats: ml_core.metric_table
+ROWS = ("psnr", "colorfulness_ratio", "val_loss")  # labels, tooltips, formats: ml_core.evaluation.metric_table
 COLUMNS = ("base", "best", "latest")
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from ml_core.train_events import CheckpointSaved, EpochSummary, RunStart, ScanProgress, StatusMessage, StepProgress
+from ml_core.training.events import CheckpointSaved, EpochSummary, RunStart, ScanProgress, StatusMessage, StepProgress
 
 from ..workers import PRIORITY_BACKGROUND, TaskHandle, TaskRunner, describe_error
 from . import jobs
@@ -44,9 +44,9 @@ class TrainingSession(QObject):
     status = Signal(str)  # trainer phase messages ('scanning photos', warnings...)
     scan_progress = Signal(int, int)
     budget_planned = Signal(object)  # budget.BudgetPlan
-    started = Signal(object)  # ml_core.train.RunStart
-    stepped = Signal(object)  # ml_core.train.StepProgress
-    epoch_done = Signal(object)  # ml_core.train.EpochSummary
+    started = Signal(object)  # ml_core.training.trainer.RunStart
+    stepped = Signal(object)  # ml_core.training.trainer.StepProgress
+    epoch_done = Signal(object)  # ml_core.training.trainer.EpochSummary
     checkpoint_saved = Signal(str, str)  # path, reason
     finished = Signal(object)  # jobs.TrainOutcome
 

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ml_core.train_config import DEFAULT_EPOCHS, TrainConfig
+from ml_core.training.config import DEFAULT_EPOCHS, TrainConfig
 
 from .. import resources
 from ..colorize.photo_queue import make_horizontal_strip

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ml_core.imageio import is_supported_path
+from ml_core.io.imageio import is_supported_path
 
 from ..settings import AppSettings
 from ..widgets import dialogs

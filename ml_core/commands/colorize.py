@@ -61,13 +61,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ..batch import ExportSettings, colorize_files
-    from ..engine import ColorizeOptions, Colorizer
-    from ..hints import HintError, load_hint_file
-    from ..imageio import ImageReadError, collect_images
-    from ..modelfile import ModelFileError
-    from ..reference import ReferencePalette
-    from ..store import ModelStore
+    from ..guidance.hints import HintError, load_hint_file
+    from ..guidance.reference import ReferencePalette
+    from ..inference.batch import ExportSettings, colorize_files
+    from ..inference.engine import ColorizeOptions, Colorizer
+    from ..io.imageio import ImageReadError, collect_images
+    from ..modelfiles.modelfile import ModelFileError
+    from ..modelfiles.store import ModelStore
 
     if problem := option_problem(args):
         print(f"error: {problem}", file=sys.stderr)
@@ -132,7 +132,7 @@ def option_problem(args: argparse.Namespace) -> str | None:
 
     Torch-free and cheap, so `--size 100000` or `--quality 500` costs a message, not a batch.
     """
-    from ..imageio import check_pattern
+    from ..io.imageio import check_pattern
 
     checks = [
         ("--size", None if args.size is None else work_size_problem(args.size)),

@@ -16,9 +16,9 @@ from typing import Any
 
 from tqdm import tqdm
 
-from ..metric_table import METRICS
+from ..evaluation.metric_table import METRICS
 
-# The table's rows: (label, key, gray baseline's key, format), from ml_core.metric_table (torch-free),
+# The table's rows: (label, key, gray baseline's key, format), from ml_core.evaluation.metric_table (torch-free),
 # which the model card and the report scripts read too.
 ROWS = tuple((m.label, m.name, m.gray, m.fmt) for m in (METRICS[key] for key in (
     "psnr", "ssim", "auc", "auc_rebalanced", "ab_mse", "colorfulness", "colorfulness_ratio")))
@@ -55,11 +55,11 @@ def _json_safe(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..engine import Colorizer
-    from ..imageio import collect_images
-    from ..metrics import evaluate_files
-    from ..modelfile import ModelFileError
-    from ..store import ModelStore
+    from ..evaluation.metrics import evaluate_files
+    from ..inference.engine import Colorizer
+    from ..io.imageio import collect_images
+    from ..modelfiles.modelfile import ModelFileError
+    from ..modelfiles.store import ModelStore
 
     paths, problems = collect_images(args.inputs)
     for path, reason in problems:

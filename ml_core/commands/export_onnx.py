@@ -16,9 +16,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..modelfile import ModelFileError
-    from ..onnx_export import export_onnx  # onnx is an optional extra; import only when asked
-    from ..store import ModelStore
+    from ..inference.onnx_export import export_onnx  # onnx is an optional extra; import only when asked
+    from ..modelfiles.modelfile import ModelFileError
+    from ..modelfiles.store import ModelStore
 
     try:
         loaded = ModelStore().load(args.model)

@@ -32,8 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from ..modelfile import ModelFileError  # noqa: F401  (imported here so `chroma` starts without torch)
-    from ..store import ModelStore
+    from ..modelfiles.modelfile import ModelFileError  # noqa: F401  (imported here so `chroma` starts without torch)
+    from ..modelfiles.store import ModelStore
     entries = ModelStore().entries()
     if args.json:
         print(json.dumps([{"name": e.name, "builtin": e.builtin, "path": str(e.path), "arch": e.info.arch,
@@ -61,8 +61,8 @@ def run_architectures(args: argparse.Namespace) -> int:
 
 
 def run_info(args: argparse.Namespace) -> int:
-    from ..modelfile import ModelFileError  # noqa: F401  (imported here so `chroma` starts without torch)
-    from ..store import ModelStore
+    from ..modelfiles.modelfile import ModelFileError  # noqa: F401  (imported here so `chroma` starts without torch)
+    from ..modelfiles.store import ModelStore
     try:
         entry = ModelStore().find(args.name)
     except ModelFileError as exc:
@@ -81,8 +81,8 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from ..modelfile import ModelFileError  # noqa: F401  (imported here so `chroma` starts without torch)
-    from ..store import ModelStore
+    from ..modelfiles.modelfile import ModelFileError  # noqa: F401  (imported here so `chroma` starts without torch)
+    from ..modelfiles.store import ModelStore
     store = ModelStore()
     try:
         if args.file.suffix in (".pth", ".pt"):
@@ -97,8 +97,8 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_delete(args: argparse.Namespace) -> int:
-    from ..modelfile import ModelFileError  # noqa: F401  (imported here so `chroma` starts without torch)
-    from ..store import ModelStore
+    from ..modelfiles.modelfile import ModelFileError  # noqa: F401  (imported here so `chroma` starts without torch)
+    from ..modelfiles.store import ModelStore
     try:
         path = ModelStore().delete(args.name)
     except (ModelFileError, ValueError) as exc:

@@ -2,7 +2,7 @@
 
 The accelerator path: pack a corpus once (≤ 60 MiB by default, so it can travel to a borrowed
 GPU machine), then train for a fixed time budget with the corpus decoded onto the device. See
-ml_core.packed and ml_core.packed_train for why.
+ml_core.training.packed and ml_core.training.packed_train for why.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_pack(args: argparse.Namespace) -> int:
-    from ..packed import PackError, pack_corpus
+    from ..training.packed import PackError, pack_corpus
 
     try:
         s = pack_corpus(args.inputs, args.output, side=args.side, max_mib=args.max_mib, exclude=args.exclude)
@@ -62,8 +62,8 @@ def run_pack(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from ..packed import PackError
-    from ..packed_train import PackedTrainConfig, train_packed
+    from ..training.packed import PackError
+    from ..training.packed_train import PackedTrainConfig, train_packed
 
     cfg = PackedTrainConfig(
         pack=args.pack, out_dir=args.out_dir, name=args.name, arch=args.arch, arch_config=dict(args.arch_config),

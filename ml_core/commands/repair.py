@@ -70,8 +70,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from tqdm import tqdm
 
-    from ..batch import ExportSettings
-    from ..imageio import collect_images
+    from ..inference.batch import ExportSettings
+    from ..io.imageio import collect_images
     from ..repair.files import repair_files
 
     quality = 92 if args.quality is None or args.fmt in ("png", "tiff") else args.quality

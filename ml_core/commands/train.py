@@ -163,7 +163,7 @@ class _Console:
 
 
 def _config_from_args(args: argparse.Namespace):
-    from ..train_config import TrainConfig
+    from ..training.config import TrainConfig
 
     return TrainConfig(
         data=list(args.inputs), base=args.base, arch=args.arch, arch_config=dict(args.arch_config),
@@ -190,9 +190,9 @@ def _default_name(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from ..cancel import CancelToken
-    from ..checkpoint import CheckpointError
-    from ..losses import TrainingDiverged
-    from ..train import Trainer, TrainError
+    from ..training.checkpoint import CheckpointError
+    from ..training.losses import TrainingDiverged
+    from ..training.trainer import Trainer, TrainError
 
     token = CancelToken()
     console = _Console(args.quiet)

@@ -13,8 +13,8 @@ from typing import Any, ClassVar, Iterator
 import torch
 from torch import nn
 
-from ..color import ColorSpace, color_space
-from ..quantize import ABBins, ChannelBins
+from ..color.quantize import ABBins, ChannelBins
+from ..color.spaces import ColorSpace, color_space
 
 OUTPUT_KINDS = ("ab", "bins313", "bins_per_channel")
 HINT_CHANNELS = 3  # hint a/110, hint b/110, mask (Zhang et al. 2017)
@@ -54,7 +54,7 @@ class ColorModel(nn.Module):
 
     @property
     def accepts_hints(self) -> bool:
-        """True for models trained to take a sparse hint map after L (see ml_core.hint_maps).
+        """True for models trained to take a sparse hint map after L (see ml_core.guidance.hint_maps).
 
         Such a model's input has `in_channels` = 1 + 3: normalized L, hint a/110, hint b/110 and
         the hint mask; with no hints the three extra channels are zero.

@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping
 import torch
 from torch import nn
 
-from ..quantize import BIN_SIZE, ABBins, gamut_bin_centers
+from ..color.quantize import BIN_SIZE, ABBins, gamut_bin_centers
 from ._registry import register
 from .base import ColorModel
 
 if TYPE_CHECKING:
-    from ..modelfile import LoadedModel
+    from ..modelfiles.modelfile import LoadedModel
 
 OFFICIAL_CLASSES = 313
 AB_SCALE = 110.0  # the authors' ab normalization, baked into model_out's weights
@@ -144,7 +144,7 @@ class ECCV16(ColorModel):
 
 
 def _unwrap(sd: Any, path: Path | str) -> dict[str, torch.Tensor]:
-    from ..modelfile import ModelFileError
+    from ..modelfiles.modelfile import ModelFileError
 
     for key in ("state_dict", "model"):
         if isinstance(sd, Mapping) and key in sd and isinstance(sd[key], Mapping):
@@ -163,7 +163,7 @@ def _unwrap(sd: Any, path: Path | str) -> dict[str, torch.Tensor]:
 
 
 def _convert(sd: Any, path: Path | str) -> tuple[dict[str, torch.Tensor], ECCV16]:
-    from ..modelfile import ModelFileError
+    from ..modelfiles.modelfile import ModelFileError
 
     tensors = _unwrap(sd, path)
     out_w = tensors.get("model_out.weight")
@@ -202,7 +202,7 @@ def load_official_checkpoint(path: Path | str) -> "LoadedModel":
     Loaded with `weights_only=True`: a .pth is a pickle, and a pickle from the internet that
     needs to construct arbitrary objects is refused instead of executed.
     """
-    from ..modelfile import LoadedModel, ModelFileError, info_for
+    from ..modelfiles.modelfile import LoadedModel, ModelFileError, info_for
 
     path = Path(path)
     if not path.is_file():

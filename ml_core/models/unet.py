@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..levels import stretch_levels
+from ..color.levels import stretch_levels
 from ._registry import register
 from .base import ColorModel, conv_bn_relu
 
@@ -84,7 +84,7 @@ class UNet(ColorModel):
     def forward(self, lum: torch.Tensor) -> torch.Tensor:
         """`lum` (B, in_channels, H, W): normalized L, then for hint models the hint map channels.
 
-        With `input_levels` the L channel is first stretched to the full range (ml_core.levels),
+        With `input_levels` the L channel is first stretched to the full range (ml_core.color.levels),
         so faded and toned prints reach the network as the full-range photo they once were.
         """
         if self.input_levels:

@@ -2,7 +2,7 @@
 
 Why here: repair works on lightness L* (0..100), the one channel the colorizer uses, so a sepia
 or yellowed print is repaired as the gray photo the colorizer will see. The conversion is the
-engine's own (ml_core.recombine's lookup tables), so a repaired gray photo fed to the engine gives
+engine's own (ml_core.inference.recombine's lookup tables), so a repaired gray photo fed to the engine gives
 back exactly the repaired lightness (to the input's bit depth).
 """
 
@@ -12,7 +12,7 @@ import functools
 
 import numpy as np
 
-from ..recombine import luminance_and_f, luminance_tables, recombine_array
+from ..inference.recombine import luminance_and_f, luminance_tables, recombine_array
 
 
 def lightness_from_pixels(pixels: np.ndarray) -> np.ndarray:
@@ -58,7 +58,7 @@ def print_tint(pixels: np.ndarray) -> np.ndarray | None:
     import cv2
     import torch
 
-    from ..color import rgb_to_lab
+    from ..color.spaces import rgb_to_lab
 
     h, w = pixels.shape[:2]
     s = min(1.0, TINT_GRID / max(h, w))

@@ -1,6 +1,6 @@
 """Fading: black and white points restored, and gentle local contrast.
 
-The levels are ml_core.levels.stretch_levels, the same robust-percentile stretch the network's
+The levels are ml_core.color.levels.stretch_levels, the same robust-percentile stretch the network's
 input gets (area-averaged, so dust and grain do not set the points; gain capped, so a real night
 scene is lifted, not blown up), here applied to the photo itself and only partly, by strength.
 Local contrast is CLAHE blended in at a low weight: enough to bring back mid-tone separation a
@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import torch
 
-from ..levels import levels_map, robust_points
+from ..color.levels import levels_map, robust_points
 
 # Where a faded print's black and white points are moved toward, L*: the darkest and lightest
 # quarter of natural photos (BSDS500 tuning half: 1st-percentile black 3.5 at the 25th percentile

@@ -1,6 +1,6 @@
 """`chroma repair`: photos in, repaired gray (or toned) photos out, the originals never touched.
 
-Same rules as the colorize batch (ml_core.batch): every file independent, a bad one becomes an
+Same rules as the colorize batch (ml_core.inference.batch): every file independent, a bad one becomes an
 error record naming it and the batch moves on; outputs are written atomically by
 imageio.export_image, which refuses the original and every other input of the batch.
 """
@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..atomic import remove_stale_temp_files
-from ..batch import ExportSettings, FileOutcome, destination_for, read_warnings
 from ..cancel import Cancelled, CancelToken
-from ..imageio import ExportError, ImageReadError, check_destination, export_image, file_identity, read_image
+from ..inference.batch import ExportSettings, FileOutcome, destination_for, read_warnings
+from ..io.atomic import remove_stale_temp_files
+from ..io.imageio import ExportError, ImageReadError, check_destination, export_image, file_identity, read_image
 from .pipeline import repair_pixels
 from .settings import RepairSettings
 

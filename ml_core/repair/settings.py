@@ -22,7 +22,7 @@ class RepairSettings:
     grain: edge-preserving smoothing scaled to the noise measured in the photo; strength is how
         far past that noise level it smooths.
     fading: a lifted black point and a dull white point moved part of the way back (robust
-        percentiles, as ml_core.levels does for the network); strength is how far. Local contrast
+        percentiles, as ml_core.color.levels does for the network); strength is how far. Local contrast
         (ml_core.repair.fading.local_contrast) exists but ships at share 0: it lowered PSNR on the benchmark.
     remove_tint: the output is neutral gray. Off, `chroma repair` keeps the print's own tone
         (sepia stays sepia); the colorizer always works from lightness alone, so it never sees it.

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from skimage.color import rgb2lab
 
-from ml_core.engine import Colorizer
-from ml_core.imageio import read_image
-from ml_core.metrics import gray_image
-from ml_core.store import ModelStore
+from ml_core.evaluation.metrics import gray_image
+from ml_core.inference.engine import Colorizer
+from ml_core.io.imageio import read_image
+from ml_core.modelfiles.store import ModelStore
 
 
 def test_default_and_fast_ship_with_cards_and_calibrated_temperature(builtin_models) -> None:

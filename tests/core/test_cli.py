@@ -13,9 +13,9 @@ import torch
 from PIL import Image
 from skimage.color import rgb2lab
 
-from ml_core import paths
 from ml_core.cli import main
-from ml_core.modelfile import info_for, save_model
+from ml_core.io import paths
+from ml_core.modelfiles.modelfile import info_for, save_model
 from ml_core.models import create
 
 
@@ -129,7 +129,7 @@ def test_export_onnx_matches_pytorch(tmp_path, tiny_model) -> None:
     ort = pytest.importorskip("onnxruntime")
     out = tmp_path / "tiny.onnx"
     assert main(["export-onnx", tiny_model, str(out)]) == 0
-    from ml_core.store import ModelStore
+    from ml_core.modelfiles.store import ModelStore
 
     model = ModelStore().load(tiny_model).model
     session = ort.InferenceSession(str(out))
@@ -149,9 +149,9 @@ def test_console_entry_point_runs_as_a_module(tmp_path) -> None:
 
 
 def test_cli_constants_match_the_library() -> None:
+    from ml_core.color.quantize import DEFAULT_TEMPERATURE
     from ml_core.commands import colorize
-    from ml_core.imageio import EXPORT_FORMATS
-    from ml_core.quantize import DEFAULT_TEMPERATURE
+    from ml_core.io.imageio import EXPORT_FORMATS
 
     assert colorize.DEFAULT_TEMPERATURE == DEFAULT_TEMPERATURE
     assert sorted(colorize.EXPORT_FORMATS) == sorted(EXPORT_FORMATS)

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from skimage.color import lab2rgb, rgb2lab, rgb2yuv, yuv2rgb
 
-from ml_core.color import (
+from ml_core.color.spaces import (
     LAB,
     YUV,
     chroma_to_ab,

@@ -12,8 +12,8 @@ import pytest
 import torch
 from PIL import Image
 
-from ml_core.color import LAB, YUV, rgb_to_lab
-from ml_core.data import (
+from ml_core.color.spaces import LAB, YUV, rgb_to_lab
+from ml_core.training.data import (
     Augment,
     PhotoDataset,
     cache_side_for,
@@ -23,7 +23,7 @@ from ml_core.data import (
     scan_photos,
     split_photos,
 )
-from ml_core.synthetic import synthetic_photo, write_synthetic_photos
+from ml_core.training.synthetic import synthetic_photo, write_synthetic_photos
 
 
 @pytest.fixture(autouse=True)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from ml_core.checkpoint import load_checkpoint
-from ml_core.modelfile import load_model
-from ml_core.synthetic import write_synthetic_photos
+from ml_core.modelfiles.modelfile import load_model
+from ml_core.training.checkpoint import load_checkpoint
+from ml_core.training.synthetic import write_synthetic_photos
 
 REPO = Path(__file__).resolve().parents[2]
 

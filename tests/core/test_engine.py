@@ -10,8 +10,8 @@ import torch
 from skimage.color import rgb2lab
 
 from ml_core.cancel import Cancelled, CancelToken
-from ml_core.engine import ColorizeOptions, Colorizer, recombine
-from ml_core.modelfile import LoadedModel, info_for
+from ml_core.inference.engine import ColorizeOptions, Colorizer, recombine
+from ml_core.modelfiles.modelfile import LoadedModel, info_for
 from ml_core.models import create
 
 

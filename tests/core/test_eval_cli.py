@@ -13,9 +13,9 @@ from PIL import Image
 
 from ml_core import cli
 from ml_core.commands.evaluate import ROWS
-from ml_core.modelfile import info_for, save_model
+from ml_core.modelfiles.modelfile import info_for, save_model
 from ml_core.models import create
-from ml_core.synthetic import write_synthetic_photos
+from ml_core.training.synthetic import write_synthetic_photos
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "photos" / "fixtures"  # ../shared beside the repo
 JSON_KEYS = {"psnr", "ssim", "auc", "auc_rebalanced", "colorfulness_ratio", "gray_psnr", "gray_auc",

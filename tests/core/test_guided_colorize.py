@@ -10,14 +10,14 @@ import torch
 from PIL import Image
 from skimage.color import rgb2lab
 
-from ml_core import paths
-from ml_core.batch import ExportSettings, colorize_files
 from ml_core.cli import main
-from ml_core.engine import ColorizeOptions, Colorizer
-from ml_core.hints import Hint
-from ml_core.modelfile import LoadedModel, info_for, save_model
+from ml_core.guidance.hints import Hint
+from ml_core.guidance.reference import ReferencePalette
+from ml_core.inference.batch import ExportSettings, colorize_files
+from ml_core.inference.engine import ColorizeOptions, Colorizer
+from ml_core.io import paths
+from ml_core.modelfiles.modelfile import LoadedModel, info_for, save_model
 from ml_core.models import create
-from ml_core.reference import ReferencePalette
 
 RED = (60.0, 45.0)
 

@@ -9,9 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from ml_core import paths
-from ml_core.engine import ColorizeOptions, Colorizer
-from ml_core.hint_maps import (
+from ml_core.guidance.hint_maps import (
     AB_SCALE,
     hint_maps,
     patch_means,
@@ -20,11 +18,13 @@ from ml_core.hint_maps import (
     widen_for_hints,
     with_hint_maps,
 )
-from ml_core.hints import Hint
-from ml_core.modelfile import info_for, load_model, read_info, save_model
+from ml_core.guidance.hints import Hint
+from ml_core.inference.engine import ColorizeOptions, Colorizer
+from ml_core.io import paths
+from ml_core.modelfiles.modelfile import info_for, load_model, read_info, save_model
 from ml_core.models import create
-from ml_core.synthetic import synthetic_photo, write_synthetic_photos
-from ml_core.train import TrainConfig, Trainer
+from ml_core.training.synthetic import synthetic_photo, write_synthetic_photos
+from ml_core.training.trainer import TrainConfig, Trainer
 
 TINY = dict(width=8, depth=2, stem_stride=2)
 
@@ -186,7 +186,7 @@ def test_plain_models_ignore_hints_without_propagation() -> None:
 
 
 def test_suggest_colors_sees_the_other_hints_but_not_the_one_at_the_spot(tmp_path) -> None:
-    from ml_core.engine import _hints_away_from
+    from ml_core.inference.engine import _hints_away_from
 
     here = Hint.at(0.5, 0.5, (70.0, 60.0), radius=0.05)
     near = Hint.at(0.505, 0.5, (10.0, 10.0), radius=0.001)  # 0.3 px away, inside the 1 % floor: "at the spot"
@@ -251,7 +251,7 @@ def test_cli_flag_builds_a_hint_config() -> None:
 
 def test_onnx_export_of_a_hint_model_takes_four_channels(tmp_path, hint_model_file: Path) -> None:
     ort = pytest.importorskip("onnxruntime")
-    from ml_core.onnx_export import export_onnx
+    from ml_core.inference.onnx_export import export_onnx
 
     model = load_model(hint_model_file).model
     out = export_onnx(model, tmp_path / "hinted.onnx", size=64)
@@ -266,7 +266,7 @@ def test_onnx_export_of_a_hint_model_takes_four_channels(tmp_path, hint_model_fi
 
 
 def test_hint_select_metric_needs_a_hint_model(tmp_path) -> None:
-    from ml_core.train import TrainError
+    from ml_core.training.trainer import TrainError
 
     photos = tmp_path / "photos"
     write_synthetic_photos(photos, 8, size=(40, 48), seed=2)

@@ -8,10 +8,18 @@ import numpy as np
 import pytest
 import torch
 
-from ml_core.hints import Hint, HintError, hints_to_json, load_hint_file, resolve_hints, rgb_to_ab, simulate_hints
-from ml_core.palette import suggest_from_distribution, suggest_without_distribution
-from ml_core.propagation import propagate_hints, rasterize_hints
-from ml_core.quantize import gamut_bin_centers
+from ml_core.color.quantize import gamut_bin_centers
+from ml_core.guidance.hints import (
+    Hint,
+    HintError,
+    hints_to_json,
+    load_hint_file,
+    resolve_hints,
+    rgb_to_ab,
+    simulate_hints,
+)
+from ml_core.guidance.palette import suggest_from_distribution, suggest_without_distribution
+from ml_core.guidance.propagation import propagate_hints, rasterize_hints
 
 
 def two_regions(h: int = 96, w: int = 128, edge: float = 40.0, noise: float = 1.0) -> torch.Tensor:

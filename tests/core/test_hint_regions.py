@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from ml_core.hint_regions import geodesic_distance, hint_gates
-from ml_core.hints import Hint
-from ml_core.propagation import LEGACY_SETTINGS, propagate_hints
+from ml_core.guidance.hint_regions import geodesic_distance, hint_gates
+from ml_core.guidance.hints import Hint
+from ml_core.guidance.propagation import LEGACY_SETTINGS, propagate_hints
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "photos" / "fixtures"
 MODERATE_EDGE = 12.0  # L*: a step a person sees at once, but far from black against white
@@ -119,9 +119,9 @@ def _with_and_without(name: str, hint: Hint) -> tuple[np.ndarray, np.ndarray]:
     """(guided a*b*, the model's a*b* on the same guidance grid) for a fixture photo and one hint."""
     from PIL import Image
 
-    from ml_core.engine import ColorizeOptions, Colorizer
-    from ml_core.metrics import gray_image
-    from ml_core.store import ModelStore
+    from ml_core.evaluation.metrics import gray_image
+    from ml_core.inference.engine import ColorizeOptions, Colorizer
+    from ml_core.modelfiles.store import ModelStore
 
     path = FIXTURES / name
     if not path.exists():
@@ -189,7 +189,7 @@ def test_a_small_hint_stops_sooner_and_a_wide_one_spreads_as_before() -> None:
 
 
 def test_reach_is_read_from_and_written_to_hint_files() -> None:
-    from ml_core.hints import HintError, hints_to_json, parse_hints
+    from ml_core.guidance.hints import HintError, hints_to_json, parse_hints
 
     hints = parse_hints({"hints": [{"x": 0.5, "y": 0.5, "ab": [10, 20], "reach": "wide"},
                                    {"x": 0.2, "y": 0.2, "ab": [0, 0]}]}).for_size(100, 100)

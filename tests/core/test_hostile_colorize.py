@@ -23,17 +23,17 @@ import torch
 from PIL import Image
 from skimage.color import rgb2lab
 
-from ml_core import paths
-from ml_core.atomic import STALE_AFTER_S, remove_stale_temp_files
-from ml_core.batch import ExportSettings, colorize_files
 from ml_core.cli import main
-from ml_core.engine import ColorizeOptions, Colorizer
-from ml_core.imageio import MAX_EXPORT_ICC, check_pattern, read_image
+from ml_core.guidance.reference import ReferencePalette
+from ml_core.inference.batch import ExportSettings, colorize_files
+from ml_core.inference.engine import ColorizeOptions, Colorizer
+from ml_core.io import paths
+from ml_core.io.atomic import STALE_AFTER_S, remove_stale_temp_files
+from ml_core.io.imageio import MAX_EXPORT_ICC, check_pattern, read_image
 from ml_core.limits import MAX_WORK_SIZE
-from ml_core.modelfile import info_for, save_model
+from ml_core.modelfiles.modelfile import info_for, save_model
+from ml_core.modelfiles.store import ModelStore
 from ml_core.models import create
-from ml_core.reference import ReferencePalette
-from ml_core.store import ModelStore
 
 needs_symlinks = pytest.mark.skipif(not hasattr(os, "symlink") or os.name == "nt",
                                     reason="symbolic links need privileges on Windows")

@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from ml_core import paths, propagation
 from ml_core.cli import main
-from ml_core.hints import (
+from ml_core.guidance import propagation
+from ml_core.guidance.hints import (
     MAX_HINTS,
     MAX_PATH,
     MAX_POINTS,
@@ -36,7 +36,8 @@ from ml_core.hints import (
     load_hint_file,
     parse_hints,
 )
-from ml_core.modelfile import info_for, save_model
+from ml_core.io import paths
+from ml_core.modelfiles.modelfile import info_for, save_model
 from ml_core.models import create
 
 

@@ -22,12 +22,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from safetensors.torch import save
 
-from ml_core import paths
 from ml_core.cli import main
-from ml_core.model_meta import MAX_PARAMETERS, check_metadata
-from ml_core.modelfile import ModelFileError, ModelInfo, info_for, load_model, read_info, save_model
+from ml_core.io import paths
+from ml_core.modelfiles.meta import MAX_PARAMETERS, check_metadata
+from ml_core.modelfiles.modelfile import ModelFileError, ModelInfo, info_for, load_model, read_info, save_model
+from ml_core.modelfiles.store import ModelStore
 from ml_core.models import create
-from ml_core.store import ModelStore
 
 CONTROL = ("\x1b", "\x07", "\x9b", "\u202e", "\r")
 

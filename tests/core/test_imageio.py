@@ -1,4 +1,4 @@
-"""Tests for ml_core.imageio. Every image is generated in tmp_path; no binary fixtures."""
+"""Tests for ml_core.io.imageio. Every image is generated in tmp_path; no binary fixtures."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import tifffile
 from PIL import Image, ImageCms, ImageFile, ImageOps
 from PIL.JpegImagePlugin import get_sampling
 
-from ml_core import imageio as mio
-from ml_core.imageio import (
+from ml_core.io import imageio as mio
+from ml_core.io.imageio import (
     DEFAULT_MAX_PIXELS,
     EXPORT_FORMATS,
     SUPPORTED_SUFFIXES,
@@ -626,9 +626,9 @@ def test_loaded_image_properties() -> None:
 
 
 def test_every_file_error_is_a_path_error_with_path_and_reason_and_survives_pickling():
-    from ml_core.checkpoint import CheckpointError
     from ml_core.errors import PathError
-    from ml_core.modelfile import ModelFileError
+    from ml_core.modelfiles.modelfile import ModelFileError
+    from ml_core.training.checkpoint import CheckpointError
 
     for cls, kind in ((ImageReadError, ValueError), (ExportError, OSError), (ModelFileError, ValueError),
                       (CheckpointError, ValueError)):

@@ -7,7 +7,9 @@ import math
 import pytest
 import torch
 
-from ml_core.losses import (
+from ml_core.color.quantize import ABBins, ChannelBins
+from ml_core.models import create
+from ml_core.training.losses import (
     Criterion,
     LRSchedule,
     TrainingDiverged,
@@ -21,8 +23,6 @@ from ml_core.losses import (
     rebalance_weights,
     soft_encode,
 )
-from ml_core.models import create
-from ml_core.quantize import ABBins, ChannelBins
 
 
 def _descends(loss_fn, x: torch.Tensor, lr: float = 0.1) -> tuple[float, float, torch.Tensor]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ml_core.card import metrics_table
 from ml_core.commands.evaluate import format_table
-from ml_core.metric_table import METRICS, QUALITY, SELECT_METRICS, comparison_table, is_better
-from ml_core.train_config import SELECT_METRICS as TRAINER_SELECT
+from ml_core.evaluation.metric_table import METRICS, QUALITY, SELECT_METRICS, comparison_table, is_better
+from ml_core.training.card import metrics_table
+from ml_core.training.config import SELECT_METRICS as TRAINER_SELECT
 
 
 def test_card_eval_and_reports_label_and_round_a_metric_the_same_way():

@@ -11,8 +11,8 @@ import pytest
 import torch
 from PIL import Image
 
-from ml_core import metrics as m
-from ml_core.synthetic import synthetic_photo
+from ml_core.evaluation import metrics as m
+from ml_core.training.synthetic import synthetic_photo
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "photos" / "fixtures"  # ../shared beside the repo
 

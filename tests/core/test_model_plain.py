@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from ml_core.model_plain import metric_lines, plain_summary
+from ml_core.modelfiles.plain import metric_lines, plain_summary
 
 
 def info(**kw):

@@ -8,9 +8,9 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from ml_core.modelfile import ModelFileError, info_for, load_model, read_info, save_model
+from ml_core.modelfiles.modelfile import ModelFileError, info_for, load_model, read_info, save_model
+from ml_core.modelfiles.store import ModelStore
 from ml_core.models import create
-from ml_core.store import ModelStore
 
 
 def tiny(**config):
@@ -51,7 +51,7 @@ def test_save_is_atomic_previous_file_survives_a_failed_write(tmp_path, monkeypa
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("ml_core.modelfile.save", boom)
+    monkeypatch.setattr("ml_core.modelfiles.modelfile.save", boom)
     with pytest.raises(OSError):
         save_model(tiny(head="ab"), path, info_for(model, "m"))
     assert path.read_bytes() == before

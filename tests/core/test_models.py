@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from ml_core.modelfile import ModelFileError, info_for, load_model, save_model
+from ml_core.modelfiles.modelfile import ModelFileError, info_for, load_model, save_model
 from ml_core.models import available, create, model_class
 from ml_core.models.eccv16 import convert_official_state_dict, load_official_checkpoint
 
@@ -139,8 +139,8 @@ def test_eccv16_matches_published_layout(eccv16_full) -> None:
 
 
 def test_eccv16_bin_centers() -> None:
+    from ml_core.color.quantize import gamut_bin_centers
     from ml_core.models.eccv16 import eccv16_bin_centers
-    from ml_core.quantize import gamut_bin_centers
 
     gamut = gamut_bin_centers()
     centers = eccv16_bin_centers(313)

@@ -1,4 +1,4 @@
-"""Old prints as model input: training damage (ml_core.degrade) and input levels (ml_core.levels)."""
+"""Old prints as model input: training damage (ml_core.training.degrade) and input levels (ml_core.color.levels)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import pytest
 import torch
 from PIL import Image
 
-from ml_core.color import color_space, rgb_to_lightness
-from ml_core.data import PhotoItem, epoch_batches, prepare_batch, source_weights
-from ml_core.degrade import Damage, damage
-from ml_core.levels import stretch_levels
+from ml_core.color.levels import stretch_levels
+from ml_core.color.spaces import color_space, rgb_to_lightness
 from ml_core.models import create
+from ml_core.training.data import PhotoItem, epoch_batches, prepare_batch, source_weights
+from ml_core.training.degrade import Damage, damage
 
 
 def _photo_rgb(path: Path, side: int = 128) -> torch.Tensor:

@@ -11,15 +11,15 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from ml_core.engine import ColorizeOptions, Colorizer
-from ml_core.hints import Hint
-from ml_core.modelfile import LoadedModel, info_for
+from ml_core.guidance.hints import Hint
+from ml_core.inference.engine import ColorizeOptions, Colorizer
+from ml_core.modelfiles.modelfile import LoadedModel, info_for
 from ml_core.models import create
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
-from ml_core.onnx_engine import OnnxColorizer, graph_path, write_graph  # noqa: E402
+from ml_core.inference.onnx_engine import OnnxColorizer, graph_path, write_graph  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "photos" / "fixtures"
 
@@ -92,7 +92,7 @@ def test_options_beyond_the_graph_are_refused(graph) -> None:
 
 
 def test_the_path_imports_no_torch(graph) -> None:
-    code = ("import sys, numpy as np; from ml_core.onnx_engine import OnnxColorizer; "
+    code = ("import sys, numpy as np; from ml_core.inference.onnx_engine import OnnxColorizer; "
             f"c = OnnxColorizer.open({str(graph[1])!r}); c.colorize(np.zeros((64, 64), np.uint8)); "
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

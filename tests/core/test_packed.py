@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from ml_core.modelfile import load_model
-from ml_core.packed import PackedCorpus, PackError, pack_corpus
+from ml_core.modelfiles.modelfile import load_model
+from ml_core.training.packed import PackedCorpus, PackError, pack_corpus
 
 
 @pytest.fixture

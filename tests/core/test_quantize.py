@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from skimage.color import rgb2lab
 
-from ml_core import gamut_table
-from ml_core.quantize import ABBins, ChannelBins, _gamut_ab_bins, compute_gamut_ab_bins, gamut_bin_centers
+from ml_core.color import gamut_table
+from ml_core.color.quantize import ABBins, ChannelBins, _gamut_ab_bins, compute_gamut_ab_bins, gamut_bin_centers
 
 
 def test_gamut_bins_are_exactly_the_cells_srgb_colors_fall_in() -> None:
@@ -24,8 +24,8 @@ def test_gamut_bins_are_exactly_the_cells_srgb_colors_fall_in() -> None:
 
 
 def test_stored_gamut_table_equals_the_computed_one() -> None:
-    # The table is stored (ml_core/gamut_table.py) so no process pays 2-6 s computing it; if the
-    # definition changes, regenerate it with `python -m ml_core.gamut_table`.
+    # The table is stored (ml_core/color/gamut_table.py) so no process pays 2-6 s computing it; if the
+    # definition changes, regenerate it with `python -m ml_core.color.gamut_table`.
     assert torch.equal(_gamut_ab_bins(), compute_gamut_ab_bins())
 
 

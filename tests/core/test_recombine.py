@@ -11,17 +11,17 @@ import torch.nn.functional as F
 from PIL import Image
 from skimage.color import rgb2lab
 
-from ml_core import color
-from ml_core import recombine as kernel
 from ml_core.cancel import Cancelled, CancelToken
-from ml_core.engine import recombine
+from ml_core.color import spaces as color
+from ml_core.inference import recombine as kernel
+from ml_core.inference.engine import recombine
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "photos" / "fixtures"
 PHOTOS = sorted(FIXTURES.glob("*.jpg"))
 
 
 def reference(pixels: np.ndarray, ab_small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The same recombination written plainly in float64 with ml_core.color.
+    """The same recombination written plainly in float64 with ml_core.color.spaces.
 
     Returns the codes and which pixels are clearly in gamut: not within float32 rounding
     (1e-5) of the tolerance that decides whether a pixel's chroma gets scaled down.

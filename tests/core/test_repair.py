@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-from ml_core.degrade import Damage, damage, graded_damage
 from ml_core.repair import (
     RepairSettings,
     damage_mask,
@@ -18,6 +17,7 @@ from ml_core.repair import (
     repair_lightness,
     repair_pixels,
 )
+from ml_core.training.degrade import Damage, damage, graded_damage
 
 SCRATCHES_ONLY = RepairSettings.only("scratches")
 
@@ -234,9 +234,9 @@ def test_chroma_repair_bad_options_are_clear_errors(tmp_path, capsys, argv: list
 def test_chroma_colorize_repair_colorizes_the_repaired_photo(tmp_path, capsys) -> None:
     from PIL import Image
 
-    from ml_core import paths
     from ml_core.cli import main
-    from ml_core.modelfile import info_for, save_model
+    from ml_core.io import paths
+    from ml_core.modelfiles.modelfile import info_for, save_model
     from ml_core.models import create
 
     torch.manual_seed(0)

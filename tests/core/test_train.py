@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 import torch
 
-import ml_core.losses as losses_mod
+import ml_core.training.losses as losses_mod
 from ml_core.cancel import CancelToken
-from ml_core.checkpoint import list_runs, load_checkpoint
-from ml_core.modelfile import info_for, load_model, read_info, save_model
+from ml_core.modelfiles.modelfile import info_for, load_model, read_info, save_model
 from ml_core.models import available, create, model_class
-from ml_core.synthetic import write_synthetic_photos
-from ml_core.train import NotEnoughPhotos, TrainCallbacks, TrainConfig, Trainer, TrainError, TrainingDiverged
+from ml_core.training.checkpoint import list_runs, load_checkpoint
+from ml_core.training.synthetic import write_synthetic_photos
+from ml_core.training.trainer import NotEnoughPhotos, TrainCallbacks, TrainConfig, Trainer, TrainError, TrainingDiverged
 
 TINY = dict(width=8, depth=2, stem_stride=2)
 
@@ -241,8 +241,8 @@ def test_too_few_photos_is_its_own_error_with_the_counts(tmp_path, photos):
 
 
 def test_the_window_imports_config_and_events_without_torch():
-    code = ("import sys; import ml_core.train_config, ml_core.train_events; "
-            "ml_core.train_config.TrainConfig(); print('torch' in sys.modules)")
+    code = ("import sys; import ml_core.training.config, ml_core.training.events; "
+            "ml_core.training.config.TrainConfig(); print('torch' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.stdout.strip() == "False", proc.stderr
 
@@ -370,7 +370,7 @@ def test_init_from_warm_starts_an_arch_run_with_input_levels_damage_and_balance(
 
 
 def test_the_card_names_data_folders_relative_to_where_training_ran(tmp_path, monkeypatch):
-    from ml_core.card import render_card
+    from ml_core.training.card import render_card
 
     repo, shared = tmp_path / "repo", tmp_path / "shared" / "photos" / "train" / "birds"
     repo.mkdir()

@@ -172,7 +172,7 @@ def test_exclusions(spec: dict) -> None:
     assert module_reason("torch.testing._internal.common_utils")
     assert module_reason("skimage.metrics.tests.test_structural_similarity")
     for kept in ("torch.testing", "torch.testing._internal.logging_tensor", "numpy.testing", "unittest",
-                 "torch._inductor.test_operators", "PySide6.QtTest", "ml_core.train"):
+                 "torch._inductor.test_operators", "PySide6.QtTest", "ml_core.training.trainer"):
         assert module_reason(kept) is None, kept
 
 

@@ -21,8 +21,8 @@ import pytest
 import torch
 from PIL import Image
 
-from ml_core import paths
-from ml_core.modelfile import info_for, save_model
+from ml_core.io import paths
+from ml_core.modelfiles.modelfile import info_for, save_model
 from ml_core.models import create
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")]

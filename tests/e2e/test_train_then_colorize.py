@@ -9,8 +9,8 @@ from PIL import Image
 from skimage.color import rgb2lab
 
 from ml_core.cli import main
-from ml_core.store import ModelStore
-from ml_core.synthetic import write_synthetic_photos
+from ml_core.modelfiles.store import ModelStore
+from ml_core.training.synthetic import write_synthetic_photos
 
 
 def test_train_a_tiny_model_then_colorize_with_it(tmp_path, capsys) -> None:

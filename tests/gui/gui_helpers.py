@@ -13,7 +13,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from ml_core.paths import user_models_dir
+from ml_core.io.paths import user_models_dir
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "photos" / "fixtures"
 TINY = "tiny"
@@ -24,7 +24,7 @@ def write_model(name: str, seed: int, head: str = "bins313", folder: Path | None
                 description: str = "") -> Path:
     import torch
 
-    from ml_core.modelfile import info_for, save_model
+    from ml_core.modelfiles.modelfile import info_for, save_model
     from ml_core.models import create
 
     torch.manual_seed(seed)

@@ -34,7 +34,7 @@ def test_declining_a_model_import_changes_nothing(window, qtbot, tmp_path) -> No
     drop_files(window, [shared])
     qtbot.wait(100)
     assert tab.confirm_calls and tab.runner.idle
-    from ml_core.store import ModelStore
+    from ml_core.modelfiles.store import ModelStore
 
     assert ModelStore().names() == []
 

@@ -8,7 +8,7 @@ from PIL import Image
 
 from desktop_app.colorize.export_dialog import SCOPE_DONE, ExportDialog
 from desktop_app.settings import AppSettings
-from ml_core.batch import ExportSettings
+from ml_core.inference.batch import ExportSettings
 
 from gui_helpers import digest, wait_all_settled
 

@@ -13,8 +13,8 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.colorize.compare_view import ViewMode
-from ml_core.batch import ExportSettings
-from ml_core.hints import Hint, rgb_to_ab
+from ml_core.guidance.hints import Hint, rgb_to_ab
+from ml_core.inference.batch import ExportSettings
 
 from gui_helpers import FIXTURES, Heartbeat, synthetic_photo, wait_all_settled
 
@@ -449,7 +449,7 @@ def test_hints_save_to_a_file_the_cli_reads_and_load_back_undoably(hint_window, 
     tab.commands["undo"].trigger()  # loading is one undoable step
     assert item.hints == ()
     # the same file drives the command line
-    from ml_core.hints import load_hint_file, resolve_hints
+    from ml_core.guidance.hints import load_hint_file, resolve_hints
 
     assert len(resolve_hints(load_hint_file(path), 640, 480)) == 2
 

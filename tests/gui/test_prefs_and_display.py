@@ -44,7 +44,7 @@ def test_library_names_map_to_the_packages_that_ship_them() -> None:
 
 
 def test_show_in_folder_after_an_export(ready_window, qtbot, gray_photos, tmp_path) -> None:
-    from ml_core.batch import ExportSettings
+    from ml_core.inference.batch import ExportSettings
 
     tab = ready_window.colorize_tab
     opened = []

@@ -14,7 +14,7 @@ from PySide6.QtGui import QImage, QPixmap
 
 from desktop_app.colorize.photo_queue import ItemState
 from desktop_app.colorize.session import SessionError, parse_session
-from ml_core.batch import ExportSettings
+from ml_core.inference.batch import ExportSettings
 from ml_core.repair import RepairSettings
 
 from gui_helpers import FIXTURES, Heartbeat, digest, drop_files
@@ -259,7 +259,7 @@ def test_the_two_stage_preview_cache_matches_one_repair(scratched) -> None:
 
     from desktop_app.colorize.jobs import RepairedCache, _repaired_preview
     from ml_core.cancel import CancelToken
-    from ml_core.imageio import read_image
+    from ml_core.io.imageio import read_image
 
     image = read_image(scratched)
     cache = RepairedCache()

@@ -41,7 +41,7 @@ def session_file(win) -> Path:
 
 def test_quit_and_relaunch_brings_back_photos_hints_reference_and_adjustments(qtbot, tiny_model, gray_photos,
                                                                               tmp_path) -> None:
-    from ml_core.hints import Hint
+    from ml_core.guidance.hints import Hint
 
     first = launch(qtbot)
     tab = first.colorize_tab
@@ -147,7 +147,7 @@ HOSTILE = {
 
 @pytest.mark.parametrize("kind", sorted(HOSTILE))
 def test_a_corrupt_or_hostile_session_file_is_reported_and_nothing_breaks(qtbot, tmp_path, kind) -> None:
-    from ml_core.paths import user_data_dir
+    from ml_core.io.paths import user_data_dir
 
     path = user_data_dir() / "session.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -166,7 +166,7 @@ def test_a_corrupt_or_hostile_session_file_is_reported_and_nothing_breaks(qtbot,
 
 
 def test_quit_asks_only_while_an_export_runs(qtbot, tiny_model, gray_photos, tmp_path) -> None:
-    from ml_core.batch import ExportSettings
+    from ml_core.inference.batch import ExportSettings
 
     win = launch(qtbot)
     tab = win.colorize_tab
@@ -191,7 +191,7 @@ def test_quit_asks_only_while_an_export_runs(qtbot, tiny_model, gray_photos, tmp
 
 def test_quit_asks_while_training_runs(window, tiny_model, qtbot, tmp_path) -> None:
     """A real (tiny) fine-tune in the Training tab: File > Quit asks, "No" keeps it training."""
-    from ml_core.synthetic import write_synthetic_photos
+    from ml_core.training.synthetic import write_synthetic_photos
 
     folder = tmp_path / "color photos"
     write_synthetic_photos(folder, 20, size=(64, 80), seed=5)

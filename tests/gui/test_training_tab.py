@@ -1,6 +1,6 @@
 """The Training tab with real (tiny) training: folder scan, live plot and samples, stop, resume, errors.
 
-Generated 64-px photos (ml_core.synthetic), a tiny untrained U-Net as the base, a few steps each.
+Generated 64-px photos (ml_core.training.synthetic), a tiny untrained U-Net as the base, a few steps each.
 Where a test needs the trainer at a precise point (mid-epoch), it swaps in a SignalCallbacks
 subclass that holds the training thread there; the window itself is driven through its controls.
 """
@@ -28,7 +28,7 @@ SPE = 4
 
 @pytest.fixture
 def color_photos(tmp_path: Path) -> Path:
-    from ml_core.synthetic import write_synthetic_photos
+    from ml_core.training.synthetic import write_synthetic_photos
 
     folder = tmp_path / "my color photos"
     write_synthetic_photos(folder, PHOTOS, size=(64, 80), seed=5)
@@ -86,9 +86,9 @@ class HoldInEpoch2(jobs.SignalCallbacks):
 
 def test_fine_tune_shows_progress_and_stopping_mid_epoch_keeps_a_loadable_model(
         window, tiny_model, training, color_photos, qtbot, monkeypatch) -> None:
-    from ml_core.modelfile import load_model
-    from ml_core.paths import user_models_dir
-    from ml_core.train import list_runs
+    from ml_core.io.paths import user_models_dir
+    from ml_core.modelfiles.modelfile import load_model
+    from ml_core.training.trainer import list_runs
 
     tab, colorize = training, window.colorize_tab
     base_file = user_models_dir() / f"{TINY}.safetensors"
@@ -166,7 +166,7 @@ def test_fine_tune_shows_progress_and_stopping_mid_epoch_keeps_a_loadable_model(
 
 def test_a_folder_without_usable_photos_explains_why_and_does_not_start(window, tiny_model, training, gray_photos,
                                                                          qtbot) -> None:
-    from ml_core.paths import runs_dir
+    from ml_core.io.paths import runs_dir
 
     tab = training
     folder = gray_photos[0].parent
@@ -191,7 +191,7 @@ def test_a_folder_without_usable_photos_explains_why_and_does_not_start(window, 
 def test_an_interrupted_run_is_offered_next_time_and_resumes_to_a_saved_model(window, tiny_model, training,
                                                                                color_photos, qtbot) -> None:
     from ml_core.cancel import CancelToken
-    from ml_core.train import TrainCallbacks, TrainConfig, Trainer
+    from ml_core.training.trainer import TrainCallbacks, TrainConfig, Trainer
 
     token = CancelToken()
 
@@ -221,9 +221,9 @@ def test_an_interrupted_run_is_offered_next_time_and_resumes_to_a_saved_model(wi
 
 def test_nan_loss_stops_with_a_clear_message_and_loses_nothing(window, two_models, training, color_photos, qtbot,
                                                                monkeypatch) -> None:
-    import ml_core.losses as losses_mod
-    from ml_core.modelfile import load_model
-    from ml_core.paths import user_models_dir
+    import ml_core.training.losses as losses_mod
+    from ml_core.io.paths import user_models_dir
+    from ml_core.modelfiles.modelfile import load_model
 
     real = losses_mod.mse_loss
     poisoned = threading.Event()
@@ -261,8 +261,8 @@ def test_nan_loss_stops_with_a_clear_message_and_loses_nothing(window, two_model
 
 def test_closing_the_window_mid_training_leaves_a_run_to_resume(window, tiny_model, training, color_photos, qtbot,
                                                                 qtlog) -> None:
-    from ml_core.paths import runs_dir
-    from ml_core.train import list_runs
+    from ml_core.io.paths import runs_dir
+    from ml_core.training.trainer import list_runs
 
     tab = training
     scan(tab, qtbot, color_photos)
@@ -284,7 +284,7 @@ def test_closing_the_window_mid_training_leaves_a_run_to_resume(window, tiny_mod
 
 def test_a_time_budget_is_turned_into_steps_by_a_short_speed_test(tiny_model, color_photos) -> None:
     from ml_core.cancel import CancelToken
-    from ml_core.paths import runs_dir
+    from ml_core.io.paths import runs_dir
 
     events: list = []
     request = jobs.TrainRequest(folders=[str(color_photos)], base=TINY, minutes=0.1, batch_size=4, size=64,

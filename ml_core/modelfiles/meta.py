@@ -1,0 +1,300 @@
+"""Checking a model file's metadata before anything is built from it.
+
+A model file is shared between strangers, so its JSON description is hostile input: a string
+where a number belongs ("version": "9"), a network 200,000 channels wide (terabytes the moment
+it is built), a render size of 100,000 pixels, a temperature of NaN. Every field is checked here
+against a stated limit, before a single tensor is allocated, and a problem is reported as
+`MetadataError(field, reason)`, which `modelfile` turns into a `ModelFileError` naming the file.
+
+Limits (generous: every model Chroma trains or ships sits far inside them):
+
+* version: a whole number 1..FORMAT_VERSION; work_size and temperature: the same bounds the
+  command line and the window put on --size and --temperature (`ml_core.limits`), since a model's
+  values are the defaults of those settings; temperature may also be null (the library default).
+* config: per architecture (`CONFIG_RULES`), and the network it describes at most
+  MAX_PARAMETERS weights, counted without allocating them (`estimated_parameters`).
+* name / description: text up to MAX_NAME / MAX_DESCRIPTION characters, control characters
+  removed (`safe_text`); metrics: up to MAX_METRICS numbers (or null); training: a JSON object
+  nested at most MAX_DEPTH deep with at most MAX_VALUES values. Metrics and training numbers are
+  only ever shown, so any float is allowed there (NaN means "not measured"); whole numbers stay
+  within ±MAX_DISPLAY_INT.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from ..io.safe_text import clean_text, clean_value, shown
+from ..limits import MAX_TEMPERATURE, MAX_WORK_SIZE, MIN_TEMPERATURE, MIN_WORK_SIZE
+
+FORMAT = "chroma-model"
+FORMAT_VERSION = 1
+MAX_PARAMETERS = 250_000_000  # 1 GB of float32 weights; the largest shipped architecture has ~44 M
+MAX_NAME, MAX_DESCRIPTION = 256, 10_000
+MAX_METRICS = 1_000
+MAX_DEPTH, MAX_VALUES = 16, 200_000
+MAX_DISPLAY_INT = 10**15
+MAX_TEXT = 100_000  # any one string inside training notes
+
+REQUIRED = ("name", "arch", "config", "color_space", "output_kind", "work_size")
+
+
+class MetadataError(ValueError):
+    """One metadata field that cannot be used: `field` is its dotted path, e.g. "config.width"
+    ("" when the reason already says what is wrong with the whole, e.g. "not a Chroma model file")."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}" if field else reason)
+        self.field = field
+        self.reason = reason
+
+    def describe(self) -> str:
+        return f"metadata field {self.field!r} {self.reason}" if self.field else self.reason
+
+
+Rule = Callable[[Any, str], Any]
+
+
+def _integer(value: Any, field: str, lo: int, hi: int) -> int:
+    # bool is an int subclass in Python, but `true` is not a size.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MetadataError(field, f"must be a whole number from {lo} to {hi}, got {shown(value)}")
+    if not lo <= value <= hi:
+        raise MetadataError(field, f"must be from {lo} to {hi}, got {shown(value)}")
+    return value
+
+
+def _real(value: Any, field: str, lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -> float:
+    span = f"{'above' if lo_open else 'from'} {lo:g} {'and below' if hi_open else 'to'} {hi:g}"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise MetadataError(field, f"must be a number {span}, got {shown(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise MetadataError(field, f"must be a number {span}, got an enormous one") from None
+    below = number <= lo if lo_open else number < lo
+    above = number >= hi if hi_open else number > hi
+    if not math.isfinite(number) or below or above:
+        raise MetadataError(field, f"must be a number {span}, got {shown(value)}")
+    return number
+
+
+def _choice(value: Any, field: str, choices: tuple[Any, ...]) -> Any:
+    if isinstance(value, bool) or value not in choices or type(value) is not type(choices[0]):
+        raise MetadataError(field, f"must be one of {', '.join(map(repr, choices))}, got {shown(value)}")
+    return value
+
+
+def _text(value: Any, field: str, limit: int, multiline: bool = False) -> str:
+    if not isinstance(value, str):
+        raise MetadataError(field, f"must be text, got {shown(value)}")
+    if len(value) > limit:
+        raise MetadataError(field, f"is {len(value):,} characters long; at most {limit:,} are allowed")
+    return clean_text(value, multiline)
+
+
+def integer(lo: int, hi: int) -> Rule:
+    return lambda v, f: _integer(v, f, lo, hi)
+
+
+def real(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -> Rule:
+    return lambda v, f: _real(v, f, lo, hi, lo_open, hi_open)
+
+
+def choice(*choices: Any) -> Rule:
+    return lambda v, f: _choice(v, f, choices)
+
+
+def optional(rule: Rule) -> Rule:
+    return lambda v, f: None if v is None else rule(v, f)
+
+
+def boolean(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise MetadataError(field, f"must be true or false, got {shown(value)}")
+    return value
+
+
+def _spaces() -> tuple[str, ...]:
+    from ..color.spaces import COLOR_SPACES
+
+    return tuple(sorted(COLOR_SPACES))
+
+
+def _kinds() -> tuple[str, ...]:
+    from ..models.base import OUTPUT_KINDS
+
+    return tuple(OUTPUT_KINDS)
+
+
+SCALE = real(0.0, 4.0, lo_open=True)  # a channel multiplier: 1.0 is the published network
+SPACE: Rule = lambda v, f: _choice(v, f, _spaces())  # noqa: E731
+KIND: Rule = lambda v, f: _choice(v, f, _kinds())  # noqa: E731
+
+# What each architecture's constructor accepts, with bounds. Products of fields (width × bins,
+# global_size² × width) are bounded separately by MAX_PARAMETERS.
+CONFIG_RULES: dict[str, dict[str, Rule]] = {
+    "eccv16": {"width": SCALE, "classes": integer(1, 1024)},
+    "fusion": {"width": SCALE, "head": KIND, "color_space": SPACE, "global_size": integer(32, 1024)},
+    "unet": {"width": integer(1, 512), "depth": integer(1, 5), "stem_stride": choice(1, 2, 4), "head": KIND,
+             "color_space": SPACE, "bins": integer(2, 256), "global_context": boolean, "hint_input": boolean,
+             "input_levels": boolean},
+    "vgg_chroma": {"width": SCALE, "chroma_size": integer(1, 128), "head": KIND, "color_space": SPACE,
+                   "bins": integer(2, 256), "hidden": optional(integer(1, 65_536)), "batch_norm": boolean,
+                   "dropout": real(0.0, 1.0, hi_open=True)},
+}
+# An architecture registered later without rules of its own still gets scalar values only, each
+# kept as the type it is (a width of 3 must not reach a constructor as 3.0).
+def _generic(value: Any, field: str) -> Any:
+    if isinstance(value, (bool, str)) or value is None:
+        return value
+    number = _real(value, field, -4096, 4096)
+    return value if isinstance(value, int) else number
+
+
+_GENERIC: Rule = _generic
+
+
+def check_config(arch: str, config: Any) -> dict[str, Any]:
+    """The architecture's settings, each checked against its bounds; unknown settings are errors."""
+    if not isinstance(config, dict):
+        raise MetadataError("config", f"must be a JSON object, got {shown(config)}")
+    from ..models import model_class
+
+    rules = CONFIG_RULES.get(arch)
+    known = rules if rules is not None else _constructor_keywords(model_class(arch))
+    out = {}
+    for key, value in config.items():
+        field = f"config.{clean_text(str(key))[:40]}"
+        if key not in known:
+            raise MetadataError(field, f"is not a setting of architecture {arch!r} "
+                                       f"(settings: {', '.join(sorted(known))})")
+        out[key] = (rules[key] if rules is not None else _GENERIC)(value, field)
+    return out
+
+
+def _constructor_keywords(cls: type) -> dict[str, Rule]:
+    import inspect
+
+    params = inspect.signature(cls.__init__).parameters
+    return {name: _GENERIC for name, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def estimated_parameters(arch: str, config: dict[str, Any]) -> int | None:
+    """How many weights `create(arch, **config)` would allocate, counted on the meta device (no memory).
+
+    The constructors compute small color-gamut tables with operators the meta device lacks; those
+    are cached, so they are built for real first. None if the count cannot be made this way.
+    """
+    import torch
+
+    from ..color.quantize import gamut_bin_centers
+    from ..models import create
+
+    gamut_bin_centers()
+    if arch == "eccv16":
+        from ..models.eccv16 import eccv16_bin_centers
+
+        try:
+            eccv16_bin_centers(int(config.get("classes", 313)))
+        except ValueError:
+            return None  # the real constructor reports it
+    try:
+        with torch.device("meta"):
+            model = create(arch, **config)
+    except (NotImplementedError, RuntimeError, ValueError, TypeError):
+        return None
+    return sum(t.numel() for t in model.parameters()) + sum(t.numel() for t in model.buffers())
+
+
+def check_size(arch: str, config: dict[str, Any]) -> None:
+    count = estimated_parameters(arch, config)
+    if count is not None and count > MAX_PARAMETERS:
+        raise MetadataError("config", f"describes a {arch} network of {count:,} weights; at most "
+                                      f"{MAX_PARAMETERS:,} are allowed")
+
+
+def _display_number(value: Any, field: str) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_DISPLAY_INT:
+        raise MetadataError(field, f"is a whole number beyond ±{MAX_DISPLAY_INT:.0e}")
+    return value
+
+
+def _check_notes(value: Any, field: str, depth: int, budget: list[int]) -> None:
+    """Free-form training notes: bounded nesting, count and sizes (they are shown, never computed with)."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise MetadataError("training", f"holds more than {MAX_VALUES:,} values")
+    if depth > MAX_DEPTH:
+        raise MetadataError(field, f"is nested more than {MAX_DEPTH} levels deep")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_notes(item, f"{field}.{clean_text(str(key))[:40]}", depth + 1, budget)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_notes(item, f"{field}[{i}]", depth + 1, budget)
+    elif isinstance(value, str):
+        if len(value) > MAX_TEXT:
+            raise MetadataError(field, f"is {len(value):,} characters long; at most {MAX_TEXT:,} are allowed")
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        _display_number(value, field)
+    elif value is not None and not isinstance(value, bool):
+        raise MetadataError(field, f"is not a JSON value: {shown(value)}")
+
+
+def check_training(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise MetadataError("training", f"must be a JSON object, got {shown(value)}")
+    _check_notes(value, "training", 0, [MAX_VALUES])
+    return clean_value(value, multiline=False)
+
+
+def check_metrics(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise MetadataError("metrics", f"must be a JSON object of numbers, got {shown(value)}")
+    if len(value) > MAX_METRICS:
+        raise MetadataError("metrics", f"has {len(value):,} entries; at most {MAX_METRICS:,} are allowed")
+    out = {}
+    for key, number in value.items():
+        field = f"metrics.{clean_text(str(key))[:40]}"
+        if number is not None and (isinstance(number, bool) or not isinstance(number, (int, float))):
+            raise MetadataError(field, f"must be a number or null, got {shown(number)}")
+        out[clean_text(str(key))[:MAX_NAME]] = _display_number(number, field)
+    return out
+
+
+def check_metadata(raw: Any) -> dict[str, Any]:
+    """A parsed metadata JSON value -> the ModelInfo fields, every one checked; else MetadataError.
+
+    Keys this version does not know are ignored (never used), as a newer minor writer may add some.
+    """
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        raise MetadataError("", "not a Chroma model file (metadata lacks the chroma-model format tag)")
+    version = raw.get("version", FORMAT_VERSION)
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+        raise MetadataError("", f"made by a newer Chroma (format {version}); please update")
+    _integer(version, "version", 1, FORMAT_VERSION)
+    missing = [k for k in REQUIRED if k not in raw]
+    if missing:
+        raise MetadataError("", f"metadata lacks {', '.join(missing)}")
+    from ..models import available
+
+    arch = raw["arch"]
+    if not isinstance(arch, str) or arch not in available():
+        raise MetadataError("arch", f"names unknown architecture {shown(arch)}; available: {', '.join(available())}")
+    out: dict[str, Any] = {
+        "name": _text(raw["name"], "name", MAX_NAME),
+        "arch": arch,
+        "config": check_config(arch, raw["config"]),
+        "color_space": SPACE(raw["color_space"], "color_space"),
+        "output_kind": KIND(raw["output_kind"], "output_kind"),
+        "work_size": _integer(raw["work_size"], "work_size", MIN_WORK_SIZE, MAX_WORK_SIZE),
+        "description": _text(raw.get("description", ""), "description", MAX_DESCRIPTION, multiline=True),
+        "training": check_training(raw.get("training", {})),
+        "metrics": check_metrics(raw.get("metrics", {})),
+        "placeholder": boolean(raw.get("placeholder", False), "placeholder"),
+        "temperature": optional(real(MIN_TEMPERATURE, MAX_TEMPERATURE))(raw.get("temperature"), "temperature"),
+    }
+    return out
