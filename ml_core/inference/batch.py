@@ -8,9 +8,10 @@ atomically and refuses to touch the original or any other input of the same batc
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from ..cancel import Cancelled, CancelToken
 from ..io.atomic import remove_stale_temp_files
@@ -94,6 +95,25 @@ def destination_for(source: Path, settings: ExportSettings, taken: set[Path] | N
     return dest
 
 
+@contextmanager
+def photo_failures(outcome: FileOutcome, doing: str) -> Iterator[None]:
+    """One photo's failure becomes its outcome's message, so the batch goes on.
+
+    Why one place: colorize and repair batches must fail alike, naming the photo and the problem,
+    never a traceback. Cancellation is the exception: `Cancelled` propagates to stop the batch.
+    """
+    try:
+        yield
+    except (ImageReadError, ExportError) as exc:
+        outcome.error = str(exc)
+    except Cancelled:
+        raise
+    except MemoryError:
+        outcome.error = f"{outcome.source}: not enough memory to {doing} this photo"
+    except Exception as exc:  # one photo's failure, of whatever kind, must never stop the batch
+        outcome.error = f"{outcome.source}: {type(exc).__name__}: {exc}"
+
+
 def colorize_file(
     colorizer: Colorizer,
     source: Path,
@@ -113,7 +133,7 @@ def colorize_file(
     """
     start = time.perf_counter()
     outcome = FileOutcome(source=source)
-    try:
+    with photo_failures(outcome, "colorize"):
         # Said before the work, not after it: a rerun of a killed batch skips what it finished.
         check_destination(dest, source, settings.overwrite, protected)
         image = read_image(source, max_pixels=settings.max_pixels)
@@ -143,14 +163,6 @@ def colorize_file(
             protected=protected,
         )
         outcome.timings = {**repaired, **result.timings, "export": time.perf_counter() - t}
-    except (ImageReadError, ExportError) as exc:
-        outcome.error = str(exc)
-    except Cancelled:
-        raise
-    except MemoryError:
-        outcome.error = f"{source}: not enough memory to colorize this photo"
-    except Exception as exc:  # one photo's failure, of whatever kind, must never stop the batch
-        outcome.error = f"{source}: {type(exc).__name__}: {exc}"
     outcome.seconds = time.perf_counter() - start
     return outcome
 

@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..cancel import Cancelled, CancelToken
-from ..inference.batch import ExportSettings, FileOutcome, destination_for, read_warnings
+from ..cancel import CancelToken
+from ..inference.batch import ExportSettings, FileOutcome, destination_for, photo_failures, read_warnings
 from ..io.atomic import remove_stale_temp_files
-from ..io.imageio import ExportError, ImageReadError, check_destination, export_image, file_identity, read_image
+from ..io.imageio import check_destination, export_image, file_identity, read_image
 from .pipeline import repair_pixels
 from .settings import RepairSettings
 
@@ -24,7 +24,7 @@ def repair_file(source: Path, dest: Path, settings: ExportSettings, repair: Repa
     """Read, repair at full resolution, export; errors come back in the outcome, never raised."""
     start = time.perf_counter()
     outcome = FileOutcome(source=source)
-    try:
+    with photo_failures(outcome, "repair"):
         check_destination(dest, source, settings.overwrite, protected)
         image = read_image(source, max_pixels=settings.max_pixels)
         outcome.size = image.size
@@ -37,14 +37,6 @@ def repair_file(source: Path, dest: Path, settings: ExportSettings, repair: Repa
                                       exif=image.exif, icc_profile=icc, source=source,
                                       overwrite=settings.overwrite, protected=protected)
         outcome.timings = {**result.timings, "export": time.perf_counter() - t}
-    except (ImageReadError, ExportError) as exc:
-        outcome.error = str(exc)
-    except Cancelled:
-        raise
-    except MemoryError:
-        outcome.error = f"{source}: not enough memory to repair this photo"
-    except Exception as exc:  # one photo's failure, of whatever kind, must never stop the batch
-        outcome.error = f"{source}: {type(exc).__name__}: {exc}"
     outcome.seconds = time.perf_counter() - start
     return outcome
 
