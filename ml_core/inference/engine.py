@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
 
 from ..cancel import CancelToken
 from ..color.quantize import DEFAULT_TEMPERATURE
@@ -31,6 +30,7 @@ from ..guidance.propagation import propagate_hints
 from ..guidance.reference import ReferencePalette, transfer
 from ..limits import clamp_work_size, work_size_problem
 from ..modelfiles.modelfile import LoadedModel
+from .model_input import resize, scaled, to_uint8
 from .recombine import luminance_and_f, recombine_array
 
 if TYPE_CHECKING:
@@ -71,21 +71,6 @@ class ColorizeResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _to_uint8(pixels: np.ndarray) -> np.ndarray:
-    if pixels.dtype == np.uint8:
-        return pixels
-    return ((pixels.astype(np.uint32) + 128) // 257).astype(np.uint8)
-
-
-def _resize(pixels: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
-    """Area-correct downscale with Pillow (C, fast); reducing_gap makes big reductions cheap."""
-    h, w = size_hw
-    if pixels.shape[:2] == (h, w):
-        return pixels
-    img = Image.fromarray(pixels)
-    return np.asarray(img.resize((w, h), Image.Resampling.BILINEAR, reducing_gap=3.0))
-
-
 def _luminance_and_f(pixels: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     """Relative luminance Y and f(Y), flattened, of the input (see ml_core.inference.recombine)."""
     y, fy = luminance_and_f(pixels)
@@ -114,7 +99,7 @@ def guidance_grid(height: int, width: int, max_side: int = GUIDE_MAX_SIDE) -> tu
 
 def lightness_grid(pixels: np.ndarray, grid: tuple[int, int]) -> torch.Tensor:
     """L* (h, w) of the photo on a grid, from 8-bit codes (hints do not need 16-bit precision)."""
-    small = _resize(_to_uint8(pixels), grid)
+    small = resize(to_uint8(pixels), grid)
     y, _ = _luminance_and_f(np.ascontiguousarray(small[..., :3] if small.ndim == 3 else small))
     return luminance_to_lightness(y).reshape(grid)
 
@@ -260,9 +245,9 @@ class Colorizer:
         pixels = np.asarray(getattr(image, "pixels", image))
         if max(pixels.shape[:2]) > 1024:
             s = 1024 / max(pixels.shape[:2])
-            pixels = _resize(pixels, (max(1, round(pixels.shape[0] * s)), max(1, round(pixels.shape[1] * s))))
+            pixels = scaled(pixels, s)
         size = self.model.input_size_for(pixels.shape[0], pixels.shape[1], self.work_size_for(opts))
-        small = _resize(_to_uint8(pixels), size)
+        small = resize(to_uint8(pixels), size)
         grid = guidance_grid(*pixels.shape[:2])
         gy, gx = min(max(int(y * grid[0]), 0), grid[0] - 1), min(max(int(x * grid[1]), 0), grid[1] - 1)
         lightness = float(lightness_grid(pixels, grid)[gy, gx])
@@ -313,9 +298,9 @@ class Colorizer:
         t0 = time.perf_counter()
         if opts.output_max_side and max(pixels.shape[:2]) > opts.output_max_side:
             s = opts.output_max_side / max(pixels.shape[:2])
-            pixels = _resize(pixels, (max(1, round(pixels.shape[0] * s)), max(1, round(pixels.shape[1] * s))))
+            pixels = scaled(pixels, s)
         size = self.model.input_size_for(pixels.shape[0], pixels.shape[1], self.work_size_for(opts))
-        small = _resize(_to_uint8(pixels), size)
+        small = resize(to_uint8(pixels), size)
         timings["prepare"] = time.perf_counter() - t0
         if cancel is not None:
             cancel.raise_if_cancelled()

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image
 
 from ..io.atomic import atomic_path
 from ..limits import clamp_work_size, work_size_problem
+from .model_input import resize, scaled, to_uint8
 from .recombine import luminance_and_f, recombine_array, worker_count
 
 if TYPE_CHECKING:
@@ -148,9 +148,9 @@ class OnnxColorizer:
             saturation, max_side = float(options.saturation), options.output_max_side
         if max_side and max(pixels.shape[:2]) > max_side:
             s = max_side / max(pixels.shape[:2])
-            pixels = _resize(pixels, (max(1, round(pixels.shape[0] * s)), max(1, round(pixels.shape[1] * s))))
+            pixels = scaled(pixels, s)
         size = self.input_size_for(pixels.shape[0], pixels.shape[1], work_size)
-        small = _resize(_to_uint8(pixels), size)
+        small = resize(to_uint8(pixels), size)
         _, f = luminance_and_f(np.ascontiguousarray(small))
         lum = ((116.0 * f - 16.0 - 50.0) / 100.0).astype(np.float32).reshape(1, 1, *size)
         with self._lock:
@@ -158,20 +158,6 @@ class OnnxColorizer:
         if saturation != 1.0:
             ab = ab * np.float32(saturation)
         return recombine_array(pixels, ab)
-
-
-def _to_uint8(pixels: np.ndarray) -> np.ndarray:
-    if pixels.dtype == np.uint8:
-        return pixels
-    return ((pixels.astype(np.uint32) + 128) // 257).astype(np.uint8)
-
-
-def _resize(pixels: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
-    """The engine's resize (Pillow, bilinear with reducing_gap), so both paths see the same input."""
-    h, w = size_hw
-    if pixels.shape[:2] == (h, w):
-        return pixels
-    return np.asarray(Image.fromarray(pixels).resize((w, h), Image.Resampling.BILINEAR, reducing_gap=3.0))
 
 
 def main(argv: list[str] | None = None) -> int:
