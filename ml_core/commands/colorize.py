@@ -20,6 +20,7 @@ from ..limits import (  # torch-free: `chroma` parses its arguments before loadi
     temperature_problem,
     work_size_problem,
 )
+from .batch_report import progress_printer
 from .repair import add_repair_options, repair_settings
 
 
@@ -103,14 +104,7 @@ def run(args: argparse.Namespace) -> int:
                               hints=hints, reference=reference, reference_strength=args.reference_strength)
     bar = tqdm(total=len(paths), unit="photo", disable=args.quiet, file=sys.stderr)
 
-    def progress(done: int, total: int, outcome) -> None:
-        bar.update(1)
-        if args.json:
-            print(json.dumps(outcome.as_record()), flush=True)
-        if not outcome.ok:
-            bar.write(f"error: {_naming_source(outcome)}", file=sys.stderr)
-        for warning in outcome.warnings:
-            bar.write(f"warning: {outcome.source}: {warning}", file=sys.stderr)
+    progress = progress_printer(bar, args.json)
 
     repair = None if args.repair is None else repair_settings(args.repair, args.repair_strength)
     outcomes = colorize_files(colorizer, paths, settings, options, progress, repair=repair)
@@ -119,12 +113,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"{len(outcomes) - failed + len(problems)} colorized into {args.out}, {failed} failed", file=sys.stderr)
     return 1 if failed else 0
-
-
-def _naming_source(outcome) -> str:
-    """The error with the photo it belongs to: an export error names the output file only."""
-    error = str(outcome.error)
-    return error if error.startswith(str(outcome.source)) else f"{outcome.source}: {error}"
 
 
 def option_problem(args: argparse.Namespace) -> str | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..limits import QUALITY_RANGE
 from ..repair.settings import TOOLS, RepairSettings
+from .batch_report import progress_printer
 
 EXPORT_FORMATS = ("jpg", "png", "tiff", "webp")
 ALL_TOOLS = ",".join(TOOLS)
@@ -90,16 +91,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     bar = tqdm(total=len(paths), unit="photo", disable=args.quiet, file=sys.stderr)
 
-    def progress(done: int, total: int, outcome) -> None:
-        bar.update(1)
-        if args.json:
-            print(json.dumps(outcome.as_record()), flush=True)
-        if not outcome.ok:
-            error = str(outcome.error)
-            bar.write(f"error: {error if error.startswith(str(outcome.source)) else f'{outcome.source}: {error}'}",
-                      file=sys.stderr)
-        for warning in outcome.warnings:
-            bar.write(f"warning: {outcome.source}: {warning}", file=sys.stderr)
+    progress = progress_printer(bar, args.json)
 
     outcomes = repair_files(paths, settings, repair, progress)
     bar.close()
