@@ -14,16 +14,14 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
+
+from desktop_app.widgets.folder_field import FolderField
 
 from .colorize.export_dialog import FORMATS
 from .settings import AppSettings, max_threads
@@ -57,15 +55,11 @@ class PreferencesDialog(QDialog):
             self.theme_combo.addItem(label, key)
         self.theme_combo.setCurrentIndex(max(0, self.theme_combo.findData(settings.theme)))
 
-        self.folder_edit = QLineEdit(settings.export_default_dir)
+        folder_row = FolderField(settings.export_default_dir, "Default export folder", "Default export folder",
+                                 start=settings.last_export_dir or str(Path.home()))
+        self.folder_edit = folder_row.edit
         self.folder_edit.setPlaceholderText("The folder used last time")
-        self.folder_edit.setAccessibleName("Default export folder")
         self.folder_edit.textChanged.connect(self._validate)
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        folder_row = QHBoxLayout()
-        folder_row.addWidget(self.folder_edit, 1)
-        folder_row.addWidget(browse)
 
         self.format_combo = QComboBox()
         self.format_combo.addItem("The format used last time", "")
@@ -97,12 +91,6 @@ class PreferencesDialog(QDialog):
         layout.addWidget(self.buttons)
         self.setMinimumWidth(520)
         self._validate()
-
-    def _browse(self) -> None:
-        start = self.folder_edit.text().strip() or self._settings.last_export_dir or str(Path.home())
-        folder = QFileDialog.getExistingDirectory(self, "Default export folder", start)
-        if folder:
-            self.folder_edit.setText(folder)
 
     def _validate(self) -> None:
         problem = folder_problem(self.folder_edit.text())

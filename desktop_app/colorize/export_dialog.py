@@ -16,18 +16,17 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QRadioButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop_app.widgets.folder_field import FolderField
 from ml_core.io.imageio import default_export_name
 
 from ..settings import AppSettings
@@ -57,13 +56,9 @@ class ExportDialog(QDialog):
         use_done = scope == SCOPE_DONE and done_count > 0 or selected is None
         (self.done_radio if use_done else self.selected_radio).setChecked(True)
 
-        self.folder_edit = QLineEdit(settings.export_default_dir or settings.last_export_dir or default_dir)
-        self.folder_edit.setAccessibleName("Export folder")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        folder_row = QHBoxLayout()
-        folder_row.addWidget(self.folder_edit, 1)
-        folder_row.addWidget(browse)
+        folder_row = FolderField(settings.export_default_dir or settings.last_export_dir or default_dir,
+                                 "Export folder", "Export to folder")
+        self.folder_edit = folder_row.edit
 
         self.format_combo = QComboBox()
         for key, label in FORMATS:
@@ -165,11 +160,6 @@ class ExportDialog(QDialog):
             name = default_export_name(self._sample, self.pattern_edit.text().strip(), self.fmt(),
                                        model=self._model_name)
             self.preview_label.setText(f"{html.escape(self._sample.name)}  →  <b>{html.escape(name)}</b>")
-
-    def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export to folder", self.folder_edit.text())
-        if folder:
-            self.folder_edit.setText(folder)
 
     def _accept(self) -> None:
         if self.problem() is not None:
