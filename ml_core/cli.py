@@ -14,7 +14,7 @@ from typing import Sequence
 
 from . import runtime
 
-COMMAND_MODULES = ("colorize", "repair", "models", "export_onnx", "train", "pack", "evaluate", "gui")
+COMMAND_MODULES = ("colorize", "repair", "compare", "models", "export_onnx", "train", "pack", "evaluate", "gui")
 
 
 def build_parser() -> argparse.ArgumentParser:
