@@ -17,7 +17,8 @@ from ml_core.io.paths import user_data_dir
 
 RECENT_LIMIT = 10  # entries per list in File > Open Recent
 THEMES = ("system", "light", "dark")
-EXPORT_FORMAT_KEYS = ("png", "jpg", "webp", "tiff")
+SAME_FORMAT = "same"  # export each photo in its own format (ml_core.io.imageio.export_format_for)
+EXPORT_FORMAT_KEYS = (SAME_FORMAT, "png", "jpg", "webp", "tiff")
 
 
 def max_threads() -> int:
@@ -93,7 +94,8 @@ class AppSettings:
     # Export ----------------------------------------------------------------------------------
     @property
     def export_format(self) -> str:
-        return self._get("export/format", "png", str)
+        """The format chosen last time; until one is chosen, each photo keeps its own (JPEG stays JPEG)."""
+        return self._get("export/format", SAME_FORMAT, str)
 
     @export_format.setter
     def export_format(self, value: str) -> None:

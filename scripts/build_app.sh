@@ -132,7 +132,7 @@ EOF
     set +x
     n=$(find "$TMP/out" -type f | wc -l)
     [ "$n" -eq $((1 + ${#heic[@]})) ] || { echo "build_app.sh: FAILED: colorize wrote $n files" >&2; exit 1; }
-    [ -f "$TMP/guided/coffee_gray_color.png" ] || { echo "build_app.sh: FAILED: no output with --hints/--reference" >&2; exit 1; }
+    [ -f "$TMP/guided/coffee_gray_color.jpg" ] || { echo "build_app.sh: FAILED: no output with --hints/--reference" >&2; exit 1; }
     echo "smoke: OK (trained, evaluated, imported, colorized $n photos, and one with hints and a reference)"
 fi
 

@@ -27,12 +27,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.widgets.folder_field import FolderField
-from ml_core.io.imageio import default_export_name
+from ml_core.io.imageio import default_export_name, export_format_for
 
-from ..settings import AppSettings
+from ..settings import SAME_FORMAT, AppSettings
 from ..widgets.labels import dim
 
-FORMATS = [("png", "PNG (lossless)"), ("jpg", "JPEG"), ("webp", "WebP"), ("tiff", "TIFF (lossless)")]
+FORMATS = [(SAME_FORMAT, "Same as each photo (JPEG stays JPEG)"), ("png", "PNG (lossless)"), ("jpg", "JPEG"),
+           ("webp", "WebP"), ("tiff", "TIFF (lossless)")]
 SCOPE_SELECTED = "selected"
 SCOPE_DONE = "done"
 
@@ -125,13 +126,19 @@ class ExportDialog(QDialog):
         return SCOPE_DONE if self.done_radio.isChecked() else SCOPE_SELECTED
 
     def fmt(self) -> str:
+        """The chosen key: a format, or SAME_FORMAT (each photo keeps its own)."""
         return str(self.format_combo.currentData())
 
     def export_settings(self):
         from ml_core.inference.batch import ExportSettings  # torch-heavy module: import on use
 
-        return ExportSettings(out_dir=Path(self.folder_edit.text().strip()).expanduser(), fmt=self.fmt(),
+        fmt = None if self.fmt() == SAME_FORMAT else self.fmt()  # None: ml_core matches each photo
+        return ExportSettings(out_dir=Path(self.folder_edit.text().strip()).expanduser(), fmt=fmt,
                               quality=self.quality_spin.value(), pattern=self.pattern_edit.text().strip())
+
+    def _sample_format(self) -> str:
+        """The sample photo's output format, for the file name preview."""
+        return export_format_for(self._sample) if self.fmt() == SAME_FORMAT else self.fmt()
 
     def problem(self) -> str | None:
         if not self.folder_edit.text().strip():
@@ -140,7 +147,7 @@ class ExportDialog(QDialog):
         if folder.exists() and not folder.is_dir():
             return f"{folder} is a file, not a folder."
         try:
-            default_export_name(self._sample, self.pattern_edit.text().strip() or "{name}", self.fmt(),
+            default_export_name(self._sample, self.pattern_edit.text().strip() or "{name}", self._sample_format(),
                                 model=self._model_name)
         except ValueError as exc:
             return str(exc)
@@ -151,13 +158,13 @@ class ExportDialog(QDialog):
     # ------------------------------------------------------------------ internals
 
     def _update(self) -> None:
-        self.quality_spin.setEnabled(self.fmt() in ("jpg", "webp"))
+        self.quality_spin.setEnabled(self.fmt() in ("jpg", "webp", SAME_FORMAT))  # same: JPEG/WebP photos use it
         problem = self.problem()
         self.export_button.setEnabled(problem is None)
         if problem:
             self.preview_label.setText(f"<span style='color:#d43d3d'>{html.escape(problem)}</span>")
         else:
-            name = default_export_name(self._sample, self.pattern_edit.text().strip(), self.fmt(),
+            name = default_export_name(self._sample, self.pattern_edit.text().strip(), self._sample_format(),
                                        model=self._model_name)
             self.preview_label.setText(f"{html.escape(self._sample.name)}  →  <b>{html.escape(name)}</b>")
 

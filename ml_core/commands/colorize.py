@@ -21,7 +21,7 @@ from ..limits import (  # torch-free: `chroma` parses its arguments before loadi
     work_size_problem,
 )
 from .batch_report import progress_printer
-from .repair import add_repair_options, repair_settings
+from .repair import SAME_FORMAT_HELP, add_repair_options, repair_settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,7 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a color photo whose palette to transfer (matched by lightness and texture)")
     p.add_argument("--reference-strength", type=float, default=1.0, metavar="S",
                    help="0 = the model's colors, 1 = the reference's (default 1)")
-    p.add_argument("--format", dest="fmt", choices=sorted(EXPORT_FORMATS), default="png")
+    p.add_argument("--format", dest="fmt", choices=sorted(EXPORT_FORMATS), default=None,
+                   help=SAME_FORMAT_HELP)
     p.add_argument("--quality", type=int, default=None,
                    help=f"JPEG/WebP quality {QUALITY_RANGE[0]}..{QUALITY_RANGE[1]} "
                         "(default 92; PNG and TIFF are lossless)")
@@ -152,9 +153,9 @@ def option_problem(args: argparse.Namespace) -> str | None:
 
 def _quality_problem(args: argparse.Namespace) -> str | None:
     lo, hi = QUALITY_RANGE
-    if args.quality is None or args.fmt not in ("jpg", "webp") or lo <= args.quality <= hi:
+    if args.quality is None or args.fmt in ("png", "tiff") or lo <= args.quality <= hi:
         return None
-    return f"{args.fmt.upper()} quality must be {lo}..{hi}, got {args.quality}"
+    return f"{(args.fmt or 'JPEG/WebP').upper()} quality must be {lo}..{hi}, got {args.quality}"
 
 
 def _quality(args: argparse.Namespace) -> int:

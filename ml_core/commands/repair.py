@@ -16,6 +16,8 @@ from .batch_report import progress_printer
 
 EXPORT_FORMATS = ("jpg", "png", "tiff", "webp")
 ALL_TOOLS = ",".join(TOOLS)
+SAME_FORMAT_HELP = ("output format (default: each photo's own: JPEG stays JPEG at the --quality, "
+                    "PNG stays PNG, TIFF stays TIFF, WebP stays WebP, HEIC becomes JPEG, others PNG)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_repair_options(p, "--tools", default=ALL_TOOLS)
     p.add_argument("--keep-tint", action="store_true",
                    help="keep the print's own tone (sepia stays sepia); default: neutral gray")
-    p.add_argument("--format", dest="fmt", choices=sorted(EXPORT_FORMATS), default="png")
+    p.add_argument("--format", dest="fmt", choices=sorted(EXPORT_FORMATS), default=None, help=SAME_FORMAT_HELP)
     p.add_argument("--quality", type=int, default=None,
                    help=f"JPEG/WebP quality {QUALITY_RANGE[0]}..{QUALITY_RANGE[1]} (default 92)")
     p.add_argument("--pattern", default="{name}_repaired", help="output file name (not a path) pattern: {name}, {ext}")
@@ -66,8 +68,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     lo, hi = QUALITY_RANGE
-    if args.quality is not None and args.fmt in ("jpg", "webp") and not lo <= args.quality <= hi:
-        print(f"error: --quality: {args.fmt.upper()} quality must be {lo}..{hi}, got {args.quality}", file=sys.stderr)
+    if args.quality is not None and args.fmt not in ("png", "tiff") and not lo <= args.quality <= hi:
+        shown = (args.fmt or "JPEG/WebP").upper()
+        print(f"error: --quality: {shown} quality must be {lo}..{hi}, got {args.quality}", file=sys.stderr)
         return 2
     from tqdm import tqdm
 

@@ -25,6 +25,7 @@ from ..io.imageio import (
     check_destination,
     check_pattern,
     default_export_name,
+    export_format_for,
     export_image,
     file_identity,
     read_image,
@@ -38,8 +39,14 @@ if TYPE_CHECKING:
 
 @dataclass
 class ExportSettings:
+    """Where and how a batch writes its results.
+
+    `fmt` None: each photo keeps its own format (imageio.export_format_for), so a JPEG comes back
+    a JPEG at `quality` rather than a PNG many times its size; a format named here wins.
+    """
+
     out_dir: Path
-    fmt: str = "png"
+    fmt: str | None = "png"
     quality: int = 92
     pattern: str = "{name}_color"
     overwrite: bool = False
@@ -47,12 +54,17 @@ class ExportSettings:
 
     def __post_init__(self) -> None:
         """Refuse settings that would fail every photo, before the first one is colorized."""
-        if self.fmt not in EXPORT_FORMATS:
+        if self.fmt is not None and self.fmt not in EXPORT_FORMATS:
             raise ValueError(f"unknown format {self.fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
         check_pattern(self.pattern)
         lo, hi = QUALITY_RANGE
-        if self.fmt in ("jpg", "webp") and not lo <= self.quality <= hi:
-            raise ValueError(f"quality must be {lo}..{hi} for {self.fmt.upper()}, got {self.quality}")
+        if self.fmt in ("jpg", "webp", None) and not lo <= self.quality <= hi:
+            shown = self.fmt.upper() if self.fmt else "JPEG/WebP"
+            raise ValueError(f"quality must be {lo}..{hi} for {shown}, got {self.quality}")
+
+    def format_for(self, source: Path) -> str:
+        """The format `source`'s result is written in: the chosen one, else the photo's own."""
+        return self.fmt if self.fmt is not None else export_format_for(source)
 
 
 @dataclass
@@ -84,7 +96,7 @@ class FileOutcome:
 
 def destination_for(source: Path, settings: ExportSettings, taken: set[Path] | None = None, **fields: str) -> Path:
     """Output path from the name pattern; names already used in this batch get a -2, -3... suffix."""
-    name = default_export_name(source, settings.pattern, settings.fmt, **fields)
+    name = default_export_name(source, settings.pattern, settings.format_for(source), **fields)
     dest = settings.out_dir / name
     if taken is not None:
         n = 2
@@ -153,7 +165,7 @@ def colorize_file(
         outcome.output = export_image(
             result.rgb,
             dest,
-            settings.fmt,
+            settings.format_for(source),
             quality=settings.quality,
             alpha=image.alpha,
             exif=image.exif,

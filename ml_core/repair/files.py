@@ -33,8 +33,8 @@ def repair_file(source: Path, dest: Path, settings: ExportSettings, repair: Repa
         t = time.perf_counter()
         # An RGB profile does not describe gray pixels: a photo made gray leaves its profile behind.
         icc = image.icc_profile if pixels.ndim == image.pixels.ndim else None
-        outcome.output = export_image(pixels, dest, settings.fmt, quality=settings.quality, alpha=image.alpha,
-                                      exif=image.exif, icc_profile=icc, source=source,
+        outcome.output = export_image(pixels, dest, settings.format_for(source), quality=settings.quality,
+                                      alpha=image.alpha, exif=image.exif, icc_profile=icc, source=source,
                                       overwrite=settings.overwrite, protected=protected)
         outcome.timings = {**result.timings, "export": time.perf_counter() - t}
     outcome.seconds = time.perf_counter() - start

@@ -39,7 +39,7 @@ def test_colorize_fixtures_keeps_size_and_lightness(tmp_path, fixture_photos, ti
         Image.open(p).convert("L").save(src / p.name, quality=95)
     before = {p.name: p.read_bytes() for p in src.iterdir()}
     out = tmp_path / "out"
-    code = main(["colorize", str(src), "-o", str(out), "--model", tiny_model, "--json", "--quiet"])
+    code = main(["colorize", str(src), "-o", str(out), "--model", tiny_model, "--format", "png", "--json", "--quiet"])
     assert code == 0
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(records) == len(fixture_photos) and all(r["ok"] for r in records)
@@ -89,6 +89,30 @@ def test_formats_quality_pattern_and_no_overwrite(tmp_path, tiny_model, capsys) 
     # exporting next to the original with a pattern that names the original is refused
     assert main(["colorize", str(src), "-o", str(tmp_path), "--model", tiny_model, "--format", "jpg",
                  "--pattern", "{name}", "--overwrite", "--quiet"]) == 1
+
+
+@pytest.mark.parametrize("command,pattern", [("colorize", "{name}_color"), ("repair", "{name}_repaired")])
+def test_default_format_follows_each_input_and_format_wins(tmp_path, tiny_model, command, pattern) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    gray = Image.new("L", (48, 32), 100)
+    for name in ("a.jpg", "b.png", "c.tif", "d.bmp"):
+        gray.save(src / name)
+    model = ["--model", tiny_model] if command == "colorize" else []
+    assert main([command, str(src), "-o", str(tmp_path / "same"), *model, "--quiet"]) == 0
+    formats = {p.name: Image.open(p).format for p in (tmp_path / "same").iterdir()}
+    stems = [pattern.format(name=n) for n in "abcd"]
+    assert formats == dict(zip([f"{stems[0]}.jpg", f"{stems[1]}.png", f"{stems[2]}.tif", f"{stems[3]}.png"],
+                               ["JPEG", "PNG", "TIFF", "PNG"]))
+    assert main([command, str(src), "-o", str(tmp_path / "chosen"), *model, "--format", "webp", "--quiet"]) == 0
+    assert sorted(p.name for p in (tmp_path / "chosen").iterdir()) == [f"{s}.webp" for s in stems]
+
+
+def test_quality_out_of_range_is_refused_when_the_format_follows_the_input(tmp_path, tiny_model, capsys) -> None:
+    src = tmp_path / "a.jpg"
+    Image.new("L", (16, 16), 100).save(src)
+    assert main(["colorize", str(src), "-o", str(tmp_path / "o"), "--model", tiny_model, "--quality", "0"]) == 2
+    assert "--quality" in capsys.readouterr().err and not (tmp_path / "o").exists()
 
 
 def test_unknown_model_is_a_clear_error(tmp_path, capsys) -> None:

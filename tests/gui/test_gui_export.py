@@ -105,6 +105,9 @@ def test_export_dialog_gathers_settings_and_validates(qtbot, tmp_path) -> None:
                           default_dir=str(tmp_path / "exports"), model_name="tiny", scope=SCOPE_DONE)
     qtbot.addWidget(dialog)
     assert dialog.scope() == SCOPE_DONE
+    assert "grandma_color.jpg" in dialog.preview_label.text()  # by default a JPEG stays a JPEG
+    assert dialog.export_settings().fmt is None  # ml_core picks each photo's own format
+    dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("png"))
     assert "grandma_color.png" in dialog.preview_label.text()
     assert not dialog.quality_spin.isEnabled()
     dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("jpg"))
@@ -136,3 +139,23 @@ def test_export_report_says_only_the_first_frame_of_an_animated_gif_was_colorize
     assert "1 with notes" in report.summary()
     assert report.details() == ["anim.gif: has 3 frames or pages; only the first was colorized"]
     assert tab.reports == [report]  # shown, although nothing failed
+
+
+def test_default_export_keeps_each_photos_format_unless_preferences_choose_one(ready_window, qtbot, gray_photos,
+                                                                               tmp_path) -> None:
+    tab = ready_window.colorize_tab
+    png = gray_photos[1].with_name("scan.png")
+    Image.open(gray_photos[1]).save(png)
+    tab.add_paths([gray_photos[0], png])
+    wait_all_settled(qtbot, tab)
+
+    def dialog_export(out: Path) -> dict[str, str]:
+        dialog = ExportDialog(tab, tab.settings, selected=png, done_count=2, default_dir=str(out), scope=SCOPE_DONE)
+        qtbot.addWidget(dialog)
+        report = export(qtbot, tab, dialog.export_settings(), tab.done_items())
+        assert not report.failed
+        return {p.name: Image.open(p).format for p in report.written}
+
+    assert dialog_export(tmp_path / "same") == {"photo_1_color.jpg": "JPEG", "scan_color.png": "PNG"}
+    tab.settings.export_default_format = "tiff"  # Edit > Preferences: a chosen format wins
+    assert dialog_export(tmp_path / "tiff") == {"photo_1_color.tif": "TIFF", "scan_color.tif": "TIFF"}
