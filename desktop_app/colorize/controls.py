@@ -39,6 +39,9 @@ class _ModelItemDelegate(QStyledItemDelegate):
     """Popup rows: the model's name in bold, then its one-line description, dimmed."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
+        if index.data(NameRole) is None:  # a group heading: small, dimmed, not a choice
+            self._paint_heading(painter, option, str(index.data(Qt.ItemDataRole.DisplayRole) or ""))
+            return
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
         opt.text = ""
@@ -65,10 +68,38 @@ class _ModelItemDelegate(QStyledItemDelegate):
         painter.drawText(rest, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), text)
         painter.restore()
 
+    @staticmethod
+    def _paint_heading(painter: QPainter, option: QStyleOptionViewItem, text: str) -> None:
+        font = QFont(option.font)
+        font.setBold(True)
+        font.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
+        painter.save()
+        painter.setFont(font)
+        painter.setPen(option.palette.color(QPalette.ColorRole.PlaceholderText))
+        painter.drawText(option.rect.adjusted(6, 4, -6, 0),
+                         int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), text.upper())
+        painter.restore()
+
     def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
         metrics = QFontMetrics(option.font)
+        if index.data(NameRole) is None:
+            return QSize(metrics.horizontalAdvance(str(index.data(Qt.ItemDataRole.DisplayRole) or "")) + 24,
+                         metrics.height() + 8)
         text = f"{index.data(NameRole)}    {index.data(SummaryRole)}"
         return QSize(min(640, metrics.horizontalAdvance(text) + 40), metrics.height() + 12)
+
+
+GROUP_HEADINGS = {"built-in": "Built-in models", "yours": "Your models (trained or imported)",
+                  "temporary": "Temporary (not saved)"}
+
+
+def grouped(choices: list[ModelChoice]) -> list[tuple[str, list[ModelChoice]]]:
+    """The selector's groups, built-in first, each in the store's order; empty groups left out.
+
+    Why groups: with the seed systems shipped beside `default` and `fast`, a person's own
+    fine-tuned models would otherwise be lost in a list of ten names."""
+    return [(heading, members) for kind, heading in GROUP_HEADINGS.items()
+            if (members := [c for c in choices if c.kind_label == kind])]
 
 
 class ModelPanel(QGroupBox):
@@ -124,15 +155,18 @@ class ModelPanel(QGroupBox):
 
     def set_choices(self, choices: list[ModelChoice], select: str | None) -> None:
         """Refill without emitting for the programmatic selection; the tab emits what it needs."""
-        self._choices = {c.name: c for c in choices}
+        groups = grouped(choices)
+        self._choices = {c.name: c for _, members in groups for c in members}
         self.combo.blockSignals(True)
         self.combo.clear()
-        for choice in choices:
-            self.combo.addItem(choice.name)
-            index = self.combo.count() - 1
-            self.combo.setItemData(index, choice.name, NameRole)
-            self.combo.setItemData(index, choice.summary(), SummaryRole)
-            self.combo.setItemData(index, choice.tooltip_html(), Qt.ItemDataRole.ToolTipRole)
+        for heading, members in groups:
+            self._add_heading(heading)
+            for choice in members:
+                self.combo.addItem(choice.name)
+                index = self.combo.count() - 1
+                self.combo.setItemData(index, choice.name, NameRole)
+                self.combo.setItemData(index, choice.summary(), SummaryRole)
+                self.combo.setItemData(index, choice.tooltip_html(), Qt.ItemDataRole.ToolTipRole)
         if choices:  # the popup is as wide as its longest "name  description" row (within reason)
             delegate, option = self.combo.itemDelegate(), QStyleOptionViewItem()
             option.font = self.combo.font()
@@ -142,8 +176,9 @@ class ModelPanel(QGroupBox):
         if not choices:
             self.combo.setPlaceholderText("No model installed")
             self.combo.setCurrentIndex(-1)
-        elif select in self._choices:
-            self.combo.setCurrentIndex(list(self._choices).index(select))
+        else:
+            first = next(iter(self._choices))
+            self.combo.setCurrentIndex(self._index_of(select if select in self._choices else first))
         self.combo.setEnabled(bool(choices))
         self.details_button.setEnabled(bool(choices))
         self.combo.blockSignals(False)
@@ -167,7 +202,7 @@ class ModelPanel(QGroupBox):
         """Select `name` as if the person had (emits model_selected when it changes)."""
         if name not in self._choices:
             return False
-        self.combo.setCurrentIndex(list(self._choices).index(name))
+        self.combo.setCurrentIndex(self._index_of(name))
         return True
 
     def set_status(self, text: str) -> None:
@@ -177,6 +212,16 @@ class ModelPanel(QGroupBox):
         self.summary.setText(f"{base}\n{text}" if text and choice else (text or base))
 
     # ------------------------------------------------------------------ internals
+
+    def _index_of(self, name: str) -> int:
+        return self.combo.findData(name, NameRole)
+
+    def _add_heading(self, text: str) -> None:
+        """A row that names the group below it; it cannot be chosen or reached with the keys."""
+        self.combo.addItem(text)
+        item = self.combo.model().item(self.combo.count() - 1)
+        item.setFlags(Qt.ItemFlag.NoItemFlags)
+        item.setData(text, Qt.ItemDataRole.AccessibleTextRole)
 
     def _summary_text(self, choice: ModelChoice) -> str:
         return f"{choice.summary()} ({choice.kind_label})"
@@ -316,6 +361,16 @@ class AdjustPanel(QGroupBox):
         self.changed.emit()
 
     # ------------------------------------------------------------------ internals
+
+    def _index_of(self, name: str) -> int:
+        return self.combo.findData(name, NameRole)
+
+    def _add_heading(self, text: str) -> None:
+        """A row that names the group below it; it cannot be chosen or reached with the keys."""
+        self.combo.addItem(text)
+        item = self.combo.model().item(self.combo.count() - 1)
+        item.setFlags(Qt.ItemFlag.NoItemFlags)
+        item.setData(text, Qt.ItemDataRole.AccessibleTextRole)
 
     def _vivid_text(self, value: int) -> str:
         """A word for where the slider sits, relative to the model's own calibrated setting; the

@@ -83,3 +83,26 @@ def test_about_falls_back_when_the_package_is_not_installed(monkeypatch) -> None
 
     monkeypatch.setattr(metadata, "version", missing)
     assert "Chroma development version" in about.about_html()
+
+
+def test_the_selector_groups_built_in_and_your_models_and_headings_cannot_be_chosen(qtbot) -> None:
+    from desktop_app.colorize.controls import ModelPanel, NameRole
+    from desktop_app.colorize.jobs import ModelChoice
+
+    def choice(name: str, builtin: bool) -> ModelChoice:
+        return ModelChoice(name=name, description=f"{name} model", builtin=builtin, arch="unet",
+                           output_kind="bins313", work_size=256, plain=f"{name}: lively color")
+
+    panel = ModelPanel()
+    qtbot.addWidget(panel)
+    # The store lists user models after built-ins, but a mixed list must still come out grouped.
+    panel.set_choices([choice("mine", False), choice("default", True), choice("fast", True)], "fast")
+    rows = [(panel.combo.itemText(i), panel.combo.itemData(i, NameRole)) for i in range(panel.combo.count())]
+    assert rows == [("Built-in models", None), ("default", "default"), ("fast", "fast"),
+                    ("Your models (trained or imported)", None), ("mine", "mine")]
+    assert panel.current_name() == "fast" and panel.names() == ["default", "fast", "mine"]
+    heading = panel.combo.model().item(0)
+    assert not heading.isEnabled() and not heading.isSelectable()
+    assert panel.select("mine") and panel.combo.currentIndex() == 4
+    panel.set_choices([choice("default", True)], "gone")  # a selection that no longer exists: the first model
+    assert panel.current_name() == "default"
