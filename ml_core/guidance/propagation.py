@@ -293,8 +293,24 @@ def propagate_hints(
         s = replace(s, region_pin=s.region_pin_plain)
     certainty = 0.25 + 0.75 * (confidence.float() if confidence is not None else torch.full_like(lightness, 0.5))
     with torch.inference_mode():
-        gates = (hint_gates(lightness.float(), model_ab.float(), hints, s.regions, distribution)
-                 if s.regions is not None else None)
+        gates = region_gates(lightness, model_ab, hints, s, distribution)
         delta = _solve(lightness.float(), model_ab.float(), certainty, hints, s, stats if stats is not None else {},
                        prior_stride, gates)
     return model_ab.float() + delta
+
+
+def region_gates(lightness: torch.Tensor, model_ab: torch.Tensor, hints: Sequence[Hint],
+                 settings: PropagationSettings | None = None,
+                 distribution: torch.Tensor | None = None) -> torch.Tensor | None:
+    """Per-hint gates (n, h, w) in [0, 1], exactly as `propagate_hints` gates its solve: where each
+    hint may change the colors (None with LEGACY_SETTINGS: everywhere).
+
+    One definition for the solver and for anything that shows a hint's region (the window's
+    outline, ml_core.guidance.hint_outline), so what a person is shown is what the solve does.
+    A gate depends only on its own hint, never on the others.
+    """
+    s = settings or DEFAULT_SETTINGS
+    if s.regions is None or not hints:
+        return None
+    with torch.inference_mode():
+        return hint_gates(lightness.float(), model_ab.float(), hints, s.regions, distribution)

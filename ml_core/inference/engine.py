@@ -24,6 +24,7 @@ from ..cancel import CancelToken
 from ..color.quantize import DEFAULT_TEMPERATURE
 from ..color.spaces import chroma_to_ab, gray_to_lightness, lab_f
 from ..guidance.hint_maps import hint_maps, with_hint_maps
+from ..guidance.hint_outline import HintRegion, hint_region
 from ..guidance.hints import Hint, HintFile, resolve_hints
 from ..guidance.palette import ColorSuggestion, suggest_from_distribution, suggest_without_distribution
 from ..guidance.propagation import propagate_hints
@@ -69,6 +70,26 @@ class ColorizeResult:
     confidence: np.ndarray | None  # h×w in [0, 1] for classification models, else None
     model_size: tuple[int, int]  # (h, w) the model ran at
     timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GuidanceInputs:
+    """What hints are solved against for one photo and one set of options, on the guidance grid.
+
+    Why a value of its own: the window shows the region a hint will color while it is hovered or
+    dragged, many times a second, and each of those needs the same model run; a worker keeps
+    this and asks `region` again as the hint moves, without running the model each time.
+    """
+
+    lightness: torch.Tensor  # (h, w) L* of the photo
+    prior: torch.Tensor  # (2, h, w) a*b* hints steer: the model's (saturation, reference applied)
+    confidence: torch.Tensor | None  # (h, w) in [0, 1], classification models
+    stride: float  # grid pixels per pixel of the model's output
+    distribution: torch.Tensor | None  # (K, h', w') the model's bin probabilities, at its own size
+
+    def region(self, hint: Hint) -> HintRegion:
+        """The region `hint` may change, as `propagate_hints` gates it (ml_core.guidance.hint_outline)."""
+        return hint_region(self.lightness, self.prior, hint, self.distribution)
 
 
 def _luminance_and_f(pixels: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -205,7 +226,14 @@ class Colorizer:
 
     def guide(self, pixels: np.ndarray, model_ab: torch.Tensor, confidence: torch.Tensor | None,
               options: ColorizeOptions, distribution: torch.Tensor | None = None) -> torch.Tensor:
-        """The model's a*b* steered by a reference palette and user hints, on the guidance grid.
+        """The model's a*b* steered by a reference palette and user hints, on the guidance grid."""
+        g = self._guidance_inputs(pixels, model_ab, confidence, options, distribution)
+        return propagate_hints(g.lightness, g.prior, options.hints, g.confidence, prior_stride=g.stride,
+                               distribution=g.distribution)
+
+    def _guidance_inputs(self, pixels: np.ndarray, model_ab: torch.Tensor, confidence: torch.Tensor | None,
+                         options: ColorizeOptions, distribution: torch.Tensor | None) -> GuidanceInputs:
+        """The grid, lightness and default colors hints are solved against.
 
         Order matters: the reference replaces the model's guess as the default colors (by its
         strength), then hints, the most specific thing a person says, override both locally.
@@ -223,7 +251,36 @@ class Colorizer:
             if conf is not None:  # a reference color is a choice the person made: hints may override it as easily
                 conf = torch.lerp(conf, torch.full_like(conf, 0.5), strength)
         stride = max(grid) / max(model_ab.shape[-2:])  # grid pixels per pixel of the model's output
-        return propagate_hints(lightness, prior, options.hints, conf, prior_stride=stride, distribution=distribution)
+        return GuidanceInputs(lightness, prior, conf, stride, distribution)
+
+    def guidance_inputs(self, image: "LoadedImage | np.ndarray", options: ColorizeOptions | None = None,
+                        cancel: CancelToken | None = None) -> GuidanceInputs:
+        """What `colorize` with these options solves hints against: the same preview size, model
+        run, saturation and reference, stopping before the solve. Hint models see `options.hints`."""
+        opts, pixels, small, _ = self._working_input(image, options or ColorizeOptions())
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        temperature = self.default_temperature if opts.temperature is None else opts.temperature
+        ab, confidence, distribution = self._predict(small, temperature,
+                                                     tuple(opts.hints) if self.model.accepts_hints else ())
+        if opts.saturation != 1.0:
+            ab = ab * float(opts.saturation)
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        return self._guidance_inputs(pixels, ab, confidence, opts, distribution)
+
+    def _working_input(self, image: "LoadedImage | np.ndarray", opts: ColorizeOptions,
+                       ) -> tuple[ColorizeOptions, np.ndarray, np.ndarray, tuple[int, int]]:
+        """(options with pixel-unit hints placed, the pixels colorized (at most output_max_side),
+        the 8-bit input the model sees, its size): one definition for colorize and guidance_inputs."""
+        pixels = np.asarray(getattr(image, "pixels", image))
+        if isinstance(opts.hints, HintFile):  # pixel units refer to the photo, before any preview downscale
+            opts = replace(opts, hints=resolve_hints(opts.hints, pixels.shape[1], pixels.shape[0]))
+        if opts.output_max_side and max(pixels.shape[:2]) > opts.output_max_side:
+            s = opts.output_max_side / max(pixels.shape[:2])
+            pixels = scaled(pixels, s)
+        size = self.model.input_size_for(pixels.shape[0], pixels.shape[1], self.work_size_for(opts))
+        return opts, pixels, resize(to_uint8(pixels), size), size
 
     def suggest_colors(self, image: "LoadedImage | np.ndarray", x: float, y: float,
                        options: ColorizeOptions | None = None, count: int = 6) -> list[ColorSuggestion]:
@@ -290,17 +347,9 @@ class Colorizer:
         cancel: CancelToken | None = None,
     ) -> ColorizeResult:
         """Color from lightness: color input (or sepia) is recolored from its L alone."""
-        opts = options or ColorizeOptions()
-        pixels = np.asarray(getattr(image, "pixels", image))
-        if isinstance(opts.hints, HintFile):  # pixel units refer to the photo, before any preview downscale
-            opts = replace(opts, hints=resolve_hints(opts.hints, pixels.shape[1], pixels.shape[0]))
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        if opts.output_max_side and max(pixels.shape[:2]) > opts.output_max_side:
-            s = opts.output_max_side / max(pixels.shape[:2])
-            pixels = scaled(pixels, s)
-        size = self.model.input_size_for(pixels.shape[0], pixels.shape[1], self.work_size_for(opts))
-        small = resize(to_uint8(pixels), size)
+        opts, pixels, small, size = self._working_input(image, options or ColorizeOptions())
         timings["prepare"] = time.perf_counter() - t0
         if cancel is not None:
             cancel.raise_if_cancelled()
