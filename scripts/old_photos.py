@@ -19,41 +19,31 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
-from skimage.color import rgb2lab
+from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from ml_core.evaluation.contact_sheet import compose_sheet, sheet_pixels  # noqa: E402
+from ml_core.evaluation.old_prints import (  # noqa: E402
+    MONOTONE_SPREAD,
+    NEAR_MONOTONE_SPREAD,
+    hue_spread,
+    mean_chroma,
+    wash_summary,
+)
 from ml_core.inference.engine import Colorizer  # noqa: E402
-from ml_core.io.imageio import read_image  # noqa: E402
+from ml_core.io.imageio import export_image, read_image  # noqa: E402
 from ml_core.modelfiles.store import ModelStore  # noqa: E402
 
-MONOTONE_SPREAD = 1.5
-NEAR_MONOTONE_SPREAD = 2.5  # looked at: results below this read as one tint with touches of another
 
-
-def hue_spread(rgb: np.ndarray) -> float:
-    """√(smaller eigenvalue) of the a*b* covariance of an 8-bit RGB image (at most 256 px long side)."""
-    img = Image.fromarray(rgb)
-    img.thumbnail((256, 256))
-    ab = rgb2lab(np.asarray(img, dtype=np.float32) / 255.0)[..., 1:].reshape(-1, 2)
-    return float(np.sqrt(max(np.linalg.eigvalsh(np.cov(ab.T))[0], 0.0)))
-
-
-def mean_chroma(rgb: np.ndarray) -> float:
-    img = Image.fromarray(rgb)
-    img.thumbnail((256, 256))
-    ab = rgb2lab(np.asarray(img, dtype=np.float32) / 255.0)[..., 1:]
-    return float(np.hypot(ab[..., 0], ab[..., 1]).mean())
-
-
-def thumb(rgb: np.ndarray, side: int) -> Image.Image:
+def thumb(rgb: np.ndarray, side: int) -> np.ndarray:
+    """A square thumbnail, the photo centered on white, so every column of the sheet lines up."""
     img = Image.fromarray(rgb)
     img.thumbnail((side, side))
     canvas = Image.new("RGB", (side, side), (255, 255, 255))
     canvas.paste(img, ((side - img.width) // 2, (side - img.height) // 2))
-    return canvas
+    return np.asarray(canvas)
 
 
 def main() -> int:
@@ -66,7 +56,7 @@ def main() -> int:
     files = sorted(p for p in args.photos.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     store = ModelStore()
     colorizers = {m: Colorizer(store.load(m)) for m in args.models}
-    rows: list[list[Image.Image]] = []
+    rows: list[list[np.ndarray]] = []
     report: dict[str, dict] = {m: {"photos": {}} for m in args.models}
     for f in files:
         image = read_image(f)
@@ -82,13 +72,9 @@ def main() -> int:
         rows.append(row)
         print(f.name, {m: report[m]["photos"][f.name]["hue_spread"] for m in args.models}, flush=True)
     for m in args.models:
-        spreads = [v["hue_spread"] for v in report[m]["photos"].values()]
-        report[m]["monotone"] = sum(s < MONOTONE_SPREAD for s in spreads)
-        report[m]["monotone_share"] = round(report[m]["monotone"] / len(spreads), 3)
-        report[m]["near_monotone"] = sum(s < NEAR_MONOTONE_SPREAD for s in spreads)
-        report[m]["median_hue_spread"] = round(float(np.median(spreads)), 3)
-        chroma = [v["mean_chroma"] for v in report[m]["photos"].values()]
-        report[m]["median_chroma"] = round(float(np.median(chroma)), 2)
+        photos = report[m]["photos"].values()
+        report[m].update(wash_summary([v["hue_spread"] for v in photos], [v["mean_chroma"] for v in photos]))
+        spreads = report[m]["photos"]
         print(f"{m}: {report[m]['monotone']}/{len(spreads)} monotone (hue spread < {MONOTONE_SPREAD}), "
               f"{report[m]['near_monotone']} below {NEAR_MONOTONE_SPREAD}, "
               f"median spread {report[m]['median_hue_spread']}, median chroma {report[m]['median_chroma']}")
@@ -99,22 +85,12 @@ def main() -> int:
     return 0
 
 
-def write_sheet(rows: list[list[Image.Image]], labels: list[str], side: int, path: Path) -> None:
+def write_sheet(rows: list[list[np.ndarray]], labels: list[str], side: int, path: Path) -> None:
     """Rows of (input | model...) thumbnails, two photos per line, with a header of labels."""
     per_line = 2
-    cols = len(labels) * per_line
-    lines = (len(rows) + per_line - 1) // per_line
-    header = 18
-    sheet = Image.new("RGB", (cols * side, header + lines * side), (255, 255, 255))
-    draw = ImageDraw.Draw(sheet)
-    for c in range(cols):
-        draw.text((c * side + 4, 3), labels[c % len(labels)], fill=(0, 0, 0))
-    for i, row in enumerate(rows):
-        y = header + (i // per_line) * side
-        x0 = (i % per_line) * len(labels) * side
-        for j, im in enumerate(row):
-            sheet.paste(im, (x0 + j * side, y))
-    sheet.save(path, quality=85)
+    lines = [sum(rows[i:i + per_line], []) for i in range(0, len(rows), per_line)]
+    sheet = compose_sheet(lines, titles=labels * per_line, tile_height=side, gap=4, font_size=12)
+    export_image(sheet_pixels(sheet), path, "jpg", quality=85, overwrite=True)
 
 
 if __name__ == "__main__":
