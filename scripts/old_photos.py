@@ -74,8 +74,7 @@ def main() -> int:
     for m in args.models:
         photos = report[m]["photos"].values()
         report[m].update(wash_summary([v["hue_spread"] for v in photos], [v["mean_chroma"] for v in photos]))
-        spreads = report[m]["photos"]
-        print(f"{m}: {report[m]['monotone']}/{len(spreads)} monotone (hue spread < {MONOTONE_SPREAD}), "
+        print(f"{m}: {report[m]['monotone']}/{report[m]['results']} monotone (hue spread < {MONOTONE_SPREAD}), "
               f"{report[m]['near_monotone']} below {NEAR_MONOTONE_SPREAD}, "
               f"median spread {report[m]['median_hue_spread']}, median chroma {report[m]['median_chroma']}")
     args.out.mkdir(parents=True, exist_ok=True)

@@ -46,7 +46,7 @@ def wash_summary(spreads: Iterable[float], chromas: Iterable[float]) -> dict[str
     s, c = np.asarray(list(spreads), dtype=float), np.asarray(list(chromas), dtype=float)
     if s.size == 0:
         raise ValueError("no results to summarize")
-    return {"photos": int(s.size), "monotone": int((s < MONOTONE_SPREAD).sum()),
+    return {"results": int(s.size), "monotone": int((s < MONOTONE_SPREAD).sum()),
             "monotone_share": round(float((s < MONOTONE_SPREAD).mean()), 3),
             "near_monotone": int((s < NEAR_MONOTONE_SPREAD).sum()),
             "median_hue_spread": round(float(np.median(s)), 3),

@@ -26,7 +26,7 @@ def test_a_sepia_wash_is_monotone_and_sky_grass_and_a_red_barn_are_not() -> None
 
 def test_wash_summary_counts_against_the_stated_thresholds() -> None:
     summary = wash_summary([0.5, 2.0, 4.0, 9.0], [10, 12, 14, 30])
-    assert summary == {"photos": 4, "monotone": 1, "monotone_share": 0.25, "near_monotone": 2,
+    assert summary == {"results": 4, "monotone": 1, "monotone_share": 0.25, "near_monotone": 2,
                        "median_hue_spread": 3.0, "median_chroma": 13.0}
     with pytest.raises(ValueError):
         wash_summary([], [])
