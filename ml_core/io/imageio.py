@@ -9,7 +9,6 @@ because losing someone's only copy of a family photo is the one bug this app mus
 from __future__ import annotations
 
 import contextlib
-import errno
 import importlib.util
 import io
 import logging
@@ -32,6 +31,7 @@ from PIL import Image, PngImagePlugin, UnidentifiedImageError
 from ..errors import PathError
 from ..limits import EXPORT_FORMATS  # stated once, torch-free, for the CLI's choices
 from .atomic import temp_path_beside
+from .walk import find_files
 
 try:  # Pillow can be built without LittleCMS; CMYK then falls back to a plain conversion.
     from PIL import ImageCms
@@ -515,88 +515,13 @@ def collect_images(inputs: Iterable[StrPath], recursive: bool = True
                    ) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Expand what the user dropped or typed into a deterministic list of photos.
 
-    Problems are returned rather than raised so a batch can start with what is usable and still
-    tell the user what was left out.
+    The walk is the one training uses too (`walk.find_files`), in a person's reading order; in
+    folders only photo suffixes count, so notes beside the photos are not problems, while a file
+    named directly that is not a photo is one. Problems are returned rather than raised so a
+    batch can start with what is usable and still tell the user what was left out.
     """
-    images: list[Path] = []
-    problems: list[tuple[Path, str]] = []
-    seen: set[str] = set()
-
-    def add(path: Path) -> None:
-        key = os.path.normcase(os.path.abspath(path))
-        if key not in seen:
-            seen.add(key)
-            images.append(path)
-
-    for item in inputs:
-        path = Path(item)
-        if path.is_dir():
-            _walk(path, recursive, add, problems)
-        elif path.is_file():
-            if is_supported_path(path):
-                add(path)
-            else:
-                kind = path.suffix or "no extension"
-                problems.append((path, f"not a supported image type ({kind})"))
-        elif path.is_symlink():
-            problems.append((path, _link_problem(path)))
-        elif path.exists():
-            problems.append((path, "is not a regular file"))
-        else:
-            problems.append((path, "does not exist"))
-    return images, problems
-
-
-def _walk(folder: Path, recursive: bool, add: Callable[[Path], None],
-          problems: list[tuple[Path, str]]) -> None:
-    try:
-        with os.scandir(folder) as it:
-            entries = sorted(it, key=lambda e: (_natural_key(e.name), e.name))
-    except OSError as exc:
-        problems.append((folder, f"cannot open folder ({exc.strerror or exc})"))
-        return
-    for entry in entries:
-        if _is_hidden(entry):
-            continue
-        if entry.is_dir(follow_symlinks=False):  # not following links avoids loops
-            if recursive:
-                _walk(Path(entry.path), recursive, add, problems)
-        elif is_supported_path(entry.name):
-            try:
-                is_file = entry.is_file()  # follows a link: a loop (ELOOP) raises here
-            except OSError as exc:
-                problems.append((Path(entry.path), _link_problem(Path(entry.path), exc)))
-                continue
-            if is_file:
-                add(Path(entry.path))
-
-
-def _link_problem(path: Path, exc: OSError | None = None) -> str:
-    """Why a link (or name) that should lead to a photo does not: a loop is said as a loop."""
-    if exc is None:
-        try:
-            os.stat(path)
-        except OSError as err:
-            exc = err
-    if exc is not None and exc.errno == errno.ELOOP:
-        return "is a symbolic link loop (it leads back to itself)"
-    if exc is not None and not isinstance(exc, FileNotFoundError):
-        return f"cannot be read ({exc.strerror or exc})"
-    return "is a broken link"
-
-
-def _natural_key(name: str) -> list[int | str]:
-    """Sort like a person would: scan_2 before scan_10."""
-    return [int(part) if part.isdecimal() else part.casefold() for part in re.split(r"(\d+)", name)]
-
-
-def _is_hidden(entry: os.DirEntry) -> bool:
-    if entry.name.startswith("."):
-        return True
-    if os.name == "nt":  # the stat is free on Windows (it comes with the directory listing)
-        with contextlib.suppress(OSError):
-            return bool(getattr(entry.stat(follow_symlinks=False), "st_file_attributes", 0) & 2)
-    return False
+    found = find_files([Path(item) for item in inputs], wanted=is_supported_path, recursive=recursive)
+    return [Path(file.path) for file in found.files], [(Path(path), reason) for path, reason in found.problems]
 
 
 # --------------------------------------------------------------------------- exporting

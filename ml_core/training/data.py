@@ -37,6 +37,7 @@ from ..cancel import CancelToken
 from ..color.spaces import ColorSpace, rgb_to_lab
 from ..io import paths
 from ..io.atomic import atomic_write_bytes
+from ..io.walk import find_files, unsupported_type
 from .config import REASON_LABELS, REASONS  # noqa: F401  (defined torch-free; callers import them here too)
 from .degrade import Damage, damage
 
@@ -117,56 +118,27 @@ class PhotoSet:
         }
 
 
-def _is_hidden(name: str) -> bool:
-    return name.startswith(".")
-
-
-def _is_image_name(path: str) -> bool:
-    from ..io.imageio import is_supported_path
-
-    return is_supported_path(path)
-
-
 def walk_inputs(
     inputs: Iterable[str | os.PathLike],
 ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]], list[tuple[str, str]]]:
     """Folders (recursive) and files -> (candidates (path, rel, root), not-images (path, detail), problems).
 
-    Hidden files and folders are ignored, symbolic links to folders are not followed (no loops),
-    and the order is sorted and deterministic.
+    The walk is the one colorize uses (`io.walk.find_files`: hidden files and folders ignored,
+    links to folders not followed, link loops and unreadable folders named in `problems`), in
+    the files-first order training has always scanned in: a seeded run orders its photos by
+    this list, so the order must not change under a trained model.
     """
+    from ..io.imageio import is_supported_path  # imported where used, as everywhere in this module
+
+    found = find_files(inputs, order="files_first")
     candidates: list[tuple[str, str, str]] = []
     not_images: list[tuple[str, str]] = []
-    problems: list[tuple[str, str]] = []
-    seen: set[str] = set()
-
-    def add(path: str, rel: str, root: str) -> None:
-        key = os.path.normcase(os.path.abspath(path))
-        if key in seen:
-            return
-        seen.add(key)
-        if _is_image_name(path):
-            candidates.append((path, rel, root))
+    for file in found.files:
+        if is_supported_path(file.path):
+            candidates.append((file.path, file.rel, file.root))
         else:
-            not_images.append((path, f"not a supported image type ({Path(path).suffix or 'no extension'})"))
-
-    for item in inputs:
-        root = os.fspath(item)
-        if os.path.isdir(root):
-            for dirpath, dirnames, filenames in os.walk(root):
-                dirnames[:] = sorted(d for d in dirnames if not _is_hidden(d))
-                for name in sorted(filenames):
-                    if _is_hidden(name):
-                        continue
-                    full = os.path.join(dirpath, name)
-                    if not os.path.isfile(full):
-                        continue
-                    add(full, Path(os.path.relpath(full, root)).as_posix(), root)
-        elif os.path.isfile(root):
-            add(root, Path(root).name, root)
-        else:
-            problems.append((root, "does not exist" if not os.path.lexists(root) else "is not a file or folder"))
-    return candidates, not_images, problems
+            not_images.append((file.path, unsupported_type(file.path)))
+    return candidates, not_images, found.problems
 
 
 def _cache_key(path: str, st: os.stat_result, cache_side: int) -> str:
