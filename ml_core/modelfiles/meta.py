@@ -11,8 +11,10 @@ Limits (generous: every model Chroma trains or ships sits far inside them):
 * version: a whole number 1..FORMAT_VERSION; work_size and temperature: the same bounds the
   command line and the window put on --size and --temperature (`ml_core.limits`), since a model's
   values are the defaults of those settings; temperature may also be null (the library default).
-* config: per architecture (`CONFIG_RULES`), and the network it describes at most
-  MAX_PARAMETERS weights, counted without allocating them (`estimated_parameters`).
+* config: per architecture, by the rules each family states beside its constructor
+  (`config_rules` in `ml_core/models/<family>.py`, written in the words of `rules`), and the
+  network it describes at most MAX_PARAMETERS weights, counted without allocating them
+  (`estimated_parameters`).
 * name / description: text up to MAX_NAME / MAX_DESCRIPTION characters, control characters
   removed (`safe_text`); metrics: up to MAX_METRICS numbers (or null); training: a JSON object
   nested at most MAX_DEPTH deep with at most MAX_VALUES values. Metrics and training numbers are
@@ -22,12 +24,12 @@ Limits (generous: every model Chroma trains or ships sits far inside them):
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
 from ..io.safe_text import clean_text, clean_value, shown
 from ..limits import MAX_TEMPERATURE, MAX_WORK_SIZE, MIN_TEMPERATURE, MIN_WORK_SIZE
+from .rules import MetadataError, Rule, boolean, check_integer, generic, optional, output_kind, real, space
 
 FORMAT = "chroma-model"
 FORMAT_VERSION = 1
@@ -41,52 +43,6 @@ MAX_TEXT = 100_000  # any one string inside training notes
 REQUIRED = ("name", "arch", "config", "color_space", "output_kind", "work_size")
 
 
-class MetadataError(ValueError):
-    """One metadata field that cannot be used: `field` is its dotted path, e.g. "config.width"
-    ("" when the reason already says what is wrong with the whole, e.g. "not a Chroma model file")."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}" if field else reason)
-        self.field = field
-        self.reason = reason
-
-    def describe(self) -> str:
-        return f"metadata field {self.field!r} {self.reason}" if self.field else self.reason
-
-
-Rule = Callable[[Any, str], Any]
-
-
-def _integer(value: Any, field: str, lo: int, hi: int) -> int:
-    # bool is an int subclass in Python, but `true` is not a size.
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise MetadataError(field, f"must be a whole number from {lo} to {hi}, got {shown(value)}")
-    if not lo <= value <= hi:
-        raise MetadataError(field, f"must be from {lo} to {hi}, got {shown(value)}")
-    return value
-
-
-def _real(value: Any, field: str, lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -> float:
-    span = f"{'above' if lo_open else 'from'} {lo:g} {'and below' if hi_open else 'to'} {hi:g}"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise MetadataError(field, f"must be a number {span}, got {shown(value)}")
-    try:
-        number = float(value)
-    except OverflowError:
-        raise MetadataError(field, f"must be a number {span}, got an enormous one") from None
-    below = number <= lo if lo_open else number < lo
-    above = number >= hi if hi_open else number > hi
-    if not math.isfinite(number) or below or above:
-        raise MetadataError(field, f"must be a number {span}, got {shown(value)}")
-    return number
-
-
-def _choice(value: Any, field: str, choices: tuple[Any, ...]) -> Any:
-    if isinstance(value, bool) or value not in choices or type(value) is not type(choices[0]):
-        raise MetadataError(field, f"must be one of {', '.join(map(repr, choices))}, got {shown(value)}")
-    return value
-
-
 def _text(value: Any, field: str, limit: int, multiline: bool = False) -> str:
     if not isinstance(value, str):
         raise MetadataError(field, f"must be text, got {shown(value)}")
@@ -95,83 +51,27 @@ def _text(value: Any, field: str, limit: int, multiline: bool = False) -> str:
     return clean_text(value, multiline)
 
 
-def integer(lo: int, hi: int) -> Rule:
-    return lambda v, f: _integer(v, f, lo, hi)
-
-
-def real(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -> Rule:
-    return lambda v, f: _real(v, f, lo, hi, lo_open, hi_open)
-
-
-def choice(*choices: Any) -> Rule:
-    return lambda v, f: _choice(v, f, choices)
-
-
-def optional(rule: Rule) -> Rule:
-    return lambda v, f: None if v is None else rule(v, f)
-
-
-def boolean(value: Any, field: str) -> bool:
-    if not isinstance(value, bool):
-        raise MetadataError(field, f"must be true or false, got {shown(value)}")
-    return value
-
-
-def _spaces() -> tuple[str, ...]:
-    from ..color.spaces import COLOR_SPACES
-
-    return tuple(sorted(COLOR_SPACES))
-
-
-def _kinds() -> tuple[str, ...]:
-    from ..models.base import OUTPUT_KINDS
-
-    return tuple(OUTPUT_KINDS)
-
-
-SCALE = real(0.0, 4.0, lo_open=True)  # a channel multiplier: 1.0 is the published network
-SPACE: Rule = lambda v, f: _choice(v, f, _spaces())  # noqa: E731
-KIND: Rule = lambda v, f: _choice(v, f, _kinds())  # noqa: E731
-
-# What each architecture's constructor accepts, with bounds. Products of fields (width × bins,
-# global_size² × width) are bounded separately by MAX_PARAMETERS.
-CONFIG_RULES: dict[str, dict[str, Rule]] = {
-    "eccv16": {"width": SCALE, "classes": integer(1, 1024)},
-    "fusion": {"width": SCALE, "head": KIND, "color_space": SPACE, "global_size": integer(32, 1024)},
-    "unet": {"width": integer(1, 512), "depth": integer(1, 5), "stem_stride": choice(1, 2, 4), "head": KIND,
-             "color_space": SPACE, "bins": integer(2, 256), "global_context": boolean, "hint_input": boolean,
-             "input_levels": boolean},
-    "vgg_chroma": {"width": SCALE, "chroma_size": integer(1, 128), "head": KIND, "color_space": SPACE,
-                   "bins": integer(2, 256), "hidden": optional(integer(1, 65_536)), "batch_norm": boolean,
-                   "dropout": real(0.0, 1.0, hi_open=True)},
-}
-# An architecture registered later without rules of its own still gets scalar values only, each
-# kept as the type it is (a width of 3 must not reach a constructor as 3.0).
-def _generic(value: Any, field: str) -> Any:
-    if isinstance(value, (bool, str)) or value is None:
-        return value
-    number = _real(value, field, -4096, 4096)
-    return value if isinstance(value, int) else number
-
-
-_GENERIC: Rule = _generic
-
-
 def check_config(arch: str, config: Any) -> dict[str, Any]:
-    """The architecture's settings, each checked against its bounds; unknown settings are errors."""
+    """The architecture's settings, each checked by the rules its family states beside its
+    constructor (`config_rules`); unknown settings are errors.
+
+    A family that states none still gets scalar values only, under its constructor's keyword
+    names (`rules.generic`). The family is found through the registry, which imports torch: as
+    before, that happens when a file is checked, not when this module is imported.
+    """
     if not isinstance(config, dict):
         raise MetadataError("config", f"must be a JSON object, got {shown(config)}")
     from ..models import model_class
 
-    rules = CONFIG_RULES.get(arch)
-    known = rules if rules is not None else _constructor_keywords(model_class(arch))
+    cls = model_class(arch)
+    rules: Mapping[str, Rule] = cls.config_rules if cls.config_rules is not None else _constructor_keywords(cls)
     out = {}
     for key, value in config.items():
         field = f"config.{clean_text(str(key))[:40]}"
-        if key not in known:
+        if key not in rules:
             raise MetadataError(field, f"is not a setting of architecture {arch!r} "
-                                       f"(settings: {', '.join(sorted(known))})")
-        out[key] = (rules[key] if rules is not None else _GENERIC)(value, field)
+                                       f"(settings: {', '.join(sorted(rules))})")
+        out[key] = rules[key](value, field)
     return out
 
 
@@ -179,7 +79,7 @@ def _constructor_keywords(cls: type) -> dict[str, Rule]:
     import inspect
 
     params = inspect.signature(cls.__init__).parameters
-    return {name: _GENERIC for name, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    return {name: generic for name, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
 
 
 def estimated_parameters(arch: str, config: dict[str, Any]) -> int | None:
@@ -275,7 +175,7 @@ def check_metadata(raw: Any) -> dict[str, Any]:
     version = raw.get("version", FORMAT_VERSION)
     if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
         raise MetadataError("", f"made by a newer Chroma (format {version}); please update")
-    _integer(version, "version", 1, FORMAT_VERSION)
+    check_integer(version, "version", 1, FORMAT_VERSION)
     missing = [k for k in REQUIRED if k not in raw]
     if missing:
         raise MetadataError("", f"metadata lacks {', '.join(missing)}")
@@ -288,9 +188,9 @@ def check_metadata(raw: Any) -> dict[str, Any]:
         "name": _text(raw["name"], "name", MAX_NAME),
         "arch": arch,
         "config": check_config(arch, raw["config"]),
-        "color_space": SPACE(raw["color_space"], "color_space"),
-        "output_kind": KIND(raw["output_kind"], "output_kind"),
-        "work_size": _integer(raw["work_size"], "work_size", MIN_WORK_SIZE, MAX_WORK_SIZE),
+        "color_space": space(raw["color_space"], "color_space"),
+        "output_kind": output_kind(raw["output_kind"], "output_kind"),
+        "work_size": check_integer(raw["work_size"], "work_size", MIN_WORK_SIZE, MAX_WORK_SIZE),
         "description": _text(raw.get("description", ""), "description", MAX_DESCRIPTION, multiline=True),
         "training": check_training(raw.get("training", {})),
         "metrics": check_metrics(raw.get("metrics", {})),

@@ -8,6 +8,7 @@ every family.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, Iterator
 
 import torch
@@ -15,6 +16,7 @@ from torch import nn
 
 from ..color.quantize import ABBins, ChannelBins
 from ..color.spaces import ColorSpace, color_space
+from ..modelfiles.rules import Rule
 
 OUTPUT_KINDS = ("ab", "bins313", "bins_per_channel")
 HINT_CHANNELS = 3  # hint a/110, hint b/110, mask (Zhang et al. 2017)
@@ -39,6 +41,11 @@ class ColorModel(nn.Module):
     test_configs: ClassVar[tuple[dict[str, Any], ...]] = ()
     # Configurations a laptop CPU can train, for bench/bench_train.py (empty: the published network).
     bench_configs: ClassVar[tuple[dict[str, Any], ...]] = ({},)
+    # What each constructor keyword accepts from a model file, stated beside the constructor in
+    # the words of ml_core.modelfiles.rules: a file is a stranger's, and its numbers are checked
+    # before anything is built (modelfiles.meta.check_config reads this through the registry).
+    # None: scalar values only, under the constructor's keyword names.
+    config_rules: ClassVar[Mapping[str, Rule] | None] = None
 
     def __init__(self, *, space: str, output_kind: str, config: dict[str, Any], bins: int = 20) -> None:
         """`config` is exactly the subclass's constructor keywords: create(arch, **config) rebuilds it."""

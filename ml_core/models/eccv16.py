@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from ..color.quantize import BIN_SIZE, ABBins, gamut_bin_centers
+from ..modelfiles.rules import SCALE, integer
 from ._registry import register
 from .base import ColorModel
 
@@ -97,6 +98,7 @@ class ECCV16(ColorModel):
     output_stride = 4
     test_configs = (dict(width=0.05, classes=313), dict(width=0.125))
     bench_configs = (dict(width=0.25),)
+    config_rules = {"width": SCALE, "classes": integer(1, 1024)}
 
     def __init__(self, *, width: float = 1.0, classes: int = OFFICIAL_CLASSES) -> None:
         if width <= 0:

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..modelfiles.rules import SCALE, integer, output_kind, space
 from ._registry import register
 from .base import ColorModel, conv_bn_relu
 
@@ -48,6 +49,8 @@ class Fusion(ColorModel):
                     *(dict(width=0.125, head=h, global_size=64) for h in ("ab", "bins313")),
                     dict(width=0.125, head="ab", color_space="yuv", global_size=64))
     bench_configs = (dict(width=0.25, head="ab"),)
+    # global_size² × width is bounded by the parameter count (modelfiles.meta.check_size).
+    config_rules = {"width": SCALE, "head": output_kind, "color_space": space, "global_size": integer(32, 1024)}
 
     def __init__(
         self, *, width: float = 1.0, head: str = "ab", color_space: str = "lab", global_size: int = 224

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..color.levels import stretch_levels
+from ..modelfiles.rules import boolean, choice, integer, output_kind, space
 from ._registry import register
 from .base import ColorModel, conv_bn_relu
 
@@ -25,6 +26,10 @@ class UNet(ColorModel):
     description = "U-Net with strided stem, dilated bottleneck and global context; ab, ab-bin or per-channel-bin head"
     test_configs = tuple(dict(width=8, depth=2, head=h) for h in ("ab", "bins313", "bins_per_channel"))
     bench_configs = (dict(width=32, head="bins313"), dict(width=32, head="ab"))
+    # width × bins is bounded by the parameter count (modelfiles.meta.check_size).
+    config_rules = {"width": integer(1, 512), "depth": integer(1, 5), "stem_stride": choice(1, 2, 4),
+                    "head": output_kind, "color_space": space, "bins": integer(2, 256), "global_context": boolean,
+                    "hint_input": boolean, "input_levels": boolean}
 
     def __init__(
         self,

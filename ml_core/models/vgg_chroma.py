@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..modelfiles.rules import SCALE, boolean, integer, optional, output_kind, real, space
 from ._registry import register
 from .base import ColorModel
 
@@ -54,6 +55,9 @@ class VGGChroma(ColorModel):
                     *(dict(width=0.0625, head=h, chroma_size=9) for h in ("ab", "bins_per_channel")),
                     dict(width=0.0625, head="ab", color_space="lab"))
     bench_configs = (dict(width=0.25),)
+    config_rules = {"width": SCALE, "chroma_size": integer(1, 128), "head": output_kind, "color_space": space,
+                    "bins": integer(2, 256), "hidden": optional(integer(1, 65_536)), "batch_norm": boolean,
+                    "dropout": real(0.0, 1.0, hi_open=True)}
 
     def __init__(
         self,

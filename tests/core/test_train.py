@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file, save
 
 import ml_core.training.losses as losses_mod
 from ml_core.cancel import CancelToken
-from ml_core.modelfiles.modelfile import info_for, load_model, read_info, save_model
+from ml_core.modelfiles.modelfile import ModelFileError, info_for, load_model, read_info, save_model
 from ml_core.models import available, create, model_class
 from ml_core.training.card import shown_folder
 from ml_core.training.checkpoint import list_runs, load_checkpoint
@@ -272,6 +273,7 @@ THROWAWAY_FAMILY = """
 import torch
 from torch import nn
 
+from ml_core.modelfiles.rules import integer
 from ml_core.models import ColorModel, register
 
 
@@ -281,6 +283,7 @@ class Throwaway(ColorModel):
     description = "Two 1x1 convolutions: a family written for one test"
     size_multiple = 1
     test_configs = (dict(width=3),)
+    config_rules = {"width": integer(1, 8)}
 
     def __init__(self, *, width: int = 4) -> None:
         super().__init__(space="lab", output_kind="ab", config=dict(width=width))
@@ -297,7 +300,8 @@ class Throwaway(ColorModel):
 
 def test_a_family_is_one_module_and_nothing_else(photos, tmp_path, monkeypatch, capsys):
     """A new family written as one module of a package (here a throw-away one, so the real
-    registry is untouched) is listed, offered by the CLI, and trained by the loop above."""
+    registry is untouched) is listed, offered by the CLI, trained by the loop above, and its
+    model files are checked by the rules it states itself."""
     from ml_core.cli import main
     from ml_core.models import _registry, load_families
 
@@ -314,6 +318,13 @@ def test_a_family_is_one_module_and_nothing_else(photos, tmp_path, monkeypatch, 
     result = train_two_steps(photos, "throwaway")  # what test_every_model_family_trains_a_step runs per family
     assert result.status == "completed" and math.isfinite(result.best_value)
     assert load_model(result.model_path).info.arch == "throwaway"
+    # Its own bound (1..8), not the ±4096 a family without rules gets: the rules were picked up.
+    raw = json.loads(read_info(result.model_path).to_json())
+    raw["config"]["width"] = 9
+    hostile = tmp_path / "wide.safetensors"
+    hostile.write_bytes(save(load_file(str(result.model_path)), metadata={"chroma": json.dumps(raw)}))
+    with pytest.raises(ModelFileError, match=r"wide\.safetensors.*'config\.width' must be from 1 to 8, got 9"):
+        load_model(hostile)
 
 
 def test_cancel_while_scanning_writes_nothing(photos, tmp_path):
