@@ -41,7 +41,8 @@ def main() -> None:
     for model, meta in intros.items():
         if args.only and model != args.only:
             continue
-        data = (args.intro.parent / meta["data"]).read_text(encoding="utf-8")
+        parts = [meta["data"]] if isinstance(meta["data"], str) else meta["data"]  # e.g. sources + sampling
+        data = "\n".join((args.intro.parent / part).read_text(encoding="utf-8").rstrip() + "\n" for part in parts)
         target = REPO / "resources" / "models" / f"{model}.md"
         info = read_info(target.with_suffix(".safetensors"))
         train_card = (args.train_cards / f"{model}.md").read_text()
