@@ -8,7 +8,9 @@ filtering shortly after zooming stops) instead of filtering the whole preview on
 With the hint tool on, the left button places and edits color hints instead of panning (presses
 outside the photo, the split handle and the middle button still pan, zoom and split); the view
 only reports what the person did, in relative photo coordinates, and the tab turns that into
-undoable edits. With the tool off it behaves exactly as without hints.
+undoable edits. With the tool off it behaves exactly as without hints. While a marker is hovered
+or dragged the view says so (`hint_hovered`), and draws the outline of that hint's region once
+someone hands it one (`set_hint_outline`; computed elsewhere, off the GUI thread).
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class CompareView(QWidget):
     hint_moved = Signal(int, float, float)  # index, new x, y of its first point
     hint_delete_requested = Signal(int)
     hint_menu_requested = Signal(int, QPoint)  # index, global position
+    hint_hovered = Signal(int, float, float)  # index (-1: none) and where its first point is (dragged: would be)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -100,6 +103,8 @@ class CompareView(QWidget):
         self._hint_drag: tuple[int, float, float] | None = None  # index, x, y while a marker is dragged
         self._stroke: list[tuple[float, float]] = []  # relative points of a stroke being painted
         self._pending: tuple[float, float] | None = None  # a placed hint waiting for its color
+        self._hovered = -1  # the marker under the mouse
+        self._outline: tuple[int, QPainterPath | None] = (-1, None)  # hint index, its region's outline (0..1 units)
         self._smooth_timer = QTimer(self)
         self._smooth_timer.setSingleShot(True)
         self._smooth_timer.setInterval(_SMOOTH_DELAY_MS)
@@ -231,6 +236,7 @@ class CompareView(QWidget):
         self._hint_tool = on
         self._drag = None
         self._hint_drag = None
+        self._hovered = -1
         self._stroke = []
         self.unsetCursor()
         self.update()
@@ -242,7 +248,18 @@ class CompareView(QWidget):
         self._hints = tuple(hints)
         self._selected_hint = selected if 0 <= selected < len(self._hints) else -1
         self._hint_drag = None
+        self._hovered = -1  # the next mouse move says again which marker is under it
         self.update()
+
+    def set_hint_outline(self, index: int, outline: Sequence) -> None:
+        """The outline of hint `index`'s region: closed (n, 2) polylines in relative photo
+        coordinates (ml_core.guidance.hint_outline); index -1 or no lines: none."""
+        path = hint_overlay.outline_path(outline) if index >= 0 and len(outline) else None
+        self._outline = (index if path is not None else -1, path)
+        self.update()
+
+    def hint_outline(self) -> tuple[int, QPainterPath | None]:
+        return self._outline
 
     def hints(self) -> tuple["Hint", ...]:
         return self._hints
@@ -499,6 +516,8 @@ class CompareView(QWidget):
             def to_widget(x: float, y: float, i: int = index) -> QPointF:
                 return self.to_widget(x, y, i)
             clip = self._visible_image(pane)
+            if self._outline[1] is not None:
+                hint_overlay.paint_outline(p, clip, self._outline[1], self._image_rect(pane))
             hint_overlay.paint_hints(p, clip, self._hints, to_widget, self._selected_hint, self._hint_drag)
             if self._stroke:
                 hint_overlay.paint_stroke_preview(p, clip, [to_widget(x, y) for x, y in self._stroke])
@@ -734,6 +753,7 @@ class CompareView(QWidget):
             hint = self._hints[index]
             dx, dy = self._delta_relative(pos)
             self._hint_drag = (index, min(max(hint.x + dx, 0.0), 1.0), min(max(hint.y + dy, 0.0), 1.0))
+            self.hint_hovered.emit(*self._hint_drag)
         elif self._drag == "stroke" and len(self._stroke) < _STROKE_MAX_POINTS:
             if (pos - self._last_pos).manhattanLength() >= _STROKE_SPACING:
                 self._stroke.append(self._clamped_relative(pos))
@@ -765,12 +785,25 @@ class CompareView(QWidget):
         self.update()
 
     def _hint_hover(self, pos: QPointF) -> None:
-        if self._hint_under(pos) >= 0:
+        index = self._hint_under(pos)
+        self._set_hovered(index)
+        if index >= 0:
             self.setCursor(Qt.CursorShape.PointingHandCursor)
         elif self.to_relative(pos) is not None:
             self.setCursor(Qt.CursorShape.CrossCursor)
         else:
             self.setCursor(Qt.CursorShape.OpenHandCursor)
+
+    def _set_hovered(self, index: int) -> None:
+        if index != self._hovered:
+            self._hovered = index
+            hint = self._hints[index] if index >= 0 else None
+            self.hint_hovered.emit(index, hint.x if hint else 0.0, hint.y if hint else 0.0)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        if self._drag is None:
+            self._set_hovered(-1)
+        super().leaveEvent(event)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         if self._hint_tool and self._pix:

@@ -1,7 +1,7 @@
-"""Per-photo color hints as undoable edits: add, move, recolor, delete, clear.
+"""Per-photo color hints as undoable edits: add, move, recolor, change reach, delete, clear.
 
 Every edit replaces the photo's whole hint tuple (hints are small, immutable `ml_core.guidance.hints.Hint`
-values), so one command class serves all five kinds of edit, undo restores the exact tuple that
+values), so one command class serves every kind of edit, undo restores the exact tuple that
 was there before, and the render key can compare tuples directly. Each photo keeps its own
 QUndoStack; the tab's QUndoGroup makes the selected photo's stack the active one, so Ctrl+Z
 always undoes the last change to the photo on screen.
@@ -92,6 +92,12 @@ class HintEditor(QObject):
         new = hint.with_ab(ab)
         if new.ab != hint.ab:
             self._push(item, _replaced(item.hints, index, new), "Recolor Hint")
+
+    def set_reach(self, item: QueueItem, index: int, reach: str) -> None:
+        """How far hint `index` may spread ("small" | "object" | "wide", checked by Hint itself)."""
+        hint = item.hints[index]
+        if reach != hint.reach:
+            self._push(item, _replaced(item.hints, index, hint.with_reach(reach)), "Change Hint Reach")
 
     def delete(self, item: QueueItem, index: int) -> None:
         if 0 <= index < len(item.hints):

@@ -3,7 +3,9 @@
 The compare view owns the geometry (zoom, pan, panes); it hands this module a function mapping a
 hint's relative photo coordinates to widget points, so markers sit on the same photo spot in
 side-by-side and split mode and at any zoom. Markers are drawn at a fixed screen size, since
-they are handles to grab, not part of the photo.
+they are handles to grab, not part of the photo. A hovered hint's region outline is drawn under
+the markers, as a thin light line with a dark casing and a faint veil inside, so it reads on
+light and dark photos alike without hiding the colors it outlines.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF, QTransform
 
 if TYPE_CHECKING:
     from ml_core.guidance.hints import Hint
@@ -23,6 +25,7 @@ SELECTED_RADIUS = 9.0
 GRAB_RADIUS = 11.0  # a press this close to a marker grabs it
 _STROKE_WIDTH = 5.0
 _SELECTION = QColor(255, 196, 0)
+_OUTLINE_VEIL = QColor(255, 255, 255, 36)  # inside a hovered hint's region
 
 ToWidget = Callable[[float, float], QPointF]
 
@@ -60,6 +63,38 @@ def paint_hints(p: QPainter, clip: QRectF, hints: Sequence["Hint"], to_widget: T
         if len(points) > 1:
             _paint_stroke(p, points, color, i == selected)
         _paint_marker(p, points[0], color, i == selected)
+    p.restore()
+
+
+def outline_path(outline: Sequence) -> QPainterPath:
+    """Closed polylines of relative (x, y) -> one path in the unit square (even-odd: holes stay
+    holes). Built once per outline; painting only scales it onto the photo."""
+    path = QPainterPath()
+    path.setFillRule(Qt.FillRule.OddEvenFill)
+    for line in outline:
+        if len(line) >= 3:
+            path.addPolygon(QPolygonF([QPointF(float(x), float(y)) for x, y in line]))
+            path.closeSubpath()
+    return path
+
+
+def paint_outline(p: QPainter, clip: QRectF, path: QPainterPath, image_rect: QRectF) -> None:
+    """A region outline (unit-square path) over the photo drawn in `image_rect`; the line keeps its
+    screen width at any zoom (cosmetic pens)."""
+    p.save()
+    p.setClipRect(clip)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setTransform(QTransform.fromTranslate(image_rect.left(), image_rect.top())
+                   .scale(image_rect.width(), image_rect.height()), True)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(_OUTLINE_VEIL)
+    p.drawPath(path)
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    for color, width in ((QColor(0, 0, 0, 150), 3.5), (QColor(255, 255, 255, 235), 1.5)):
+        pen = QPen(color, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+        pen.setCosmetic(True)
+        p.setPen(pen)
+        p.drawPath(path)
     p.restore()
 
 

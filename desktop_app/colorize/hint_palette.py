@@ -3,7 +3,8 @@
 The suggestions come from `Colorizer.suggest_colors` (run by the tab in a worker); the first is
 the color the preview shows now, the rest are other peaks of the model's distribution ("the car
 was red, or blue"). "More colors…" asks the tab for a full color picker. A Qt popup: Esc or a
-click elsewhere closes it, as people expect of a menu-like panel.
+click elsewhere closes it, as people expect of a menu-like panel. Below the swatches, how far
+this hint reaches (hint_reach.ReachSelector); the tab makes the edit.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from ..widgets.labels import edge_row
 from .hint_overlay import hint_color
+from .hint_reach import ReachSelector
 
 if TYPE_CHECKING:
     from ml_core.guidance.palette import ColorSuggestion
@@ -76,12 +78,18 @@ class HintPalette(QFrame):
         self.delete_button.setToolTip("Remove this hint (Delete)")
         self.delete_button.clicked.connect(self.delete_requested)
         buttons = edge_row(self.more_button, self.delete_button)
+        self.reach = ReachSelector()
+        reach_row = QHBoxLayout()
+        reach_row.setContentsMargins(0, 0, 0, 0)
+        reach_row.addWidget(QLabel("Reach"))
+        reach_row.addWidget(self.reach, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 10)
         layout.setSpacing(6)
         layout.addWidget(self.title)
         layout.addLayout(self.row)
         layout.addWidget(self.status)
+        layout.addLayout(reach_row)
         layout.addLayout(buttons)
         self.swatches: list[QToolButton] = []
         self._suggestions: list["ColorSuggestion"] = []

@@ -5,6 +5,10 @@ The view reports gestures in relative photo coordinates; this turns them into un
 hint is pinned to the "current" suggestion, the color the model shows there now, so a click
 alone already keeps that color wherever the rest of the region goes; the palette then offers
 the model's alternatives and a full color picker.
+
+How far a hint reaches (small / object / wide) is chosen in the palette or the side panel's
+"Hints" section (hint_reach), for the selected hint or, with none selected, for the hints placed
+next; while a hint is hovered or dragged, region_outline shows the area it will color.
 """
 
 from __future__ import annotations
@@ -18,13 +22,17 @@ from PySide6.QtCore import QObject, QPoint, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QColorDialog, QFileDialog, QMenu, QWidget
 
+from ml_core.guidance.hints import DEFAULT_REACH
+
 from ..workers import PRIORITY_PREVIEW, TaskRunner, describe_error
 from . import jobs
 from .compare_view import CompareView
 from .hint_editor import HintEditor
 from .hint_overlay import hint_color
 from .hint_palette import HintPalette
+from .hint_reach import HintPanel
 from .photo_queue import QueueItem
+from .region_outline import RegionOutline
 from .render_scheduler import RenderScheduler
 
 if TYPE_CHECKING:
@@ -38,7 +46,8 @@ def _pick_color(parent: QWidget, initial: QColor) -> QColor | None:
 
 class HintTool(QObject):
     """Public API (tab, tests, screenshot script): set_active, show_item, add_hint, recolor,
-    delete_selected, clear, open_palette, save_hints, load_hints (and their dialogs).
+    set_reach, delete_selected, clear, open_palette, save_hints, load_hints (and their dialogs);
+    `panel` (the side panel's Hints section) and `outline` (the hovered hint's region).
     `choose_color` is replaceable so tests need no dialog; `warn` reports a hint file that
     could not be read or written."""
 
@@ -60,6 +69,12 @@ class HintTool(QObject):
         self.palette.color_chosen.connect(self.recolor_selected)
         self.palette.more_requested.connect(self.more_colors)
         self.palette.delete_requested.connect(self.delete_selected)
+        self.palette.reach.reach_chosen.connect(self.set_reach)
+        self.default_reach = DEFAULT_REACH  # what the next placed hint gets
+        self.panel = HintPanel()
+        self.panel.setVisible(False)  # shown with the tool
+        self.panel.reach.reach_chosen.connect(self.set_reach)
+        self.outline = RegionOutline(view, runner, pipeline, selected_item, self)
         self._palette_request = 0  # only the latest suggestion request may fill the palette
         self._pending = 0  # hints placed and waiting for their first color
         view.hint_add_requested.connect(self.add_hint)
@@ -67,21 +82,26 @@ class HintTool(QObject):
         view.hint_moved.connect(self._on_moved)
         view.hint_delete_requested.connect(self._on_delete)
         view.hint_menu_requested.connect(self._on_menu)
+        view.hint_selection_changed.connect(lambda _: self._sync_reach())
         editor.hints_changed.connect(self._on_hints_changed)
 
     # ------------------------------------------------------------------ state
 
     def set_active(self, on: bool) -> None:
         self.view.set_hint_tool(on)
+        self.panel.setVisible(on)
         if not on:
             self.palette.hide()
+            self.outline.clear()
 
     def show_item(self, item: QueueItem | None) -> None:
         """The selected photo changed: its hints on the view, its history on Undo/Redo."""
         self.palette.hide()
+        self.outline.show_item(item)
         self.editor.activate(item)
         self.view.set_pending_hint(None)
         self.view.set_hints(item.hints if item is not None else ())
+        self._sync_reach()
 
     def busy(self) -> bool:
         """A placed hint is still waiting for the model's suggestion (tests and scripts wait on it)."""
@@ -92,6 +112,8 @@ class HintTool(QObject):
         if item is not None and item.id == item_id:
             selected = self.view.selected_hint()
             self.view.set_hints(item.hints, selected if selected < len(item.hints) else -1)
+            self._sync_reach()
+            self.outline.refresh()
         self._pipeline.hints_changed(item_id)
 
     # ------------------------------------------------------------------ edits
@@ -142,8 +164,9 @@ class HintTool(QObject):
         from ml_core.guidance.hints import Hint
 
         self.view.set_pending_hint(None)
-        index = self.editor.add(item, Hint(tuple(points), (float(ab[0]), float(ab[1]))))
+        index = self.editor.add(item, Hint(tuple(points), (float(ab[0]), float(ab[1])), reach=self.default_reach))
         self.view.set_hints(item.hints, index)
+        self._sync_reach()  # the new hint is selected
         if suggestions is not None and self.view.hint_tool() and self.view.isVisible():
             self._show_palette(index, suggestions)
 
@@ -154,6 +177,24 @@ class HintTool(QObject):
         self.editor.recolor(item, index, ab)
         if self.palette.isVisible():
             self.palette.set_suggestions(self.palette.suggestions(), item.hints[index].ab)
+
+    def set_reach(self, reach: str) -> None:
+        """The selected hint's reach (undoable; the preview re-renders through the scheduler like
+        any hint edit), or with no hint selected the reach of the hints placed next."""
+        item, index = self._selected_item(), self.view.selected_hint()
+        if item is not None and 0 <= index < len(item.hints):
+            self.editor.set_reach(item, index, reach)
+        else:
+            self.default_reach = reach
+        self._sync_reach()
+
+    def _sync_reach(self) -> None:
+        """Both selectors show the selected hint's reach, or the one new hints get."""
+        item, index = self._selected_item(), self.view.selected_hint()
+        selected = item is not None and 0 <= index < len(item.hints)
+        reach = item.hints[index].reach if selected else self.default_reach
+        self.panel.show_for(reach, selected)
+        self.palette.reach.set_reach(reach)
 
     def more_colors(self) -> None:
         item, index = self._selected_item(), self.view.selected_hint()
@@ -188,6 +229,7 @@ class HintTool(QObject):
             self.palette.hide()
             self.editor.delete(item, index)
             self.view.set_hints(item.hints, -1)
+            self._sync_reach()
 
     def _on_menu(self, index: int, global_pos: QPoint) -> None:
         menu = QMenu(self._parent)

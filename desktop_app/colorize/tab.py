@@ -276,6 +276,7 @@ class ColorizeTab(QWidget):
         side_layout.setContentsMargins(8, 8, 8, 8)
         side_layout.addWidget(self.model_panel)
         side_layout.addWidget(self.adjust_panel)
+        side_layout.addWidget(self.hint_tool.panel)  # shown while the hint tool is on
         side_layout.addWidget(self.repair_panel)
         side_layout.addWidget(self.reference_panel)
         side_layout.addStretch(1)
