@@ -17,16 +17,14 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-LOW_PERCENTILE = 0.01
-HIGH_PERCENTILE = 0.99
-MAX_GAIN = 2.5
+from .levels_np import HIGH_PERCENTILE, LOW_PERCENTILE, MAX_GAIN, POOLED_SIDE  # the rule's numbers, stated once
 
 
 def robust_points(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Each sample's black and white points (B, 1, 1, 1): the 1st and 99th percentiles of a
     128×128 area-average of `x` (B, 1, H, W), so specks and grain do not move them."""
     b = x.shape[0]
-    small = F.adaptive_avg_pool2d(x, (min(128, x.shape[-2]), min(128, x.shape[-1]))).reshape(b, -1)
+    small = F.adaptive_avg_pool2d(x, (min(POOLED_SIDE, x.shape[-2]), min(POOLED_SIDE, x.shape[-1]))).reshape(b, -1)
     ordered, _ = torch.sort(small, dim=1)
     n = ordered.shape[1]
     i_lo = int(round(LOW_PERCENTILE * (n - 1)))

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..limits import (  # torch-free: `chroma` parses its arguments before loading torch
     DEFAULT_TEMPERATURE,
@@ -22,6 +23,16 @@ from ..limits import (  # torch-free: `chroma` parses its arguments before loadi
 )
 from .batch_report import progress_printer
 from .repair import SAME_FORMAT_HELP, add_repair_options, repair_settings
+
+if TYPE_CHECKING:  # `chroma` parses its arguments, and runs the ONNX path, without torch
+    from ..guidance.hints import Hint, HintFile
+    from ..guidance.reference import ReferencePalette
+    from ..inference.engine import Colorizer
+    from ..inference.fast_path import GraphColorizer
+    from ..inference.options import ColorizeOptions
+    from ..modelfiles.modelfile import LoadedModel
+
+    Guidance = tuple["tuple[Hint, ...] | HintFile", "ReferencePalette | None"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -61,15 +72,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Colorize every input; plain runs take the torch-free ONNX path when the model's graph is
+    cached (ml_core.inference.fast_path), and a torch run caches it for next time."""
     from tqdm import tqdm
 
-    from ..guidance.hints import HintError, load_hint_file
-    from ..guidance.reference import ReferencePalette
     from ..inference.batch import ExportSettings, colorize_files
-    from ..inference.engine import ColorizeOptions, Colorizer
-    from ..io.imageio import ImageReadError, collect_images
-    from ..modelfiles.modelfile import ModelFileError
-    from ..modelfiles.store import ModelStore
+    from ..inference.options import ColorizeOptions
+    from ..io.imageio import collect_images
 
     if problem := option_problem(args):
         print(f"error: {problem}", file=sys.stderr)
@@ -77,43 +86,105 @@ def run(args: argparse.Namespace) -> int:
     if args.quality is not None and args.fmt in ("png", "tiff"):
         print(f"note: --quality has no effect on {args.fmt.upper()} (lossless)", file=sys.stderr)
     # Guidance is checked before any photo is touched: a typo in hints.json must not cost a batch.
-    try:
-        hints = load_hint_file(args.hints) if args.hints is not None else ()
-    except HintError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    guidance = _guidance(args)
+    if guidance is None:
         return 2
-    try:
-        reference = ReferencePalette.from_file(args.reference) if args.reference is not None else None
-    except (ImageReadError, ValueError) as exc:
-        print(f"error: reference photo: {exc}", file=sys.stderr)
-        return 2
+    hints, reference = guidance
     paths, problems = collect_images(args.inputs)
     for path, reason in problems:
         _report_error(args, path, f"{path}: {reason}")
     if not paths:
         print("no photos to colorize", file=sys.stderr)
         return 2
-    store = ModelStore()
-    try:
-        loaded = store.load(args.model or store.default_name())
-    except ModelFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    colorizer = Colorizer(loaded)
     settings = ExportSettings(args.out, args.fmt, _quality(args), args.pattern, args.overwrite)
     options = ColorizeOptions(work_size=args.size, saturation=args.saturation, temperature=args.temperature,
                               hints=hints, reference=reference, reference_strength=args.reference_strength)
+    repair = None if args.repair is None else repair_settings(args.repair, args.repair_strength)
+    colorizer = _graph_colorizer(args, options) if repair is None else None
+    torch_model = None
+    if colorizer is None:
+        torch_model = _torch_colorizer(args)
+        if torch_model is None:
+            return 2
+        colorizer = torch_model[0]
     bar = tqdm(total=len(paths), unit="photo", disable=args.quiet, file=sys.stderr)
 
     progress = progress_printer(bar, args.json)
 
-    repair = None if args.repair is None else repair_settings(args.repair, args.repair_strength)
     outcomes = colorize_files(colorizer, paths, settings, options, progress, repair=repair)
     bar.close()
     failed = sum(not o.ok for o in outcomes) + len(problems)
     if not args.quiet:
         print(f"{len(outcomes) - failed + len(problems)} colorized into {args.out}, {failed} failed", file=sys.stderr)
+    if torch_model is not None:
+        _remember_graph(args, *torch_model)
     return 1 if failed else 0
+
+
+def _guidance(args: argparse.Namespace) -> "Guidance | None":
+    """(hints, reference palette) from --hints and --reference, or None after saying what is wrong.
+    Imported only when asked for: the reference palette needs torch."""
+    hints: "tuple[Hint, ...] | HintFile" = ()
+    reference: "ReferencePalette | None" = None
+    if args.hints is not None:
+        from ..guidance.hints import HintError, load_hint_file
+
+        try:
+            hints = load_hint_file(args.hints)
+        except HintError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return None
+    if args.reference is not None:
+        from ..guidance.reference import ReferencePalette
+        from ..io.imageio import ImageReadError
+
+        try:
+            reference = ReferencePalette.from_file(args.reference)
+        except (ImageReadError, ValueError) as exc:
+            print(f"error: reference photo: {exc}", file=sys.stderr)
+            return None
+    return hints, reference
+
+
+def _graph_colorizer(args: argparse.Namespace, options: "ColorizeOptions") -> "GraphColorizer | None":
+    """The torch-free colorizer for --model when its ONNX graph is cached and the options are
+    plain, else None (the torch path then loads the model and says what is wrong with it)."""
+    from ..inference.fast_path import open_graph
+    from ..modelfiles.store import ModelStore
+
+    model_file = ModelStore().locate(args.model)
+    return open_graph(model_file, options) if model_file is not None else None
+
+
+def _torch_colorizer(args: argparse.Namespace) -> "tuple[Colorizer, LoadedModel, Path] | None":
+    """(engine.Colorizer, the loaded model, its file) for --model, or None after naming the problem."""
+    from ..inference.engine import Colorizer
+    from ..modelfiles.modelfile import ModelFileError
+    from ..modelfiles.store import ModelStore
+
+    store = ModelStore()
+    try:
+        entry = store.find(args.model or store.default_name())
+        loaded = store.load(entry.path)
+    except ModelFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+    return Colorizer(loaded), loaded, entry.path
+
+
+def _remember_graph(args: argparse.Namespace, colorizer: "Colorizer", loaded: "LoadedModel",
+                    model_file: Path) -> None:
+    """After a torch run, cache the model's ONNX graph (once, a few seconds) so the next run
+    starts without torch; a failure is a note, never an error."""
+    from ..inference.fast_path import needs_graph, remember_graph
+
+    if not needs_graph(loaded, model_file):
+        return
+    if not args.quiet:
+        print(f"preparing model {loaded.info.name!r} to start faster next time (once)…", file=sys.stderr)
+    problem = remember_graph(loaded, model_file, colorizer.default_temperature)
+    if problem and not args.quiet:
+        print(f"note: model {loaded.info.name!r} will keep starting with torch: {problem}", file=sys.stderr)
 
 
 def option_problem(args: argparse.Namespace) -> str | None:

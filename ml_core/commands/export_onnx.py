@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..inference.onnx_export import export_onnx  # onnx is an optional extra; import only when asked
+    from ..inference.onnx_export import export_onnx, levels_outside  # onnx: an optional extra, imported when asked
     from ..modelfiles.modelfile import ModelFileError
     from ..modelfiles.store import ModelStore
 
@@ -27,4 +27,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {path}")
+    if levels_outside(loaded.model):
+        print("note: this model stretches its input levels first; the graph expects L already stretched "
+              "(ml_core.color.levels_np.stretch_levels)")
     return 0

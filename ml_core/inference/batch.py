@@ -31,10 +31,12 @@ from ..io.imageio import (
     read_image,
 )
 from ..limits import QUALITY_RANGE
-from .engine import ColorizeOptions, Colorizer
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # torch-free at run time: the batch also runs the ONNX engine (fast_path.GraphColorizer)
     from ..repair import RepairSettings
+    from .engine import Colorizer
+    from .fast_path import GraphColorizer
+    from .options import ColorizeOptions
 
 
 @dataclass
@@ -127,7 +129,7 @@ def photo_failures(outcome: FileOutcome, doing: str) -> Iterator[None]:
 
 
 def colorize_file(
-    colorizer: Colorizer,
+    colorizer: "Colorizer | GraphColorizer",
     source: Path,
     dest: Path,
     settings: ExportSettings,
@@ -191,7 +193,7 @@ def read_warnings(image: LoadedImage) -> list[str]:
 
 
 def colorize_files(
-    colorizer: Colorizer,
+    colorizer: "Colorizer | GraphColorizer",
     sources: Iterable[Path],
     settings: ExportSettings,
     options: ColorizeOptions | None = None,

@@ -28,10 +28,11 @@ from ..guidance.hint_outline import HintRegion, hint_region
 from ..guidance.hints import Hint, HintFile, resolve_hints
 from ..guidance.palette import ColorSuggestion, suggest_from_distribution, suggest_without_distribution
 from ..guidance.propagation import propagate_hints
-from ..guidance.reference import ReferencePalette, transfer
+from ..guidance.reference import transfer
 from ..limits import clamp_work_size, work_size_problem
 from ..modelfiles.modelfile import LoadedModel
 from .model_input import resize, scaled, to_uint8
+from .options import ColorizeOptions  # torch-free, for the CLI and the ONNX engine
 from .recombine import luminance_and_f, recombine_array
 
 if TYPE_CHECKING:
@@ -41,25 +42,6 @@ if TYPE_CHECKING:
 # fine enough to follow object edges, small enough to solve in ~0.1 s, and the same for the
 # preview and the full-resolution export, so the export looks like what the person steered.
 GUIDE_MAX_SIDE = 512
-
-
-@dataclass
-class ColorizeOptions:
-    work_size: int | None = None  # long side the model sees ("render size"); None: the model's own
-    saturation: float = 1.0
-    temperature: float | None = None  # annealed mean, classification models only; None: the model's own
-    output_max_side: int | None = None  # previews: produce at most this many pixels on the long side
-    hints: "tuple[Hint, ...] | HintFile" = ()  # user color hints (ml_core.guidance.hints); a file may use pixel units
-    reference: ReferencePalette | None = None  # a color photo whose palette to transfer
-    reference_strength: float = 1.0  # 0 = the model's colors, 1 = the reference's
-    # Spread hints over the prediction with edge-aware propagation (ml_core.guidance.propagation). A hint
-    # model (model.accepts_hints) sees the hints either way; False shows what the network alone
-    # does with them (benchmarks). For other models False means hints are ignored.
-    propagate: bool = True
-
-    @property
-    def guided(self) -> bool:
-        return bool(self.hints) or (self.reference is not None and self.reference_strength > 0)
 
 
 @dataclass

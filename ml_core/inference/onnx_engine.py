@@ -7,8 +7,9 @@ colorized ~1.2 s after process start where the torch path takes 5-7 s (measured 
 
 The graph is written once per model file by `write_graph` (which needs torch, the exporter)
 and holds the model plus its chroma decoding at one temperature, with the facts needed to
-prepare its input in the graph's metadata. `OnnxColorizer.open` refuses a graph whose model
-file has changed since (size and modification time), so a stale graph is never used.
+prepare its input in the graph's metadata. It is cached in the per-user cache folder under the
+model file's content hash (a built-in model's folder may be read-only), so a changed model file
+never meets a stale graph, and `OnnxColorizer.open` checks the hash the graph records as well.
 
 What it covers: Lab models without hint inputs, at the graph's temperature, with render size,
 saturation and preview size as options. Hints, references, other temperatures and YUV models
@@ -17,6 +18,7 @@ go through `ml_core.inference.engine.Colorizer`; `supports` says which.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -26,6 +28,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..color.levels_np import stretch_levels
+from ..io import paths
 from ..io.atomic import atomic_path
 from ..limits import clamp_work_size, work_size_problem
 from .model_input import resize, scaled, to_uint8
@@ -33,37 +37,44 @@ from .recombine import luminance_and_f, recombine_array, worker_count
 
 if TYPE_CHECKING:
     from ..modelfiles.modelfile import LoadedModel
-    from .engine import ColorizeOptions
+    from .options import ColorizeOptions
 
 GRAPH_SUFFIX = ".onnx"
+# Bumped whenever what a graph holds changes (its inputs, the decoding, the facts): older graphs
+# are then never opened, and are rewritten on the model's next use with torch.
+GRAPH_VERSION = 2
 _META_KEY = "chroma"
 
 
-def graph_path(model_file: str | os.PathLike[str]) -> Path:
-    """Where the graph for a model file lives: beside it, same name, .onnx added."""
-    path = Path(model_file)
-    return path.with_name(path.name + GRAPH_SUFFIX)
+def model_digest(model_file: str | os.PathLike[str]) -> str:
+    """SHA-256 of the model file's bytes (~20 ms for the 14 MB default): what a graph is keyed by."""
+    with open(model_file, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def _source_stamp(model_file: Path) -> dict:
-    st = model_file.stat()
-    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+def graph_path(model_file: str | os.PathLike[str], digest: str | None = None) -> Path:
+    """Where the graph for a model file's present content lives, in the per-user cache."""
+    digest = digest or model_digest(model_file)
+    return paths.user_cache_dir() / "onnx" / f"{digest}-v{GRAPH_VERSION}{GRAPH_SUFFIX}"
 
 
 def write_graph(loaded: "LoadedModel", model_file: str | os.PathLike[str], temperature: float,
                 out: str | os.PathLike[str] | None = None) -> Path:
-    """Export `loaded` (read from `model_file`) with its decoding at `temperature`; needs torch and onnx."""
+    """Export `loaded` (read from `model_file`) with its decoding at `temperature`, atomically;
+    needs torch and onnx. The digest is of the file as it is now: `loaded` must be what it holds."""
     import onnx
 
-    from .onnx_export import export_onnx
+    from .onnx_export import export_onnx, levels_outside
 
     model_file = Path(model_file)
-    target = Path(out) if out is not None else graph_path(model_file)
+    digest = model_digest(model_file)
+    target = Path(out) if out is not None else graph_path(model_file, digest)
     model = loaded.model.eval()
-    facts = {"source": _source_stamp(model_file), "temperature": float(temperature),
-             "space": model.space.name, "hints": bool(model.accepts_hints),
-             "work_size": int(loaded.info.work_size), "size_multiple": int(model.size_multiple),
-             "fixed_input": model.fixed_input}
+    facts = {"source": {"sha256": digest}, "version": GRAPH_VERSION, "name": loaded.info.name,
+             "temperature": float(temperature), "space": model.space.name, "hints": bool(model.accepts_hints),
+             "input_levels": levels_outside(model), "work_size": int(loaded.info.work_size),
+             "size_multiple": int(model.size_multiple), "fixed_input": model.fixed_input}
+    target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(target, durable=False) as tmp:  # a cache: rebuilt if lost
         export_onnx(model, tmp, temperature=temperature)
         graph = onnx.load(str(tmp))
@@ -75,10 +86,14 @@ def write_graph(loaded: "LoadedModel", model_file: str | os.PathLike[str], tempe
 
 @dataclass(frozen=True)
 class GraphFacts:
+    """What the graph's writer knew of the model: enough to prepare its input and name its results."""
+
+    name: str  # the model's own name (export file names use it, as with engine.Colorizer.info)
     temperature: float
     work_size: int
     size_multiple: int
     fixed_input: int | None
+    input_levels: bool  # the graph expects L stretched by ml_core.color.levels_np first
 
 
 class OnnxColorizer:
@@ -87,6 +102,7 @@ class OnnxColorizer:
     def __init__(self, session, facts: GraphFacts) -> None:
         self._session = session
         self.facts = facts
+        self.info = facts  # as engine.Colorizer.info, for what the batch loop reads (`name`)
         self._input = session.get_inputs()[0].name
         self._lock = threading.Lock()
 
@@ -95,12 +111,18 @@ class OnnxColorizer:
              graph: str | os.PathLike[str] | None = None) -> "OnnxColorizer | None":
         """The colorizer for `model_file`'s graph (beside it unless `graph` says where), or None
         when there is no usable one (none written yet, written for another version of the file,
-        or a model this path cannot run)."""
-        model_file = Path(model_file)
-        graph = Path(graph) if graph is not None else graph_path(model_file)
+        or a model this path cannot run), or when onnxruntime is not installed."""
+        try:
+            digest = model_digest(model_file)
+        except OSError:
+            return None
+        graph = Path(graph) if graph is not None else graph_path(model_file, digest)
         if not graph.is_file():
             return None
-        import onnxruntime as ort
+        try:
+            import onnxruntime as ort
+        except ImportError:  # an optional dependency (the [onnx] extra): the torch path still works
+            return None
 
         options = ort.SessionOptions()
         # Waiting threads sleep instead of spinning, as ml_core.runtime asks of OpenMP: on a
@@ -114,11 +136,12 @@ class OnnxColorizer:
             facts = json.loads(session.get_modelmeta().custom_metadata_map.get(_META_KEY, "null"))
         except Exception:  # noqa: BLE001 - a damaged or foreign graph: the torch path still works
             return None
-        if (not isinstance(facts, dict) or facts.get("source") != _source_stamp(model_file)
-                or facts.get("space") != "lab" or facts.get("hints")):
+        if (not isinstance(facts, dict) or facts.get("source") != {"sha256": digest}
+                or facts.get("version") != GRAPH_VERSION or facts.get("space") != "lab" or facts.get("hints")):
             return None
-        return cls(session, GraphFacts(float(facts["temperature"]), int(facts["work_size"]),
-                                       int(facts["size_multiple"]), facts.get("fixed_input")))
+        return cls(session, GraphFacts(str(facts["name"]), float(facts["temperature"]), int(facts["work_size"]),
+                                       int(facts["size_multiple"]), facts.get("fixed_input"),
+                                       bool(facts["input_levels"])))
 
     def supports(self, options: "ColorizeOptions | None") -> bool:
         """Whether `options` are within what the graph does (else use engine.Colorizer)."""
@@ -152,7 +175,10 @@ class OnnxColorizer:
         size = self.input_size_for(pixels.shape[0], pixels.shape[1], work_size)
         small = resize(to_uint8(pixels), size)
         _, f = luminance_and_f(np.ascontiguousarray(small))
-        lum = ((116.0 * f - 16.0 - 50.0) / 100.0).astype(np.float32).reshape(1, 1, *size)
+        lum = ((116.0 * f - 16.0 - 50.0) / 100.0).astype(np.float32).reshape(size)
+        if self.facts.input_levels:
+            lum = stretch_levels(lum)
+        lum = lum.reshape(1, 1, *size)
         with self._lock:
             ab = self._session.run(None, {self._input: lum})[0][0]
         if saturation != 1.0:
@@ -161,7 +187,7 @@ class OnnxColorizer:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m ml_core.inference.onnx_engine [NAME ...]`: write the graph beside each store model
+    """`python -m ml_core.inference.onnx_engine [NAME ...]`: cache the graph of each store model
     (default: every installed one) at the model's own temperature; needs torch and onnx."""
     import argparse
 

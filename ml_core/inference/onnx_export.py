@@ -7,6 +7,10 @@ A hint model (`model.accepts_hints`) is exported with its four input channels as
 `lum_hints` (1, 4, H, W): normalized L, then hint a*/110, hint b*/110 and the 0/1 hint mask
 (all zero for "no hints"; see ml_core.guidance.hint_maps). One tensor keeps the graph's signature the
 same shape as the model's forward, and a runtime without hints just feeds zeros.
+
+A model with input levels (`input_levels`, ml_core.color.levels) is exported without them: their
+128x128 area average has no ONNX operator for sizes known only at run time, so the graph expects
+L already stretched (ml_core.color.levels_np.stretch_levels; `levels_outside` says when).
 """
 
 from __future__ import annotations
@@ -22,6 +26,11 @@ from ..io.atomic import atomic_path
 from ..models import ColorModel
 
 
+def levels_outside(model: ColorModel) -> bool:
+    """Whether the graph of `model` expects its L input already stretched (see the module note)."""
+    return bool(getattr(model, "input_levels", False))
+
+
 class DecodedModel(nn.Module):
     def __init__(self, model: ColorModel, temperature: float = DEFAULT_TEMPERATURE) -> None:
         super().__init__()
@@ -29,7 +38,8 @@ class DecodedModel(nn.Module):
         self.temperature = temperature
 
     def forward(self, lum: torch.Tensor) -> torch.Tensor:
-        chroma, _ = self.model.decode(self.model(lum), self.temperature)
+        raw = self.model.network(lum) if levels_outside(self.model) else self.model(lum)
+        chroma, _ = self.model.decode(raw, self.temperature)
         return chroma
 
 

@@ -11,11 +11,15 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..io import paths
 from ..io.atomic import atomic_path
 from ..io.safe_text import clean_text
-from .modelfile import LoadedModel, ModelFileError, ModelInfo, load_model, read_info, save_model
+from .info import ModelFileError, ModelInfo, read_info  # torch-free: finding a model needs no torch
+
+if TYPE_CHECKING:
+    from .modelfile import LoadedModel
 
 SUFFIX = ".safetensors"
 DEFAULT_MODEL = "default"
@@ -96,7 +100,30 @@ class ModelStore:
         known = ", ".join(self.names()) or "none installed"
         raise ModelFileError(str(ref), f"no such model (known models: {known})")
 
-    def load(self, ref: str | Path) -> LoadedModel:
+    def locate(self, ref: str | Path | None = None) -> Path | None:
+        """The file `find(ref)` (or, for None, `find(default_name())`) would name, found without reading
+        any model's metadata: checking that imports the model registry, hence torch, and this is for
+        the torch-free path. None where only the full scan can tell; `find` then says why.
+
+        A file found here may still be unusable: the caller trusts it only through something its
+        content was checked for (an ONNX graph cached under its hash, ml_core.inference.fast_path).
+        """
+        ref = DEFAULT_MODEL if ref is None else ref
+        candidate = Path(ref)
+        if candidate.suffix == SUFFIX and candidate.is_file():
+            return candidate
+        name = str(ref)
+        if candidate.name != name or clean_text(name) != name or name.startswith("."):
+            return None
+        for folder in (self.builtin_dir, self.user_dir):
+            path = folder / f"{name}{SUFFIX}"
+            if path.is_file():
+                return path
+        return None
+
+    def load(self, ref: str | Path) -> "LoadedModel":
+        from .modelfile import load_model  # torch: only when the weights are needed
+
         return load_model(self.find(ref).path)
 
     def default_name(self) -> str:
@@ -123,6 +150,8 @@ class ModelStore:
 
     def import_file(self, source: Path | str, name: str | None = None, overwrite: bool = False) -> StoreEntry:
         """Copy a shared model file (and its card) into the user store after checking it loads."""
+        from .modelfile import load_model
+
         source = Path(source)
         loaded = load_model(source)  # full validation: metadata, architecture, tensor shapes
         target = self.user_model_path(name or source.stem)
@@ -141,6 +170,7 @@ class ModelStore:
     def import_eccv16(self, checkpoint: Path | str, name: str | None = None) -> StoreEntry:
         """Convert Zhang et al.'s official ECCV16 .pth (loaded with weights_only=True) to a model file."""
         from ..models.eccv16 import load_official_checkpoint
+        from .modelfile import save_model
 
         loaded = load_official_checkpoint(Path(checkpoint))
         target = self.user_model_path(name or loaded.info.name)

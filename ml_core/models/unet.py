@@ -95,6 +95,11 @@ class UNet(ColorModel):
         if self.input_levels:
             lum = (torch.cat((stretch_levels(lum[:, :1]), lum[:, 1:]), dim=1) if lum.shape[1] > 1
                    else stretch_levels(lum))
+        return self.network(lum)
+
+    def network(self, lum: torch.Tensor) -> torch.Tensor:
+        """`forward` after the input levels: what an ONNX graph holds, since the levels' area average
+        has no ONNX operator for run-time sizes (the ONNX engine stretches in numpy first)."""
         x = self.stem(lum)
         skips = [x]
         for block in self.down:

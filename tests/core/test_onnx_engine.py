@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -36,8 +37,17 @@ def graph(tmp_path_factory):
     folder = tmp_path_factory.mktemp("model")
     model_file = folder / "test.safetensors"
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(model_file))
-    write_graph(loaded, model_file, temperature=0.4)
+    # Written outside the per-user cache, which each test gets fresh (conftest), then put there.
+    write_graph(loaded, model_file, temperature=0.4, out=folder / "graph.onnx")
     return Colorizer(loaded), model_file
+
+
+@pytest.fixture(autouse=True)
+def cached_graph(graph) -> None:
+    """The module's graph in this test's cache, where OnnxColorizer.open looks for it."""
+    target = graph_path(graph[1])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(graph[1].parent / "graph.onnx", target)
 
 
 def photos() -> list[np.ndarray]:
@@ -75,10 +85,36 @@ def test_stale_or_missing_graph_is_not_used(graph, tmp_path: Path) -> None:
     assert OnnxColorizer.open(tmp_path / "none.safetensors") is None
     copy = tmp_path / "copy.safetensors"
     copy.write_bytes(model_file.read_bytes())
-    graph_path(copy).write_bytes(graph_path(model_file).read_bytes())  # written for another file
-    assert OnnxColorizer.open(copy) is None
-    graph_path(copy).write_bytes(b"not a graph")
-    assert OnnxColorizer.open(copy) is None
+    assert OnnxColorizer.open(copy) is not None  # keyed by content: a copy is the same model
+    changed = tmp_path / "changed.safetensors"
+    changed.write_bytes(model_file.read_bytes() + b" ")
+    assert graph_path(changed) != graph_path(model_file) and OnnxColorizer.open(changed) is None
+    graph_path(changed).write_bytes(graph_path(model_file).read_bytes())  # written for other content
+    assert OnnxColorizer.open(changed) is None
+    graph_path(changed).write_bytes(b"not a graph")
+    assert OnnxColorizer.open(changed) is None
+
+
+@pytest.mark.parametrize("name", ["default", "fast"])
+def test_builtin_models_give_the_torch_engines_colors_on_the_fixtures(builtin_models, fixture_photos,
+                                                                      name: str) -> None:
+    """The shipped models (default stretches its input levels outside the graph, in numpy)."""
+    from ml_core.modelfiles.store import ModelStore
+
+    entry = ModelStore().find(name)
+    colorizer = Colorizer(ModelStore().load(name))
+    write_graph(colorizer.loaded, entry.path, colorizer.default_temperature)
+    fast = OnnxColorizer.open(entry.path)
+    assert fast is not None and fast.facts.input_levels == bool(entry.info.config.get("input_levels"))
+    off_by_two = 0
+    for path in fixture_photos:
+        pixels = np.asarray(__import__("PIL.Image", fromlist=["Image"]).open(path).convert("L"))
+        diff = np.abs(fast.colorize(pixels).astype(np.int64) - colorizer.colorize(pixels).rgb.astype(np.int64))
+        assert diff.max() <= 2, path.name
+        off_by_two += int((diff > 1).sum())
+    # Within one level of 255 but for float-order noise at the gamut's edge: measured 1 value
+    # (a dark blue pixel's red, 2 vs 0) of ~2.4 million for `default`, none for `fast`.
+    assert off_by_two <= 2
 
 
 def test_options_beyond_the_graph_are_refused(graph) -> None:
