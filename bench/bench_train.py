@@ -5,9 +5,10 @@ cold and a warm thumbnail cache.
     python bench/bench_train.py --quick         # fewer steps/photos
     python bench/bench_train.py --full-width    # also the published full-width networks (slow)
 
-Throughput is batch / median step time. A training step here is exactly the trainer's: batch
-preparation (sRGB -> model space), forward (channels-last on CPU), the family's loss at its
-output resolution, backward, gradient clipping and an Adam step. Data loading reads real photos
+Throughput is batch / median step time. A training step here is batch preparation (sRGB ->
+model space, channels-last) and then the packed trainer's own step (`ml_core.training.step`):
+forward, the family's loss at its output resolution, backward, gradient clipping and an Adam
+step, which is the folder trainer's step less its bookkeeping. Data loading reads real photos
 (default ../shared/photos/train, never copied) into a temporary cache.
 """
 
@@ -29,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ml_core.models import available, create, model_class  # noqa: E402
 from ml_core.training.data import PhotoDataset, epoch_batches, prepare_batch, scan_photos  # noqa: E402
 from ml_core.training.losses import Criterion, make_optimizer  # noqa: E402
+from ml_core.training.step import optimizer_step  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the repository
 
@@ -47,13 +49,7 @@ def train_speed(arch: str, config: dict, size: int, batch: int, steps: int, bf16
     def step() -> None:
         inp, _, chroma = prepare_batch(rgb, None, model.space)
         inp = inp.contiguous(memory_format=torch.channels_last)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            raw = model(inp)
-        loss = crit(raw.float(), chroma)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 5.0)
-        opt.step()
+        optimizer_step(model, inp, chroma, crit, opt, params, bf16=bf16)
 
     step()  # warm-up: oneDNN creates its primitives (and bf16 weight copies) on first use
     step()

@@ -137,6 +137,12 @@ class ColorModel(nn.Module):
         }
 
 
+def scaled_channels(channels: int, width: float) -> int:
+    """A published layer's channel count times a family's `width` multiplier, at least one: the
+    thin networks a CPU can train keep the published shape."""
+    return max(1, int(round(channels * width)))
+
+
 def conv_bn_relu(cin: int, cout: int, stride: int = 1, dilation: int = 1) -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(cin, cout, 3, stride=stride, padding=dilation, dilation=dilation, bias=False),

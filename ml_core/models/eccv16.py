@@ -25,7 +25,7 @@ from torch import nn
 from ..color.quantize import BIN_SIZE, ABBins, gamut_bin_centers
 from ..modelfiles.rules import SCALE, integer
 from ._registry import register
-from .base import ColorModel
+from .base import ColorModel, scaled_channels
 
 if TYPE_CHECKING:
     from ..modelfiles.modelfile import LoadedModel
@@ -74,10 +74,6 @@ def eccv16_bin_centers(classes: int = OFFICIAL_CLASSES) -> torch.Tensor:
     return _bin_centers(int(classes)).clone()
 
 
-def _ch(channels: int, width: float) -> int:
-    return max(1, int(round(channels * width)))
-
-
 def _block(cin: int, cout: int, convs: int, last_stride: int = 1, dilation: int = 1) -> nn.Sequential:
     """conv, ReLU, ... , BatchNorm: the authors' index layout (conv at even, ReLU at odd indices)."""
     layers: list[nn.Module] = []
@@ -105,7 +101,7 @@ class ECCV16(ColorModel):
             raise ValueError("width must be positive")
         centers = eccv16_bin_centers(classes)  # validates classes before building anything
         super().__init__(space="lab", output_kind="bins313", config=dict(width=width, classes=classes))
-        c1, c2, c3, c4, c8 = (_ch(n, width) for n in (64, 128, 256, 512, 256))
+        c1, c2, c3, c4, c8 = (scaled_channels(n, width) for n in (64, 128, 256, 512, 256))
         self.model1 = _block(1, c1, 2, last_stride=2)
         self.model2 = _block(c1, c2, 2, last_stride=2)
         self.model3 = _block(c2, c3, 3, last_stride=2)

@@ -31,11 +31,7 @@ from torch import nn
 
 from ..modelfiles.rules import SCALE, integer, output_kind, space
 from ._registry import register
-from .base import ColorModel, conv_bn_relu
-
-
-def _ch(channels: int, width: float) -> int:
-    return max(1, int(round(channels * width)))
+from .base import ColorModel, conv_bn_relu, scaled_channels
 
 
 @register
@@ -63,7 +59,7 @@ class Fusion(ColorModel):
             raise ValueError("global_size must be a positive multiple of 32 (the global path downsamples 32x)")
         config = dict(width=width, head=head, color_space=color_space, global_size=global_size)
         super().__init__(space=color_space, output_kind=head, config=config)
-        c64, c128, c256, c512, c1024 = (_ch(n, width) for n in (64, 128, 256, 512, 1024))
+        c64, c128, c256, c512, c1024 = (scaled_channels(n, width) for n in (64, 128, 256, 512, 1024))
         self.low = nn.Sequential(
             conv_bn_relu(1, c64, stride=2), conv_bn_relu(c64, c128),
             conv_bn_relu(c128, c128, stride=2), conv_bn_relu(c128, c256),
@@ -87,12 +83,12 @@ class Fusion(ColorModel):
             nn.Upsample(scale_factor=2, mode="nearest"),
             conv_bn_relu(c128, c64), conv_bn_relu(c64, c64),
             nn.Upsample(scale_factor=2, mode="nearest"),
-            conv_bn_relu(c64, _ch(32, width)),
+            conv_bn_relu(c64, scaled_channels(32, width)),
         )
         # The paper's 3×3 output conv for regression; a 1×1 classifier for the 261 ab bins keeps
         # the widest layer cheap at 1/2 resolution.
         k = 3 if head == "ab" else 1
-        self.head = nn.Conv2d(_ch(32, width), self.out_channels, k, padding=k // 2)
+        self.head = nn.Conv2d(scaled_channels(32, width), self.out_channels, k, padding=k // 2)
 
     def forward(self, lum: torch.Tensor) -> torch.Tensor:
         """Normalized luminance (B, 1, H, W), H and W multiples of 8 -> head output at (H/2, W/2)."""

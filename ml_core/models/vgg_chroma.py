@@ -33,15 +33,11 @@ from torch import nn
 
 from ..modelfiles.rules import SCALE, boolean, integer, optional, output_kind, real, space
 from ._registry import register
-from .base import ColorModel
+from .base import ColorModel, scaled_channels
 
 VGG16_BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
 INPUT = 224
 BIN_CODE = 8  # channels per chroma cell emitted by the FC layer for the per-channel-bin head
-
-
-def _ch(channels: int, width: float) -> int:
-    return max(1, int(round(channels * width)))
 
 
 @register
@@ -82,7 +78,7 @@ class VGGChroma(ColorModel):
         layers: list[nn.Module] = []
         cin = 1
         for channels, convs in VGG16_BLOCKS:
-            cout = _ch(channels, width)
+            cout = scaled_channels(channels, width)
             for _ in range(convs):
                 layers.append(nn.Conv2d(cin, cout, 3, padding=1, bias=not batch_norm))
                 if batch_norm:

@@ -32,6 +32,7 @@ from .data import prepare_batch
 from .degrade import Damage
 from .losses import Criterion, check_loss_name, estimate_ab_counts, make_optimizer, rebalance_weights
 from .packed import PackedCorpus
+from .step import optimizer_step
 from .trainer import warm_start
 
 
@@ -156,14 +157,7 @@ def train_packed(cfg: PackedTrainConfig, log: Callable[[str], None] = print) -> 
         lr = _cosine(cfg.lr, trained_seconds, budget, min(cfg.warmup_seconds, budget / 10))
         for group in optimizer.param_groups:
             group["lr"] = lr
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
-            raw = model(inp)
-        loss = criterion(raw.float(), chroma)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 5.0)
-        optimizer.step()
-        value = float(loss.detach())
+        value = float(optimizer_step(model, inp, chroma, criterion, optimizer, params, bf16=autocast))
         if not math.isfinite(value):
             raise FloatingPointError(f"the loss became {value} at step {step}; nothing was saved from this step on")
         loss_avg = value if loss_avg is None else 0.98 * loss_avg + 0.02 * value
