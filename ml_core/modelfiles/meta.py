@@ -86,21 +86,19 @@ def estimated_parameters(arch: str, config: dict[str, Any]) -> int | None:
     """How many weights `create(arch, **config)` would allocate, counted on the meta device (no memory).
 
     The constructors compute small color-gamut tables with operators the meta device lacks; those
-    are cached, so they are built for real first. None if the count cannot be made this way.
+    are cached, so they are built for real first (the shared gamut here, a family's own in its
+    `prepare_tables`). None if the count cannot be made this way.
     """
     import torch
 
     from ..color.quantize import gamut_bin_centers
-    from ..models import create
+    from ..models import create, model_class
 
     gamut_bin_centers()
-    if arch == "eccv16":
-        from ..models.eccv16 import eccv16_bin_centers
-
-        try:
-            eccv16_bin_centers(int(config.get("classes", 313)))
-        except ValueError:
-            return None  # the real constructor reports it
+    try:
+        model_class(arch).prepare_tables(config)  # a family's own tables (eccv16: its bin centers)
+    except ValueError:
+        return None  # the real constructor reports it
     try:
         with torch.device("meta"):
             model = create(arch, **config)

@@ -59,6 +59,16 @@ class ColorModel(nn.Module):
         self.channel_bins = ChannelBins(bins) if output_kind == "bins_per_channel" else None
         self.config: dict[str, Any] = dict(config)
 
+    @classmethod
+    def prepare_tables(cls, config: dict[str, Any]) -> None:
+        """Build, for real, the cached tables the constructor computes from `config`.
+
+        Why: a model file's network is counted before it is built (modelfiles.meta.check_size)
+        by running the constructor on torch's meta device, which lacks some operators the tables
+        need; cached beforehand, the constructor only reads them there. Raises ValueError for a
+        config the constructor would refuse. The shared ab-gamut table is built by the caller.
+        """
+
     @property
     def accepts_hints(self) -> bool:
         """True for models trained to take a sparse hint map after L (see ml_core.guidance.hint_maps).

@@ -120,6 +120,10 @@ class ECCV16(ColorModel):
             self.model_out.weight.copy_((centers / AB_SCALE).T[:, :, None, None])
         self.model_out.weight.requires_grad_(False)
 
+    @classmethod
+    def prepare_tables(cls, config: dict[str, Any]) -> None:
+        eccv16_bin_centers(int(config.get("classes", OFFICIAL_CLASSES)))  # cached per class count
+
     @property
     def out_channels(self) -> int:
         return int(self.config["classes"])

@@ -19,7 +19,7 @@ import torch
 from safetensors.torch import save
 from torch import nn
 
-from ml_core.modelfiles.meta import MetadataError, check_config
+from ml_core.modelfiles.meta import MetadataError, check_config, estimated_parameters
 from ml_core.modelfiles.modelfile import ModelFileError, info_for, load_model
 from ml_core.models import ColorModel, _registry, available, create, model_class, register
 
@@ -60,6 +60,23 @@ def test_a_bad_config_value_names_the_file_and_the_key_for_every_family(tmp_path
                 load_model(path)
             message = str(caught.value)
             assert str(path) in message and f"'config.{key}'" in message, message
+
+
+@pytest.mark.parametrize("arch", available())
+def test_the_size_check_counts_each_family_exactly_without_building_it(arch: str) -> None:
+    config = dict(model_class(arch).test_configs[-1])
+    model = create(arch, **config)
+    real = sum(t.numel() for t in model.parameters()) + sum(t.numel() for t in model.buffers())
+    assert estimated_parameters(arch, config) == real
+
+
+def test_a_family_builds_its_own_tables_before_the_count() -> None:
+    # 400 classes: a bin table no other test has cached, so only ECCV16.prepare_tables makes it
+    # before the constructor runs on the meta device (which cannot compute it).
+    counted = estimated_parameters("eccv16", {"width": 0.05, "classes": 400})  # first: nothing cached yet
+    model = create("eccv16", width=0.05, classes=400)
+    assert counted == sum(t.numel() for t in model.parameters()) + sum(t.numel() for t in model.buffers())
+    assert estimated_parameters("eccv16", {"classes": 5}) is None  # refused by the constructor's own check
 
 
 class NoRules(ColorModel):
