@@ -261,6 +261,10 @@ class CompareView(QWidget):
     def hint_outline(self) -> tuple[int, QPainterPath | None]:
         return self._outline
 
+    def hovered_hint(self) -> int:
+        """The marker under the mouse, -1 for none."""
+        return self._hovered
+
     def hints(self) -> tuple["Hint", ...]:
         return self._hints
 

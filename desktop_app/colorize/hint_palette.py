@@ -57,6 +57,7 @@ class HintPalette(QFrame):
     color_chosen = Signal(object)  # (a, b)
     more_requested = Signal()
     delete_requested = Signal()
+    closed = Signal()  # hidden, by a choice, Esc or a click elsewhere
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Popup)
@@ -143,6 +144,10 @@ class HintPalette(QFrame):
 
     def _is_current(self, ab: Sequence[float]) -> bool:
         return self._current is not None and abs(ab[0] - self._current[0]) < 0.5 and abs(ab[1] - self._current[1]) < 0.5
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self.closed.emit()
 
     def show_near(self, anchor: QPoint) -> None:
         """Beside the marker (right and below), kept on the screen."""

@@ -13,7 +13,16 @@ to the hints placed next, and says which.
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QButtonGroup, QGroupBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ml_core.guidance.hints import DEFAULT_REACH, REACHES
 
@@ -44,6 +53,8 @@ class ReachSelector(QWidget):
             button.setToolTip(TIPS.get(reach, ""))
             button.setAccessibleName(f"Hint reach: {LABELS.get(reach, reach)}")
             button.setCheckable(True)
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)  # one segmented bar
+            button.setStyleSheet("QToolButton:checked { font-weight: bold; }")
             button.clicked.connect(lambda _=False, r=reach: self.reach_chosen.emit(r))
             self.group.addButton(button)
             row.addWidget(button, 1)

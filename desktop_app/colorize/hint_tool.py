@@ -75,6 +75,7 @@ class HintTool(QObject):
         self.panel.setVisible(False)  # shown with the tool
         self.panel.reach.reach_chosen.connect(self.set_reach)
         self.outline = RegionOutline(view, runner, pipeline, selected_item, self)
+        self.palette.closed.connect(lambda: self.outline.pin(-1))
         self._palette_request = 0  # only the latest suggestion request may fill the palette
         self._pending = 0  # hints placed and waiting for their first color
         view.hint_add_requested.connect(self.add_hint)
@@ -272,6 +273,7 @@ class HintTool(QObject):
             return
         hint = item.hints[index]
         self.palette.set_suggestions(suggestions, hint.ab)
+        self.outline.pin(index)  # its region stays outlined while its palette is open
         self.palette.show_near(self.view.mapToGlobal(self.view.to_widget(hint.x, hint.y).toPoint()))
 
     # ------------------------------------------------------------------ hint files

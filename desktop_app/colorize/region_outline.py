@@ -7,6 +7,9 @@ replace the one waiting, and when it finishes the latest waiting position goes n
 shows outlines as fast as they can be computed instead of cancelling each one before it
 finishes, and never queues stale work. Moving to another photo, leaving the hint or turning the
 tool off cancels the request in flight and drops any answer that still arrives for it.
+
+While a hint's palette is open its region stays outlined (`pin`), even though the popup takes
+the mouse: that is where its reach is changed, and the outline follows the change.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ Want = tuple[int, int, float, float]  # item id, hint index, x, y of the hint's 
 
 
 class RegionOutline(QObject):
-    """Public API: show_item, clear, refresh, busy; `region` is the region on screen (tests)."""
+    """Public API: show_item, clear, refresh, pin, busy; `region` is the region on screen (tests)."""
 
     def __init__(self, view: CompareView, runner: TaskRunner, pipeline: RenderScheduler,
                  selected_item: Callable[[], QueueItem | None], parent: QObject | None = None) -> None:
@@ -44,6 +47,7 @@ class RegionOutline(QObject):
         self._want: Want | None = None  # what should be outlined now
         self._asked: Want | None = None  # what the request in flight (or the last one) was for
         self._in_flight: TaskHandle | None = None
+        self._pinned = -1  # the hint whose palette is open: outlined when no other is hovered
         self.region: "HintRegion | None" = None
         self._coalesce = QTimer(self)  # many moves in one event-loop turn: one request
         self._coalesce.setSingleShot(True)
@@ -57,7 +61,16 @@ class RegionOutline(QObject):
 
     def show_item(self, item: QueueItem | None) -> None:
         """Another photo is on screen: nothing of the last one may still appear."""
+        self._pinned = -1
         self.clear()
+
+    def pin(self, index: int) -> None:
+        """Keep hint `index` outlined while nothing else is hovered (its palette is open); -1 ends it."""
+        self._pinned = index
+        if index >= 0:
+            self._on_hovered(-1, 0.0, 0.0)
+        elif self._want is not None and self._view.hovered_hint() < 0:
+            self.clear()
 
     def clear(self) -> None:
         self._generation += 1
@@ -84,6 +97,8 @@ class RegionOutline(QObject):
 
     def _on_hovered(self, index: int, x: float, y: float) -> None:
         item = self._selected_item()
+        if index < 0 and item is not None and 0 <= self._pinned < len(item.hints):
+            index, x, y = self._pinned, item.hints[self._pinned].x, item.hints[self._pinned].y
         if index < 0 or item is None or not self._view.hint_tool():
             self.clear()
             return
