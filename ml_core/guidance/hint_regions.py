@@ -208,17 +208,19 @@ def unlike_steps(embedding: torch.Tensor, seeds: torch.Tensor,
 
 
 def hint_gates(lightness: torch.Tensor, model_ab: torch.Tensor, hints: Sequence[Hint],
-               settings: RegionSettings | None = None, distribution: torch.Tensor | None = None) -> torch.Tensor:
+               settings: RegionSettings | None = None, distribution: torch.Tensor | None = None,
+               costs: "RegionCosts | None" = None) -> torch.Tensor:
     """L* (h, w), the model's a*b* (2, h, w) and hints -> per-hint gates (n, h, w) in [0, 1].
 
     `distribution` (K, h', w'): the model's probabilities over its color bins, at its own
     resolution (classification models); its boundaries then also cost (see distribution_steps).
     Computed on the coarse gate grid and upsampled back to (h, w) bilinearly. A hint's `reach`
-    scales ρ ("small": SMALL_REACH) or, "wide", opens its gate everywhere.
+    scales ρ ("small": SMALL_REACH) or, "wide", opens its gate everywhere. `costs`: the same
+    inputs' `region_costs`, computed once for many calls (see there).
     """
     s = settings or RegionSettings()
     h, w = lightness.shape
-    distance = hint_distances(lightness, model_ab, hints, s, distribution)
+    distance = hint_distances(lightness, model_ab, hints, s, distribution, costs)
     reach = s.reach if distribution is not None else s.reach_plain
     sharpness = s.sharpness if distribution is not None else s.sharpness_plain
     scale = torch.tensor([SMALL_REACH if hint.reach == "small" else 1.0 for hint in hints])
@@ -232,21 +234,46 @@ def hint_gates(lightness: torch.Tensor, model_ab: torch.Tensor, hints: Sequence[
     return torch.where(gates < GATE_FLOOR, torch.zeros((), dtype=gates.dtype), gates.clamp(max=1.0))
 
 
-def hint_distances(lightness: torch.Tensor, model_ab: torch.Tensor, hints: Sequence[Hint], s: RegionSettings,
-                   distribution: torch.Tensor | None = None) -> torch.Tensor:
-    """Per-hint geodesic distances (n, gh, gw) on the coarse gate grid, in long sides."""
+@dataclass(frozen=True)
+class RegionCosts:
+    """The part of hint_distances that does not depend on the hints: step costs on the gate grid,
+    and the model's distribution embedding there (None without one).
+
+    Why apart: the window outlines a hint's region as it is dragged, a new gate per mouse move
+    on the same photo; these costs are two thirds of a gate's time (~150 of ~230 ms at a
+    1024-px preview with the default model), and they are the same for every position.
+    """
+
+    cx: torch.Tensor  # (gh, gw-1)
+    cy: torch.Tensor  # (gh-1, gw)
+    embedding: torch.Tensor | None  # (K, gh, gw), see distribution_embedding
+
+
+def region_costs(lightness: torch.Tensor, model_ab: torch.Tensor, s: RegionSettings,
+                 distribution: torch.Tensor | None = None) -> RegionCosts:
+    """L* (h, w) and the model's a*b* (2, h, w) -> their RegionCosts on the coarse gate grid."""
     h, w = lightness.shape
     gh, gw = gate_grid(h, w)
     small_l = F.adaptive_avg_pool2d(lightness[None, None].float(), (gh, gw))[0, 0]
     small_ab = F.adaptive_avg_pool2d(model_ab[None].float(), (gh, gw))[0]
     cx, cy = step_costs(small_l, small_ab, s)
-    seeds = seed_masks(hints, gh, gw)
+    embedding = None
     if distribution is not None:
         embedding, stride = distribution_embedding(distribution, gh, gw)
         if s.edge_prob > 0:
             px, py = distribution_steps(embedding, stride)
             cx, cy = cx + s.edge_prob * px, cy + s.edge_prob * py
-        if s.unlike > 0:
-            ux, uy = unlike_steps(embedding, seeds, s)
-            cx, cy = cx + ux, cy + uy
+    return RegionCosts(cx, cy, embedding)
+
+
+def hint_distances(lightness: torch.Tensor, model_ab: torch.Tensor, hints: Sequence[Hint], s: RegionSettings,
+                   distribution: torch.Tensor | None = None, costs: RegionCosts | None = None) -> torch.Tensor:
+    """Per-hint geodesic distances (n, gh, gw) on the coarse gate grid, in long sides."""
+    c = costs if costs is not None else region_costs(lightness, model_ab, s, distribution)
+    gh, gw = c.cy.shape[0] + 1, c.cx.shape[1] + 1
+    cx, cy = c.cx, c.cy
+    seeds = seed_masks(hints, gh, gw)
+    if c.embedding is not None and s.unlike > 0:
+        ux, uy = unlike_steps(c.embedding, seeds, s)
+        cx, cy = cx + ux, cy + uy
     return geodesic_distance(seeds, cx, cy, s.rounds).float()

@@ -45,7 +45,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .hint_regions import RegionSettings, hint_gates
+from .hint_regions import RegionCosts, RegionSettings, hint_gates, region_costs
 from .hints import Hint
 
 # Tuned with bench/bench_hints.py's protocol on 40 BSDS500 photos (docs/eval/hints.md): a long
@@ -301,16 +301,27 @@ def propagate_hints(
 
 def region_gates(lightness: torch.Tensor, model_ab: torch.Tensor, hints: Sequence[Hint],
                  settings: PropagationSettings | None = None,
-                 distribution: torch.Tensor | None = None) -> torch.Tensor | None:
+                 distribution: torch.Tensor | None = None, costs: RegionCosts | None = None) -> torch.Tensor | None:
     """Per-hint gates (n, h, w) in [0, 1], exactly as `propagate_hints` gates its solve: where each
     hint may change the colors (None with LEGACY_SETTINGS: everywhere).
 
     One definition for the solver and for anything that shows a hint's region (the window's
     outline, ml_core.guidance.hint_outline), so what a person is shown is what the solve does.
-    A gate depends only on its own hint, never on the others.
+    A gate depends only on its own hint, never on the others. `costs`: from `gate_costs` on the
+    same inputs and settings, for many calls on one photo (a dragged hint).
     """
     s = settings or DEFAULT_SETTINGS
     if s.regions is None or not hints:
         return None
     with torch.inference_mode():
-        return hint_gates(lightness.float(), model_ab.float(), hints, s.regions, distribution)
+        return hint_gates(lightness.float(), model_ab.float(), hints, s.regions, distribution, costs)
+
+
+def gate_costs(lightness: torch.Tensor, model_ab: torch.Tensor, settings: PropagationSettings | None = None,
+               distribution: torch.Tensor | None = None) -> RegionCosts | None:
+    """The hint-independent part of `region_gates` (hint_regions.RegionCosts); None without regions."""
+    s = settings or DEFAULT_SETTINGS
+    if s.regions is None:
+        return None
+    with torch.inference_mode():
+        return region_costs(lightness.float(), model_ab.float(), s.regions, distribution)

@@ -14,6 +14,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,9 +26,10 @@ from ..color.quantize import DEFAULT_TEMPERATURE
 from ..color.spaces import chroma_to_ab, gray_to_lightness, lab_f
 from ..guidance.hint_maps import hint_maps, with_hint_maps
 from ..guidance.hint_outline import HintRegion, hint_region
+from ..guidance.hint_regions import RegionCosts
 from ..guidance.hints import Hint, HintFile, resolve_hints
 from ..guidance.palette import ColorSuggestion, suggest_from_distribution, suggest_without_distribution
-from ..guidance.propagation import propagate_hints
+from ..guidance.propagation import gate_costs, propagate_hints
 from ..guidance.reference import transfer
 from ..limits import clamp_work_size, work_size_problem
 from ..modelfiles.modelfile import LoadedModel
@@ -69,9 +71,14 @@ class GuidanceInputs:
     stride: float  # grid pixels per pixel of the model's output
     distribution: torch.Tensor | None  # (K, h', w') the model's bin probabilities, at its own size
 
+    @cached_property
+    def _region_costs(self) -> RegionCosts | None:
+        """Computed on the first `region` and kept: the same for every position of every hint."""
+        return gate_costs(self.lightness, self.prior, distribution=self.distribution)
+
     def region(self, hint: Hint) -> HintRegion:
         """The region `hint` may change, as `propagate_hints` gates it (ml_core.guidance.hint_outline)."""
-        return hint_region(self.lightness, self.prior, hint, self.distribution)
+        return hint_region(self.lightness, self.prior, hint, self.distribution, costs=self._region_costs)
 
 
 def _luminance_and_f(pixels: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:

@@ -87,3 +87,9 @@ def test_the_engines_guidance_inputs_are_what_colorize_solves_against() -> None:
     assert np.allclose(colorizer.colorize(photo, options).ab, solved.numpy(), atol=1e-4)
     region = g.region(hints[0])
     assert region.mask.shape == (180, 240) and region.mask[:, :110].mean() > 0.9 and not region.mask[:, 130:].any()
+    # later regions reuse the photo's hint-independent costs, and come out exactly as computed afresh
+    for hint in (hints[0].moved_to(0.7, 0.4), hints[0].moved_to(0.1, 0.9).with_reach("small")):
+        kept, fresh = g.region(hint), hint_region(g.lightness, g.prior, hint, g.distribution)
+        assert np.array_equal(kept.mask, fresh.mask) and kept.mask.any()
+        assert len(kept.outline) == len(fresh.outline)
+        assert all(np.array_equal(a, b) for a, b in zip(kept.outline, fresh.outline))
