@@ -154,9 +154,14 @@ def test_overwrite_protects_inputs_reached_through_links_and_other_spellings(tmp
 def test_two_inputs_with_one_output_name_get_both_outputs(tmp_path, tiny_model, capsys) -> None:
     gray(tmp_path / "x.png")
     gray(tmp_path / "x.jpg", seed=3, quality=95)
-    run = colorize(capsys, tmp_path / "x.png", tmp_path / "x.jpg", "-o", tmp_path / "out", "--model", tiny_model)
+    run = colorize(capsys, tmp_path / "x.png", tmp_path / "x.jpg", "-o", tmp_path / "out", "--model", tiny_model,
+                   "--format", "png")
     assert run.code == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["x_color-2.png", "x_color.png"]
+    # Without --format each keeps its own format, so the names no longer clash.
+    run = colorize(capsys, tmp_path / "x.png", tmp_path / "x.jpg", "-o", tmp_path / "own", "--model", tiny_model)
+    assert run.code == 0
+    assert sorted(p.name for p in (tmp_path / "own").iterdir()) == ["x_color.jpg", "x_color.png"]
 
 
 # --------------------------------------------------------------------------- corrupt, bomb, odd modes
@@ -351,7 +356,8 @@ def test_bad_options_are_refused_before_any_photo(tmp_path, tiny_model, capsys, 
 
 
 def test_quality_is_not_checked_for_lossless_formats(tmp_path, tiny_model, capsys) -> None:
-    run = colorize(capsys, gray(tmp_path / "p.png"), "-o", tmp_path / "out", "--model", tiny_model, "--quality", "500")
+    run = colorize(capsys, gray(tmp_path / "p.png"), "-o", tmp_path / "out", "--model", tiny_model, "--quality", "500",
+                   "--format", "png")
     assert run.code == 0 and "no effect on PNG" in run.err
     assert opens_fully(tmp_path / "out" / "p_color.png") == (24, 18)
 
@@ -394,7 +400,8 @@ def test_float_tiffs_in_0_1_and_0_255_give_the_same_photo(tmp_path, tiny_model, 
     for name in ("unit.tif", "bytes.tif", "shifted.tif"):
         assert abs(read_image(tmp_path / name).pixels.astype(float).mean() / 65535 - 0.5) < 0.01, name
     before = snapshot(tmp_path)
-    run = colorize(capsys, tmp_path / "unit.tif", tmp_path / "bytes.tif", "-o", tmp_path / "out", "--model", tiny_model)
+    run = colorize(capsys, tmp_path / "unit.tif", tmp_path / "bytes.tif", "-o", tmp_path / "out", "--model", tiny_model,
+                   "--format", "png")
     assert run.code == 0
     lab = [rgb2lab(np.asarray(Image.open(tmp_path / "out" / f"{n}_color.png").convert("RGB")))[..., 0]
            for n in ("unit", "bytes")]
