@@ -89,7 +89,7 @@ def write_sheet(rows: list[list[np.ndarray]], labels: list[str], side: int, path
     per_line = 2
     lines = [sum(rows[i:i + per_line], []) for i in range(0, len(rows), per_line)]
     sheet = compose_sheet(lines, titles=labels * per_line, tile_height=side, gap=4, font_size=12)
-    export_image(sheet_pixels(sheet), path, "jpg", quality=85, overwrite=True)
+    export_image(sheet_pixels(sheet), path, "jpg", quality=72, overwrite=True)
 
 
 if __name__ == "__main__":
