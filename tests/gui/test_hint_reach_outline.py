@@ -117,7 +117,7 @@ def test_with_no_hint_selected_the_reach_is_the_one_new_hints_get(hinted, qtbot)
     qtbot.mouseClick(panel.reach.buttons["small"], Qt.MouseButton.LeftButton)
     assert [h.reach for h in item.hints] == ["object", "object"]  # no existing hint changed
     qtbot.mouseClick(tab.view, Qt.MouseButton.LeftButton, pos=tab.view.to_widget(0.5, 0.2).toPoint())
-    qtbot.waitUntil(lambda: len(item.hints) == 3 and not tab.hint_tool.busy(), timeout=10_000)
+    qtbot.waitUntil(lambda: len(item.hints) == 3 and not tab.hint_tool.busy(), timeout=30_000)
     tab.hint_tool.palette.hide()
     assert item.hints[-1].reach == "small"
     assert panel.reach.reach() == "small" and "selected hint" in panel.caption.text()  # the new hint is selected
@@ -151,7 +151,7 @@ def test_hovering_a_hint_outlines_the_region_ml_core_computes_for_it(hinted, qtb
     assert changed >= 0.6 * len(line[:: max(1, len(line) // 40)])
     # leaving the marker takes the outline away
     qtbot.mouseMove(view, view.to_widget(0.95, 0.05).toPoint())
-    qtbot.waitUntil(lambda: view.hint_outline() == (-1, None), timeout=5_000)
+    qtbot.waitUntil(lambda: view.hint_outline() == (-1, None), timeout=15_000)
 
 
 def test_the_palettes_reach_choice_redraws_the_outline_while_it_is_open(hinted, qtbot) -> None:
@@ -162,7 +162,7 @@ def test_the_palettes_reach_choice_redraws_the_outline_while_it_is_open(hinted, 
     qtbot.mouseClick(tab.view, Qt.MouseButton.LeftButton, pos=tab.view.to_widget(item.hints[0].x, item.hints[0].y)
                      .toPoint())  # a click on the marker opens its palette
     palette = tab.hint_tool.palette
-    qtbot.waitUntil(palette.isVisible, timeout=5_000)
+    qtbot.waitUntil(palette.isVisible, timeout=15_000)
     # on a desktop the popup takes the mouse, so the view sees it leave; the outline stays
     QApplication.sendEvent(tab.view, QEvent(QEvent.Type.Leave))
     assert tab.view.hovered_hint() == -1
