@@ -362,16 +362,6 @@ class AdjustPanel(QGroupBox):
 
     # ------------------------------------------------------------------ internals
 
-    def _index_of(self, name: str) -> int:
-        return self.combo.findData(name, NameRole)
-
-    def _add_heading(self, text: str) -> None:
-        """A row that names the group below it; it cannot be chosen or reached with the keys."""
-        self.combo.addItem(text)
-        item = self.combo.model().item(self.combo.count() - 1)
-        item.setFlags(Qt.ItemFlag.NoItemFlags)
-        item.setData(text, Qt.ItemDataRole.AccessibleTextRole)
-
     def _vivid_text(self, value: int) -> str:
         """A word for where the slider sits, relative to the model's own calibrated setting; the
         temperature it stands for goes in the tooltip."""
