@@ -93,7 +93,24 @@ def run_import(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"imported {entry.name} -> {entry.path}")
+    _cache_graph(entry.path)
     return 0
+
+
+def _cache_graph(model_file: Path) -> None:
+    """Cache an imported model's ONNX graph now, while torch is loaded anyway, so its first
+    `chroma colorize` already starts without torch (ml_core.inference.fast_path); never fails the import."""
+    from ..inference.engine import Colorizer
+    from ..inference.fast_path import needs_graph, remember_graph
+    from ..modelfiles.modelfile import ModelFileError, load_model
+
+    try:
+        loaded = load_model(model_file)
+    except ModelFileError:
+        return  # just imported, so loadable; if not, colorize will say why
+    if needs_graph(loaded, model_file):
+        if problem := remember_graph(loaded, model_file, Colorizer(loaded).default_temperature):
+            print(f"note: {model_file.stem} will start with torch: {problem}", file=sys.stderr)
 
 
 def run_delete(args: argparse.Namespace) -> int:

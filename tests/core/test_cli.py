@@ -115,6 +115,17 @@ def test_quality_out_of_range_is_refused_when_the_format_follows_the_input(tmp_p
     assert "--quality" in capsys.readouterr().err and not (tmp_path / "o").exists()
 
 
+def test_an_imported_model_is_ready_to_start_without_torch(tmp_path, tiny_model, capsys) -> None:
+    pytest.importorskip("onnxruntime")
+    from ml_core.inference.onnx_engine import graph_path
+
+    shared = tmp_path / "friend.safetensors"
+    shutil.copy(paths.user_models_dir() / "tiny.safetensors", shared)
+    assert not graph_path(shared).exists()
+    assert main(["models", "import", str(shared)]) == 0
+    assert graph_path(paths.user_models_dir() / "friend.safetensors").is_file()
+
+
 def test_unknown_model_is_a_clear_error(tmp_path, capsys) -> None:
     src = tmp_path / "p.png"
     Image.new("L", (8, 8)).save(src)
