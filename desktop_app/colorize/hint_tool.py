@@ -76,6 +76,7 @@ class HintTool(QObject):
         self.panel.reach.reach_chosen.connect(self.set_reach)
         self.outline = RegionOutline(view, runner, pipeline, selected_item, self)
         self.palette.closed.connect(lambda: self.outline.pin(-1))
+        pipeline.preview_ready.connect(lambda _item_id: self.outline.refresh())  # new model or adjustments
         self._palette_request = 0  # only the latest suggestion request may fill the palette
         self._pending = 0  # hints placed and waiting for their first color
         view.hint_add_requested.connect(self.add_hint)

@@ -207,3 +207,17 @@ def test_dragging_a_hint_outlines_where_it_would_go_and_another_photo_drops_it(h
                     timeout=30_000)
     qtbot.wait(100)  # any answer still queued is delivered now
     assert view.hint_outline() == (-1, None) and tab.hint_tool.outline.region is None
+
+
+def test_the_outline_follows_a_new_preview_of_other_settings(hinted, qtbot) -> None:
+    tab, item, _ = hinted
+    outline = tab.hint_tool.outline
+    hover(qtbot, tab, 0)
+    before = outline.region
+    tab.adjust_panel.saturation_row.slider.setValue(180)  # as a drag of the Saturation slider ends
+    qtbot.waitUntil(lambda: item.preview is not None and item.preview.key[2] == 1.8
+                    and not tab.pipeline.is_rendering(item.id), timeout=30_000)
+    qtbot.waitUntil(lambda: outline.region is not before and not outline.busy(), timeout=30_000)
+    assert tab.view.hint_outline()[0] == 0
+    expected = expected_region(tab, item, item.hints[0])  # with the new saturation
+    assert np.array_equal(outline.region.mask, expected.mask)
