@@ -156,33 +156,39 @@ def _graph_colorizer(args: argparse.Namespace, options: "ColorizeOptions") -> "G
     return open_graph(model_file, options) if model_file is not None else None
 
 
-def _torch_colorizer(args: argparse.Namespace) -> "tuple[Colorizer, LoadedModel, Path] | None":
-    """(engine.Colorizer, the loaded model, its file) for --model, or None after naming the problem."""
+def _torch_colorizer(args: argparse.Namespace) -> "tuple[Colorizer, LoadedModel, Path, str] | None":
+    """(engine.Colorizer, the loaded model, its file, the file's digest taken before it was read)
+    for --model, or None after naming the problem."""
     from ..inference.engine import Colorizer
+    from ..inference.onnx_engine import model_digest
     from ..modelfiles.modelfile import ModelFileError
     from ..modelfiles.store import ModelStore
 
     store = ModelStore()
     try:
         entry = store.find(args.model or store.default_name())
+        digest = model_digest(entry.path)  # before reading: see onnx_engine.write_graph
         loaded = store.load(entry.path)
     except ModelFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return None
-    return Colorizer(loaded), loaded, entry.path
+    except OSError as exc:  # the file went away or became unreadable after it was found
+        print(f"error: model file {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        return None
+    return Colorizer(loaded), loaded, entry.path, digest
 
 
 def _remember_graph(args: argparse.Namespace, colorizer: "Colorizer", loaded: "LoadedModel",
-                    model_file: Path) -> None:
+                    model_file: Path, digest: str) -> None:
     """After a torch run, cache the model's ONNX graph (once, a few seconds) so the next run
     starts without torch; a failure is a note, never an error."""
     from ..inference.fast_path import needs_graph, remember_graph
 
-    if not needs_graph(loaded, model_file):
+    if not needs_graph(loaded, model_file, digest):
         return
     if not args.quiet:
         print(f"preparing model {loaded.info.name!r} to start faster next time (once)…", file=sys.stderr)
-    problem = remember_graph(loaded, model_file, colorizer.default_temperature)
+    problem = remember_graph(loaded, model_file, colorizer.default_temperature, digest)
     if problem and not args.quiet:
         print(f"note: model {loaded.info.name!r} will keep starting with torch: {problem}", file=sys.stderr)
 

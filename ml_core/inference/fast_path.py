@@ -78,12 +78,15 @@ def runs_without_torch(loaded: "LoadedModel") -> bool:
     return loaded.model.space.name == "lab" and not loaded.model.accepts_hints
 
 
-def needs_graph(loaded: "LoadedModel", model_file: Path) -> bool:
-    """Whether writing the graph would help: it can be used here and none is cached for this content."""
-    return runs_without_torch(loaded) and can_write_graphs() and not graph_path(model_file).is_file()
+def needs_graph(loaded: "LoadedModel", model_file: Path, digest: str | None = None) -> bool:
+    """Whether writing the graph would help: it can be used here and none is cached for this
+    content (`digest`, onnx_engine.model_digest, taken before `loaded` was read; default: now)."""
+    return (runs_without_torch(loaded) and can_write_graphs()
+            and not graph_path(model_file, digest).is_file())
 
 
-def remember_graph(loaded: "LoadedModel", model_file: Path, temperature: float) -> str | None:
+def remember_graph(loaded: "LoadedModel", model_file: Path, temperature: float,
+                   digest: str | None = None) -> str | None:
     """Write `loaded`'s graph (needs torch; a few seconds) so the next colorize starts without torch.
 
     Returns why it was not written, or None. Never raises: a cache that could not be written
@@ -94,7 +97,7 @@ def remember_graph(loaded: "LoadedModel", model_file: Path, temperature: float) 
     if not runs_without_torch(loaded):
         return "only Lab models without hint inputs run without torch"
     try:
-        write_graph(loaded, model_file, temperature)
+        write_graph(loaded, model_file, temperature, digest=digest)
     except ImportError as exc:
         return f"{exc.name or 'onnx'} is not installed"
     except Exception as exc:  # noqa: BLE001 - an exporter or disk problem must not fail the colorize

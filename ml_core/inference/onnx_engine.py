@@ -59,15 +59,20 @@ def graph_path(model_file: str | os.PathLike[str], digest: str | None = None) ->
 
 
 def write_graph(loaded: "LoadedModel", model_file: str | os.PathLike[str], temperature: float,
-                out: str | os.PathLike[str] | None = None) -> Path:
+                out: str | os.PathLike[str] | None = None, digest: str | None = None) -> Path:
     """Export `loaded` (read from `model_file`) with its decoding at `temperature`, atomically;
-    needs torch and onnx. The digest is of the file as it is now: `loaded` must be what it holds."""
+    needs torch and onnx.
+
+    `digest`: the file's, taken before `loaded` was read (default: now). Taken before, a file
+    replaced in between leaves the graph under a digest no file has any more, never the new
+    file's digest on the old weights.
+    """
     import onnx
 
     from .onnx_export import export_onnx, levels_outside
 
     model_file = Path(model_file)
-    digest = model_digest(model_file)
+    digest = digest or model_digest(model_file)
     target = Path(out) if out is not None else graph_path(model_file, digest)
     model = loaded.model.eval()
     facts = {"source": {"sha256": digest}, "version": GRAPH_VERSION, "name": loaded.info.name,

@@ -115,3 +115,19 @@ def test_locate_names_the_file_find_does(builtin_models, tmp_path) -> None:
     assert store.locate(model_file) == model_file
     for ref in ("missing", "../models/tiny", ".hidden", "tiny\x1b[31m"):
         assert store.locate(ref) is None
+
+
+def test_a_model_file_replaced_while_torch_ran_never_gets_the_old_weights_graph() -> None:
+    """The CLI takes the digest before reading the weights; the graph goes under that digest."""
+    from ml_core.inference.engine import Colorizer
+    from ml_core.inference.fast_path import open_graph, remember_graph
+    from ml_core.inference.onnx_engine import model_digest
+    from ml_core.modelfiles.modelfile import load_model
+
+    model_file = save_tiny(0)
+    digest = model_digest(model_file)
+    loaded = load_model(model_file)
+    save_tiny(1)  # replaced after it was read, before the graph is written
+    assert remember_graph(loaded, model_file, Colorizer(loaded).default_temperature, digest) is None
+    assert graph_path(model_file, digest).is_file()  # under the old content's digest
+    assert open_graph(model_file, None) is None  # the file's present content has no graph
