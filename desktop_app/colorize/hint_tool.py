@@ -76,7 +76,7 @@ class HintTool(QObject):
         self.panel.reach.reach_chosen.connect(self.set_reach)
         self.outline = RegionOutline(view, runner, pipeline, selected_item, self)
         self.palette.closed.connect(lambda: self.outline.pin(-1))
-        pipeline.preview_ready.connect(lambda _item_id: self.outline.refresh())  # new model or adjustments
+        pipeline.preview_ready.connect(self._on_preview_ready)
         self._palette_request = 0  # only the latest suggestion request may fill the palette
         self._pending = 0  # hints placed and waiting for their first color
         view.hint_add_requested.connect(self.add_hint)
@@ -92,7 +92,9 @@ class HintTool(QObject):
     def set_active(self, on: bool) -> None:
         self.view.set_hint_tool(on)
         self.panel.setVisible(on)
-        if not on:
+        if on:
+            self.outline.prepare()
+        else:
             self.palette.hide()
             self.outline.clear()
 
@@ -104,6 +106,14 @@ class HintTool(QObject):
         self.view.set_pending_hint(None)
         self.view.set_hints(item.hints if item is not None else ())
         self._sync_reach()
+
+    def _on_preview_ready(self, item_id: int) -> None:
+        """A new preview (another model, adjustments or hints): the outline follows it, and the next
+        one is prepared."""
+        item = self._selected_item()
+        if item is not None and item.id == item_id:
+            self.outline.refresh()
+            self.outline.prepare()
 
     def busy(self) -> bool:
         """A placed hint is still waiting for the model's suggestion (tests and scripts wait on it)."""

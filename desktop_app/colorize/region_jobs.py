@@ -48,19 +48,35 @@ class InputsCache:
 INPUTS = InputsCache()
 
 
-def hint_region(colorizer: "Colorizer", path: Path, options: "ColorizeOptions", repair: "RepairSettings | None",
-                key: tuple, hint: "Hint", token: CancelToken) -> "HintRegion":
-    """The region `hint` will color on the photo at `path`, as the preview renders it (`options`
-    are the preview's; `repair` the repair the preview applies first). `key` names everything
-    the model run depends on; the same key reuses it."""
-    ThreadPreference.apply()
+def guidance_inputs(colorizer: "Colorizer", path: Path, options: "ColorizeOptions", repair: "RepairSettings | None",
+                    key: tuple, token: CancelToken) -> "GuidanceInputs":
+    """The photo at `path` as the preview renders it (`options` are the preview's; `repair` the
+    repair the preview applies first), up to the hint solve. `key` names everything the model run
+    depends on; the same key reuses the last result."""
     inputs = INPUTS.get(key)
     if inputs is None:
+        ThreadPreference.apply()
         image = DECODED.get(path)
         token.raise_if_cancelled()
         if repair is not None and repair.any_enabled:
             image, _ = REPAIRED.get(path, image, repair, options.output_max_side, token)
         inputs = colorizer.guidance_inputs(image, options, token)
         INPUTS.put(key, inputs)
+    return inputs
+
+
+def prepare(colorizer: "Colorizer", path: Path, options: "ColorizeOptions", repair: "RepairSettings | None",
+            key: tuple, token: CancelToken) -> None:
+    """Everything the first outline on this photo needs, before anyone hovers (the model run and
+    the hint-independent region costs), so that outline takes a gate's time, not a model run's."""
+    inputs = guidance_inputs(colorizer, path, options, repair, key, token)
+    token.raise_if_cancelled()
+    _ = inputs.region_costs
+
+
+def hint_region(colorizer: "Colorizer", path: Path, options: "ColorizeOptions", repair: "RepairSettings | None",
+                key: tuple, hint: "Hint", token: CancelToken) -> "HintRegion":
+    """The region `hint` will color on the photo at `path`, as the preview renders it."""
+    inputs = guidance_inputs(colorizer, path, options, repair, key, token)
     token.raise_if_cancelled()
     return inputs.region(hint)

@@ -10,6 +10,11 @@ tool off cancels the request in flight and drops any answer that still arrives f
 
 While a hint's palette is open its region stays outlined (`pin`), even though the popup takes
 the mouse: that is where its reach is changed, and the outline follows the change.
+
+The first outline on a photo would wait for a model run (about a second on a busy laptop CPU);
+`prepare` runs it in the background as soon as a preview is on screen with the tool on, so the
+first hover only pays for the hint's own gate. With a model that does not take hints (every
+built-in) that run does not depend on the hints, so hint edits do not repeat it.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 
-from ..workers import PRIORITY_PREVIEW, TaskHandle, TaskRunner
+from ..workers import PRIORITY_BACKGROUND, PRIORITY_PREVIEW, TaskHandle, TaskRunner
 from . import region_jobs
 from .compare_view import CompareView
 from .photo_queue import QueueItem
@@ -28,13 +33,15 @@ from .render_scheduler import RenderScheduler
 
 if TYPE_CHECKING:
     from ml_core.guidance.hint_outline import HintRegion
+    from ml_core.inference.engine import Colorizer
 
 SLOT = "hint-region"
+PREPARE_SLOT = "hint-region-prepare"
 Want = tuple[int, int, float, float]  # item id, hint index, x, y of the hint's first point
 
 
 class RegionOutline(QObject):
-    """Public API: show_item, clear, refresh, pin, busy; `region` is the region on screen (tests)."""
+    """Public API: show_item, clear, refresh, prepare, pin, busy; `region` is the region on screen (tests)."""
 
     def __init__(self, view: CompareView, runner: TaskRunner, pipeline: RenderScheduler,
                  selected_item: Callable[[], QueueItem | None], parent: QObject | None = None) -> None:
@@ -62,7 +69,20 @@ class RegionOutline(QObject):
     def show_item(self, item: QueueItem | None) -> None:
         """Another photo is on screen: nothing of the last one may still appear."""
         self._pinned = -1
+        self._runner.supersede(PREPARE_SLOT)
         self.clear()
+
+    def prepare(self) -> None:
+        """In the background, what the selected photo's first outline needs (see the module notes)."""
+        item, colorizer = self._selected_item(), self._pipeline.colorizer
+        if item is None or colorizer is None or item.preview is None or not self._view.hint_tool():
+            return
+        path, options, repair, key = self._job_args(item, colorizer)
+        if region_jobs.INPUTS.get(key) is not None:
+            return
+        self._runner.submit_job(
+            lambda token, _progress: region_jobs.prepare(colorizer, path, options, repair, key, token),
+            name="hint region prepare", slot=PREPARE_SLOT, priority=PRIORITY_BACKGROUND)
 
     def pin(self, index: int) -> None:
         """Keep hint `index` outlined while nothing else is hovered (its palette is open); -1 ends it."""
@@ -114,11 +134,7 @@ class RegionOutline(QObject):
         if item is None or item.id != item_id or colorizer is None or not 0 <= index < len(item.hints):
             return
         hint = item.hints[index].moved_to(x, y)
-        options = self._pipeline.colorize_options(preview=True, item=item)
-        repair = self._pipeline.repair_settings()
-        hints_matter = colorizer.model.accepts_hints  # a hint model's own colors depend on every hint
-        key = (item.path, self._pipeline.render_key(), item.guidance_key()[1], item.hints if hints_matter else ())
-        path = item.path
+        path, options, repair, key = self._job_args(item, colorizer)
         self._asked = self._want
         handle = self._runner.submit_job(
             lambda token, _progress: region_jobs.hint_region(colorizer, path, options, repair, key, hint, token),
@@ -126,6 +142,13 @@ class RegionOutline(QObject):
             on_result=partial(self._on_region, self._generation, self._want))
         handle.on_finished = partial(self._on_finished, handle)
         self._in_flight = handle
+
+    def _job_args(self, item: QueueItem, colorizer: "Colorizer") -> tuple:
+        """(path, preview options, repair, cache key): the key names all the model run depends on."""
+        options = self._pipeline.colorize_options(preview=True, item=item)
+        hints_matter = colorizer.model.accepts_hints  # a hint model's own colors depend on every hint
+        key = (item.path, self._pipeline.render_key(), item.guidance_key()[1], item.hints if hints_matter else ())
+        return item.path, options, self._pipeline.repair_settings(), key
 
     def _on_region(self, generation: int, asked: Want, region: "HintRegion") -> None:
         item = self._selected_item()

@@ -72,13 +72,13 @@ class GuidanceInputs:
     distribution: torch.Tensor | None  # (K, h', w') the model's bin probabilities, at its own size
 
     @cached_property
-    def _region_costs(self) -> RegionCosts | None:
-        """Computed on the first `region` and kept: the same for every position of every hint."""
+    def region_costs(self) -> RegionCosts | None:
+        """Computed on first use and kept: the same for every position of every hint."""
         return gate_costs(self.lightness, self.prior, distribution=self.distribution)
 
     def region(self, hint: Hint) -> HintRegion:
         """The region `hint` may change, as `propagate_hints` gates it (ml_core.guidance.hint_outline)."""
-        return hint_region(self.lightness, self.prior, hint, self.distribution, costs=self._region_costs)
+        return hint_region(self.lightness, self.prior, hint, self.distribution, costs=self.region_costs)
 
 
 def _luminance_and_f(pixels: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:

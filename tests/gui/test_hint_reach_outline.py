@@ -221,3 +221,15 @@ def test_the_outline_follows_a_new_preview_of_other_settings(hinted, qtbot) -> N
     assert tab.view.hint_outline()[0] == 0
     expected = expected_region(tab, item, item.hints[0])  # with the new saturation
     assert np.array_equal(outline.region.mask, expected.mask)
+
+
+def test_the_first_outline_on_a_photo_finds_the_model_run_already_done(hinted, qtbot, monkeypatch) -> None:
+    tab, item, _ = hinted
+    # the hint tool is on and the preview is on screen: the model run for outlines is prepared
+    qtbot.waitUntil(lambda: tab.runner.current("hint-region-prepare") is None, timeout=30_000)
+    colorizer = tab.pipeline.colorizer
+    runs = []
+    real = colorizer.guidance_inputs
+    monkeypatch.setattr(colorizer, "guidance_inputs", lambda *a, **k: runs.append(1) or real(*a, **k))
+    hover(qtbot, tab, 1)
+    assert runs == [] and tab.hint_tool.outline.region.mask.any()
