@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -73,14 +74,18 @@ def main() -> int:
     tab.hint_tool.set_reach(args.reach)
     wait_until(fresh, 120, "the hinted preview")
 
+    wait_until(lambda: tab.runner.current("hint-region-prepare") is None, 60, "the outline's model run")
     hint = item.hints[0]
+    start = time.perf_counter()
     spot = tab.view.to_widget(hint.x, hint.y).toPoint()
     QTest.mouseMove(tab.view, spot + QPoint(4, 3))  # QTest skips a move to where its last one went
     QTest.mouseMove(tab.view, spot)
     outline = tab.hint_tool.outline
     wait_until(lambda: tab.view.hint_outline()[0] == 0 and not outline.busy(), 60, "the region outline")
+    seconds = time.perf_counter() - start
     settle()
-    print(f"region of hint 1: {outline.region.share:.1%} of the photo, {len(outline.region.outline)} outline(s)")
+    print(f"region of hint 1: {outline.region.share:.1%} of the photo, {len(outline.region.outline)} outline(s); "
+          f"hover -> outline {seconds:.2f} s")
     written = [_save(window.grab(), args.out / f"{args.name}.png", args.max_kb)]
 
     tab.hint_tool.open_palette(0)  # as a click on the marker does; the outline stays while hovered
