@@ -20,7 +20,7 @@ from PySide6.QtGui import (
     QDropEvent,
     QKeySequence,
 )
-from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
 
 from . import resources, theme
 from .about import about_html, readme_path
@@ -87,62 +87,47 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ menus
 
     def _build_menus(self) -> None:
-        a = self.colorize_tab.commands
         file_menu = self.menuBar().addMenu("&File")
-        for key in ("open", "open_folder"):
-            file_menu.addAction(a[key])
+        self._add_groups(file_menu, ("open", "open_folder"))
         self.recent_menu = RecentMenu(self.settings, self._open_recent, self)
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
-        file_menu.addAction(a["import_model"])
-        file_menu.addSeparator()
-        for key in ("export", "export_all", "cancel", "show_export"):
-            file_menu.addAction(a[key])
-        file_menu.addSeparator()
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.request_quit)
-        file_menu.addAction(quit_action)
+        self._add_groups(file_menu, ("import_model",), ("export", "export_all", "cancel", "show_export"), ())
+        file_menu.addAction(self._action("&Quit", self.request_quit, QKeySequence.StandardKey.Quit))
 
         edit_menu = self.menuBar().addMenu("&Edit")
-        for key in ("undo", "redo"):
-            edit_menu.addAction(a[key])
-        edit_menu.addSeparator()
-        for key in ("paste", "remove", "clear"):
-            edit_menu.addAction(a[key])
-        edit_menu.addSeparator()
-        for key in ("hints", "clear_hints", "save_hints", "load_hints"):
-            edit_menu.addAction(a[key])
-        edit_menu.addSeparator()
-        preferences = QAction("Pre&ferences…", self)
-        preferences.setShortcut(QKeySequence.StandardKey.Preferences)
+        self._add_groups(edit_menu, ("undo", "redo"), ("paste", "remove", "clear"),
+                         ("hints", "clear_hints", "save_hints", "load_hints"), ())
+        preferences = self._action("Pre&ferences…", self.open_preferences, QKeySequence.StandardKey.Preferences)
         preferences.setMenuRole(QAction.MenuRole.PreferencesRole)
-        preferences.triggered.connect(self.open_preferences)
         edit_menu.addAction(preferences)
 
         view_menu = self.menuBar().addMenu("&View")
-        for key in ("side", "split", "compare"):
-            view_menu.addAction(a[key])
-        view_menu.addSeparator()
-        for key in ("fit", "actual", "zoom_in", "zoom_out"):
-            view_menu.addAction(a[key])
-        view_menu.addSeparator()
-        view_menu.addAction(a["confidence"])
-        view_menu.addSeparator()
-        for key in ("previous", "next"):
-            view_menu.addAction(a[key])
+        self._add_groups(view_menu, ("side", "split", "compare"), ("fit", "actual", "zoom_in", "zoom_out"),
+                         ("confidence",), ("previous", "next"))
 
         help_menu = self.menuBar().addMenu("&Help")
-        help_action = QAction("Chroma &Help (README)", self)
-        help_action.triggered.connect(self._open_help)
-        help_menu.addAction(help_action)
-        shortcuts = QAction("&Keyboard Shortcuts", self)
-        shortcuts.setShortcut(QKeySequence.StandardKey.HelpContents)
-        shortcuts.triggered.connect(self._show_shortcuts)
-        help_menu.addAction(shortcuts)
-        about = QAction("&About Chroma", self)
-        about.triggered.connect(self._about)
-        help_menu.addAction(about)
+        help_menu.addAction(self._action("Chroma &Help (README)", self._open_help))
+        help_menu.addAction(self._action("&Keyboard Shortcuts", self._show_shortcuts,
+                                         QKeySequence.StandardKey.HelpContents))
+        help_menu.addAction(self._action("&About Chroma", self._about))
+
+    def _add_groups(self, menu: QMenu, *groups: tuple[str, ...]) -> None:
+        """The tab's commands in groups, a separator between groups (an empty group: a trailing one)."""
+        for i, keys in enumerate(groups):
+            if i:
+                menu.addSeparator()
+            for key in keys:
+                menu.addAction(self.colorize_tab.commands[key])
+
+    def _action(self, text: str, slot: Callable[[], object],
+                shortcut: QKeySequence.StandardKey | None = None) -> QAction:
+        """A window-level menu command (not one of the tab's)."""
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(slot)
+        return action
 
     def open_preferences(self) -> bool:
         """Edit > Preferences; the choices take effect at once when OK is pressed."""
