@@ -148,11 +148,7 @@ def colorize_file(
     start = time.perf_counter()
     outcome = FileOutcome(source=source)
     with photo_failures(outcome, "colorize"):
-        # Said before the work, not after it: a rerun of a killed batch skips what it finished.
-        check_destination(dest, source, settings.overwrite, protected)
-        image = read_image(source, max_pixels=settings.max_pixels)
-        outcome.size = image.size
-        outcome.warnings = read_warnings(image)
+        image = read_source(source, dest, settings, protected, outcome)
         repaired = {}
         if repair is not None and repair.any_enabled:
             from ..repair.pipeline import repair_pixels
@@ -179,6 +175,20 @@ def colorize_file(
         outcome.timings = {**repaired, **result.timings, "export": time.perf_counter() - t}
     outcome.seconds = time.perf_counter() - start
     return outcome
+
+
+def read_source(source: Path, dest: Path, settings: ExportSettings, protected: frozenset[tuple[int, int]],
+                outcome: FileOutcome) -> LoadedImage:
+    """The first steps of every batch's photo: refuse a taken destination, read, note size and warnings.
+
+    The destination is checked before the work, not after it: a rerun of a killed batch skips what
+    it finished instead of colorizing (or repairing) it again only to be refused at the end.
+    """
+    check_destination(dest, source, settings.overwrite, protected)
+    image = read_image(source, max_pixels=settings.max_pixels)
+    outcome.size = image.size
+    outcome.warnings = read_warnings(image)
+    return image
 
 
 def read_warnings(image: LoadedImage) -> list[str]:

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..cancel import CancelToken
-from ..inference.batch import ExportSettings, FileOutcome, destination_for, photo_failures, read_warnings
+from ..inference.batch import ExportSettings, FileOutcome, destination_for, photo_failures, read_source
 from ..io.atomic import remove_stale_temp_files
-from ..io.imageio import check_destination, export_image, file_identity, read_image
+from ..io.imageio import export_image, file_identity
 from .pipeline import repair_pixels
 from .settings import RepairSettings
 
@@ -25,10 +25,7 @@ def repair_file(source: Path, dest: Path, settings: ExportSettings, repair: Repa
     start = time.perf_counter()
     outcome = FileOutcome(source=source)
     with photo_failures(outcome, "repair"):
-        check_destination(dest, source, settings.overwrite, protected)
-        image = read_image(source, max_pixels=settings.max_pixels)
-        outcome.size = image.size
-        outcome.warnings = read_warnings(image)
+        image = read_source(source, dest, settings, protected, outcome)
         pixels, result = repair_pixels(image.pixels, repair, cancel.raise_if_cancelled if cancel else None)
         t = time.perf_counter()
         # An RGB profile does not describe gray pixels: a photo made gray leaves its profile behind.
