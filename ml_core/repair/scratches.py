@@ -51,10 +51,50 @@ def _threshold(noise: float, strength: float) -> float:
     return max(MIN_CONTRAST, NOISE_FACTOR * noise) * (1.6 - 1.1 * strength)
 
 
-def _features(labels: np.ndarray, n: int, weights: np.ndarray) -> dict[str, np.ndarray]:
+def _points(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(xs, ys) of a uint8 mask's set pixels, in row-major order (as np.nonzero gives them).
+
+    Why not np.nonzero: on a full-size mask with a few thousand set pixels cv2.findNonZero is
+    ~10× faster (1.4 vs 16 ms at 1600×1200), and detection asks this several times per photo.
+    """
+    pts = cv2.findNonZero(mask)
+    if pts is None:
+        empty = np.zeros(0, np.intp)
+        return empty, empty
+    pts = pts.reshape(-1, 2)
+    return pts[:, 0].astype(np.intp), pts[:, 1].astype(np.intp)
+
+
+def _components(cand: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """Connected components (8-neighbour) of uint8 mask `cand` as point lists: (n, xs, ys, label
+    per point). Stats come from the points, not connectedComponentsWithStats, which
+    costs ~20× the labelling itself on a mostly empty full-size mask."""
+    n, labels = cv2.connectedComponents(cand, connectivity=8, ltype=cv2.CV_32S)
+    xs, ys = _points(cand)
+    return n, xs, ys, labels[ys, xs]
+
+
+def _extent(n: int, xs: np.ndarray, ys: np.ndarray, lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per component: bounding-box width and height in pixels (0 for labels with no points)."""
+    lo_x, hi_x = np.full(n, np.iinfo(np.intp).max), np.full(n, -1)
+    lo_y, hi_y = lo_x.copy(), hi_x.copy()
+    np.minimum.at(lo_x, lab, xs)
+    np.maximum.at(hi_x, lab, xs)
+    np.minimum.at(lo_y, lab, ys)
+    np.maximum.at(hi_y, lab, ys)
+    return np.maximum(hi_x - lo_x + 1, 0), np.maximum(hi_y - lo_y + 1, 0)
+
+
+def _label_image(shape: tuple[int, int], xs: np.ndarray, ys: np.ndarray, lab: np.ndarray, n: int) -> np.ndarray:
+    """A label image holding only the given points: uint16 while the labels fit (cv2.dilate on
+    16 bits is ~2× faster than on float32; it takes no int32), float32 beyond."""
+    img = np.zeros(shape, np.uint16 if n <= np.iinfo(np.uint16).max else np.float32)
+    img[ys, xs] = lab
+    return img
+
+
+def _features(xs: np.ndarray, ys: np.ndarray, lab: np.ndarray, n: int, weights: np.ndarray) -> dict[str, np.ndarray]:
     """Per-component area, mean weight and second moments (length, width, elongation, angle)."""
-    ys, xs = np.nonzero(labels)
-    lab = labels[ys, xs]
     cnt = np.bincount(lab, minlength=n).astype(np.float64)
     safe = np.maximum(cnt, 1)
     mx = np.bincount(lab, weights=xs, minlength=n) / safe
@@ -74,12 +114,15 @@ def _features(labels: np.ndarray, n: int, weights: np.ndarray) -> dict[str, np.n
     }
 
 
-def _ring_level(labels: np.ndarray, n: int, tophat: np.ndarray) -> np.ndarray:
-    """Mean top-hat in a RING-pixel band just outside each component: how busy its surroundings are."""
-    grown = cv2.dilate(labels.astype(np.float32), cv2.getStructuringElement(cv2.MORPH_RECT, (2 * RING + 1,) * 2))
-    ry, rx = np.nonzero((grown > 0) & (labels == 0))
+def _ring_level(labels: np.ndarray, n: int, tophat: np.ndarray, other: np.ndarray | None = None) -> np.ndarray:
+    """Mean top-hat (plus `other`, when given) in a RING-pixel band just outside each component of
+    label image `labels` (_label_image): how busy its surroundings are."""
+    grown = cv2.dilate(labels, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * RING + 1,) * 2))
+    ring = cv2.bitwise_and(cv2.compare(grown, 0, cv2.CMP_GT), cv2.compare(labels, 0, cv2.CMP_EQ))
+    rx, ry = _points(ring)
     rlab = grown[ry, rx].astype(np.int64)
-    total = np.bincount(rlab, weights=tophat[ry, rx], minlength=n)
+    level = tophat[ry, rx] if other is None else tophat[ry, rx] + other[ry, rx]
+    total = np.bincount(rlab, weights=level, minlength=n)
     return total / np.maximum(np.bincount(rlab, minlength=n), 1)
 
 
@@ -122,25 +165,26 @@ def _has_parallels(f: dict, keep: np.ndarray) -> np.ndarray:
     return out
 
 
-def _dust(tophat: np.ndarray, other: np.ndarray, seed_t: float, noise: float) -> np.ndarray:
-    """Small, compact, isolated specks of one polarity's top-hat (`other`: the opposite polarity's).
+def _dust(tophat: np.ndarray, other: np.ndarray, seed_t: float, noise: float) -> tuple[np.ndarray, np.ndarray]:
+    """(xs, ys) of small, compact, isolated specks of one polarity's top-hat (`other`: the opposite
+    polarity's).
 
     Isolated from both polarities: a light gap between two dark strokes is small and bright, but
     its surroundings are busy with the dark top-hat."""
-    hi = (tophat > seed_t * DUST_FACTOR).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(hi, connectivity=8, ltype=cv2.CV_32S)
+    n, xs, ys, lab = _components((tophat > seed_t * DUST_FACTOR).view(np.uint8))
     if n <= 1:
-        return np.zeros(tophat.shape, bool)
-    area = stats[:, cv2.CC_STAT_AREA]
-    side = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
-    small = (area <= DUST_MAX_AREA) & (side <= DUST_MAX_SIDE)
+        return xs, ys
+    area = np.bincount(lab, minlength=n)
+    width, height = _extent(n, xs, ys, lab)
+    small = (area <= DUST_MAX_AREA) & (np.maximum(width, height) <= DUST_MAX_SIDE)
     small[0] = False
-    labels = np.where(small, np.arange(n), 0).astype(np.int32)[labels]
+    pick = small[lab]
+    xs, ys, lab = xs[pick], ys[pick], lab[pick]
     peak = np.zeros(n)
-    inside = labels > 0  # ufunc.at only over the (few) speck pixels: over all it costs a second
-    np.maximum.at(peak, labels[inside], tophat[inside])
-    isolation = peak / (_ring_level(labels, n, tophat + other) + 0.5 * noise + 0.5)
-    return (small & (isolation >= DUST_ISOLATION))[labels]
+    np.maximum.at(peak, lab, tophat[ys, xs])
+    ring = _ring_level(_label_image(tophat.shape, xs, ys, lab, n), n, tophat, other)
+    found = (small & (peak / (ring + 0.5 * noise + 0.5) >= DUST_ISOLATION))[lab]
+    return xs[found], ys[found]
 
 
 def ridge_lineness(lum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -153,40 +197,47 @@ def ridge_lineness(lum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     g = cv2.GaussianBlur(lum, (0, 0), RIDGE_SIGMA, borderType=cv2.BORDER_REFLECT)
     dxx = cv2.Sobel(g, cv2.CV_32F, 2, 0, ksize=3, borderType=cv2.BORDER_REFLECT)
     dyy = cv2.Sobel(g, cv2.CV_32F, 0, 2, ksize=3, borderType=cv2.BORDER_REFLECT)
-    dxy = cv2.Sobel(g, cv2.CV_32F, 1, 1, ksize=3, borderType=cv2.BORDER_REFLECT)
-    half = cv2.magnitude((dxx - dyy) * 0.5, dxy)
-    mean = (dxx + dyy) * 0.5
-    lo, hi = mean - half, mean + half  # eigenvalues, lo ≤ hi
-    bright = np.maximum(-lo - np.abs(hi), 0)  # a bright ridge: strongly negative across
-    dark = np.maximum(hi - np.abs(lo), 0)
+    dxy2 = cv2.Sobel(g, cv2.CV_32F, 1, 1, ksize=3, scale=2.0, borderType=cv2.BORDER_REFLECT)
+    # With trace t = dxx + dyy and eigenvalue gap d = |(dxx - dyy, 2 dxy)|, the eigenvalues are
+    # (t ∓ d) / 2, and "strong minus |weak|" folds to min(max(∓t, 0), d): four array passes
+    # instead of ten (the ridge measure was ~10 % of a 1600-px preview's repair).
+    gap = cv2.magnitude(cv2.subtract(dxx, dyy), dxy2)
+    trace = cv2.add(dxx, dyy)
+    dark = np.minimum(np.maximum(trace, 0, out=dxx), gap, out=dxx)
+    bright = np.minimum(np.maximum(np.negative(trace, out=trace), 0, out=trace), gap, out=trace)
     return bright, dark
 
 
-def _scratches(tophat: np.ndarray, ridge: np.ndarray, lum: np.ndarray, seed_t: float, noise: float) -> np.ndarray:
-    """Long, thin, straight features of one polarity's top-hat whose two sides match.
+def _scratches(tophat: np.ndarray, ridge: np.ndarray, lum: np.ndarray, seed_t: float, noise: float
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """(xs, ys) of long, thin, straight features of one polarity's top-hat whose two sides match.
 
     Features are formed only from line-like pixels (ridge_lineness), so a scratch that runs past
-    texture or through grain does not merge with it into one shapeless feature.
+    texture or through grain does not merge with it into one shapeless feature. Everything after
+    the labelling works on the candidates' point lists (a few percent of the photo).
     """
-    weak = tophat > seed_t * WEAK_SHARE
-    cand = (weak & (ridge > RIDGE_SHARE * seed_t)).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8, ltype=cv2.CV_32S)
+    cand = ((tophat > seed_t * WEAK_SHARE) & (ridge > RIDGE_SHARE * seed_t)).view(np.uint8)
+    n, xs, ys, lab = _components(cand)
     if n <= 1:
-        return np.zeros(tophat.shape, bool)
-    extent = np.hypot(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
-    maybe = (extent >= SCRATCH_MIN_LENGTH) & (stats[:, cv2.CC_STAT_AREA] <= SCRATCH_MAX_WIDTH * extent * 1.2)
+        return xs, ys
+    width, height = _extent(n, xs, ys, lab)
+    extent = np.hypot(width, height)
+    maybe = (extent >= SCRATCH_MIN_LENGTH) & (np.bincount(lab, minlength=n) <= SCRATCH_MAX_WIDTH * extent * 1.2)
     maybe[0] = False
-    maybe &= np.bincount(labels[tophat > seed_t], minlength=n) > 0  # strong somewhere along it
+    weights = tophat[ys, xs]
+    maybe &= np.bincount(lab[weights > seed_t], minlength=n) > 0  # strong somewhere along it
     if not maybe.any():
-        return np.zeros(tophat.shape, bool)
-    labels = np.where(maybe, np.arange(n), 0).astype(np.int32)[labels]
-    f = _features(labels, n, tophat)
-    isolation = f["contrast"] / (_ring_level(labels, n, tophat) + 0.5 * noise + 0.5)
+        return xs[:0], ys[:0]
+    pick = maybe[lab]
+    xs, ys, lab = xs[pick], ys[pick], lab[pick]
+    f = _features(xs, ys, lab, n, tophat)
+    isolation = f["contrast"] / (_ring_level(_label_image(tophat.shape, xs, ys, lab, n), n, tophat) + 0.5 * noise + 0.5)
     keep = maybe & (f["length"] >= SCRATCH_MIN_LENGTH) & (f["width"] <= SCRATCH_MAX_WIDTH) \
         & (f["elongation"] >= SCRATCH_MIN_ELONGATION) & (isolation >= SCRATCH_ISOLATION)
     if keep.any():
         keep &= ~_sides_differ(f, keep, lum, noise) & ~_has_parallels(f, keep)
-    return keep[labels]
+    found = keep[lab]
+    return xs[found], ys[found]
 
 
 def detect_damage(lum: np.ndarray, strength: float = 0.5, noise: float | None = None) -> np.ndarray:
@@ -212,13 +263,13 @@ def detect_scaled(lum: np.ndarray, strength: float = 0.5, noise: float | None = 
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (WINDOW, WINDOW))
     bright = small - cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel)
     dark = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel) - small
-    mask = np.zeros(small.shape, bool)
+    mask = np.zeros(small.shape, np.uint8)
     bright_ridge, dark_ridge = ridge_lineness(small)
     for tophat, other, ridge in ((bright, dark, bright_ridge), (dark, bright, dark_ridge)):
-        mask |= _dust(tophat, other, seed_t, sigma)
-        mask |= _scratches(tophat, ridge, small, seed_t, sigma)
+        for xs, ys in (_dust(tophat, other, seed_t, sigma), _scratches(tophat, ridge, small, seed_t, sigma)):
+            mask[ys, xs] = 1
     # One pixel more all round: a scratch's soft edges are damage too.
-    small_mask = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8))
+    small_mask = cv2.dilate(mask, np.ones((3, 3), np.uint8))
     if f == 1.0:
         return small_mask > 0, small, small_mask > 0
     full = cv2.resize(small_mask, (w, h), interpolation=cv2.INTER_NEAREST)

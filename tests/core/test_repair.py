@@ -105,6 +105,23 @@ def test_lightness_round_trips_through_gray_pixels_exactly() -> None:
         assert np.array_equal(pixels_from_lightness(lightness_from_pixels(codes), dtype), codes)
 
 
+def test_gray_codes_from_lightness_are_the_nearest_codes_for_any_value() -> None:
+    """The table lookup in pixels_from_lightness gives what a binary search over the code edges
+    gives, also exactly on, just above and just below every edge, out of range, and for NaN/inf."""
+    from ml_core.repair.convert import _code_edges
+
+    rng = np.random.default_rng(7)
+    for dtype in (np.uint8, np.uint16):
+        edges = _code_edges(np.dtype(dtype))
+        values = np.concatenate([
+            rng.uniform(-5, 105, 200_000).astype(np.float32), edges,
+            np.nextafter(edges, np.float32(np.inf)), np.nextafter(edges, np.float32(-np.inf)),
+            np.float32([0, 100, -1e9, 1e9, 3e38, np.inf, -np.inf, np.nan]),
+        ]).astype(np.float32)
+        expected = np.searchsorted(edges, values).astype(dtype)
+        assert np.array_equal(pixels_from_lightness(values.reshape(1, -1), dtype)[0], expected), dtype
+
+
 def test_grain_is_reduced_and_levels_restored_on_a_faded_grainy_print() -> None:
     clean = gradient(seed=3)
     faded = 25 + 0.5 * clean + np.random.default_rng(3).normal(0, 2.5, clean.shape).astype(np.float32)
