@@ -39,3 +39,11 @@ def fixture_photos() -> list[Path]:
     if not photos:
         pytest.skip("shared/photos/fixtures is not beside the repo")
     return photos
+
+
+@pytest.fixture
+def tiny_model() -> str:
+    """An untrained 8-wide U-Net in the user store: a few milliseconds per photo, the real code path."""
+    from model_helpers import write_tiny_model
+
+    return write_tiny_model()

@@ -10,22 +10,18 @@ import sys
 import numpy as np
 import pytest
 import torch
+from model_helpers import write_tiny_model
 from PIL import Image
 from skimage.color import rgb2lab
 
 from ml_core.cli import main
 from ml_core.io import paths
-from ml_core.modelfiles.modelfile import info_for, save_model
 from ml_core.models import create
 
 
 @pytest.fixture
 def tiny_model() -> str:
-    torch.manual_seed(0)
-    model = create("unet", width=8)
-    save_model(model, paths.user_models_dir() / "tiny.safetensors",
-               info_for(model, "tiny", work_size=128, description="test model"))
-    return "tiny"
+    return write_tiny_model(work_size=128)
 
 
 def lightness(path) -> np.ndarray:

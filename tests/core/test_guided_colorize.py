@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from model_helpers import write_tiny_model
 from PIL import Image
 from skimage.color import rgb2lab
 
@@ -15,8 +16,7 @@ from ml_core.guidance.hints import Hint
 from ml_core.guidance.reference import ReferencePalette
 from ml_core.inference.batch import ExportSettings, colorize_files
 from ml_core.inference.engine import ColorizeOptions, Colorizer
-from ml_core.io import paths
-from ml_core.modelfiles.modelfile import LoadedModel, info_for, save_model
+from ml_core.modelfiles.modelfile import LoadedModel, info_for
 from ml_core.models import create
 
 RED = (60.0, 45.0)
@@ -142,10 +142,7 @@ def test_palette_suggestions_come_from_the_model() -> None:
 
 @pytest.fixture
 def tiny_model() -> str:
-    torch.manual_seed(0)
-    model = create("unet", width=8)
-    save_model(model, paths.user_models_dir() / "tiny.safetensors", info_for(model, "tiny", work_size=128))
-    return "tiny"
+    return write_tiny_model(work_size=128)
 
 
 def test_cli_hints_and_reference(tmp_path, tiny_model) -> None:

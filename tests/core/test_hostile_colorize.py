@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tifffile
-import torch
 from PIL import Image
 from skimage.color import rgb2lab
 
@@ -27,26 +26,15 @@ from ml_core.cli import main
 from ml_core.guidance.reference import ReferencePalette
 from ml_core.inference.batch import ExportSettings, colorize_files
 from ml_core.inference.engine import ColorizeOptions, Colorizer
-from ml_core.io import paths
 from ml_core.io.atomic import STALE_AFTER_S, remove_stale_temp_files
 from ml_core.io.imageio import MAX_EXPORT_ICC, check_pattern, read_image
 from ml_core.limits import MAX_WORK_SIZE
-from ml_core.modelfiles.modelfile import info_for, save_model
 from ml_core.modelfiles.store import ModelStore
-from ml_core.models import create
 
 needs_symlinks = pytest.mark.skipif(not hasattr(os, "symlink") or os.name == "nt",
                                     reason="symbolic links need privileges on Windows")
 
 
-@pytest.fixture
-def tiny_model() -> str:
-    """An untrained 8-wide U-Net: a few milliseconds per photo, the same code path as a real one."""
-    torch.manual_seed(0)
-    model = create("unet", width=8)
-    save_model(model, paths.user_models_dir() / "tiny.safetensors",
-               info_for(model, "tiny", work_size=64, description="test model"))
-    return "tiny"
 
 
 @dataclass

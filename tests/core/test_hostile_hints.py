@@ -20,6 +20,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from model_helpers import write_tiny_model
 from PIL import Image
 
 from ml_core.cli import main
@@ -36,17 +37,11 @@ from ml_core.guidance.hints import (
     load_hint_file,
     parse_hints,
 )
-from ml_core.io import paths
-from ml_core.modelfiles.modelfile import info_for, save_model
-from ml_core.models import create
 
 
 @pytest.fixture
 def tiny_model() -> str:
-    torch.manual_seed(0)
-    model = create("unet", width=4, depth=1, stem_stride=4)
-    save_model(model, paths.user_models_dir() / "tiny.safetensors", info_for(model, "tiny", work_size=64))
-    return "tiny"
+    return write_tiny_model(width=4, depth=1, stem_stride=4)
 
 
 @pytest.fixture

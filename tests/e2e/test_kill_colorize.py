@@ -18,12 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
-
-from ml_core.io import paths
-from ml_core.modelfiles.modelfile import info_for, save_model
-from ml_core.models import create
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")]
 
@@ -31,13 +26,6 @@ PHOTOS = 6
 KILLS = 4
 
 
-@pytest.fixture
-def tiny_model() -> str:
-    torch.manual_seed(0)
-    model = create("unet", width=8)
-    save_model(model, paths.user_models_dir() / "tiny.safetensors",
-               info_for(model, "tiny", work_size=64, description="test model"))
-    return "tiny"
 
 
 def make_photos(folder: Path) -> dict[str, bytes]:
