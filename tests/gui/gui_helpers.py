@@ -47,6 +47,28 @@ def synthetic_photo(size: tuple[int, int], seed: int) -> Image.Image:
     return Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "L")
 
 
+def gray_fixture_photo(tmp_path: Path, name: str, size: tuple[int, int], source: str = "coffee.jpg") -> Path:
+    """A gray JPEG of a fixture photo at `size` (a synthetic photo when the fixtures are absent)."""
+    src = FIXTURES / source
+    img = (Image.open(src).convert("L").resize(size, Image.Resampling.BICUBIC) if src.is_file()
+           else synthetic_photo(size, 3))
+    path = tmp_path / name
+    img.save(path, quality=92)
+    return path
+
+
+def open_training_tab(window, qtbot):
+    """The Training tab in front, its questions answered yes, the store's models listed as bases
+    (write model files before calling, so the store is filled when it is read)."""
+    tab = window.training_tab
+    window.tabs.setCurrentWidget(tab)
+    tab.confirm = lambda title, text: True
+    window.colorize_tab.refresh_models()
+    qtbot.waitUntil(lambda: window.colorize_tab._model_list_loaded and tab.setup.arch_combo.count() > 0,
+                    timeout=30_000)
+    return tab
+
+
 def digest(paths: Iterable[Path]) -> dict[Path, str]:
     return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 

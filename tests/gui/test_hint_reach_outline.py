@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QTransform
 from PySide6.QtWidgets import QApplication
@@ -16,19 +15,14 @@ from PySide6.QtWidgets import QApplication
 from ml_core.guidance.hints import Hint
 from ml_core.io.imageio import read_image
 
-from gui_helpers import FIXTURES, synthetic_photo, wait_all_settled
+from gui_helpers import gray_fixture_photo, wait_all_settled
 
 RED_AB = (60.0, 50.0)
 BLUE_AB = (10.0, -50.0)
 
 
 def photo(tmp_path: Path, name: str, source: str = "coffee.jpg", size: tuple[int, int] = (480, 320)) -> Path:
-    src = FIXTURES / source
-    img = (Image.open(src).convert("L").resize(size, Image.Resampling.BICUBIC) if src.is_file()
-           else synthetic_photo(size, 3))
-    path = tmp_path / name
-    img.save(path, quality=92)
-    return path
+    return gray_fixture_photo(tmp_path, name, size, source)
 
 
 def wait_fresh(qtbot, tab, item) -> None:

@@ -16,7 +16,7 @@ from desktop_app.colorize.compare_view import ViewMode
 from ml_core.guidance.hints import Hint, rgb_to_ab
 from ml_core.inference.batch import ExportSettings
 
-from gui_helpers import FIXTURES, Heartbeat, synthetic_photo, wait_all_settled
+from gui_helpers import Heartbeat, gray_fixture_photo, wait_all_settled
 
 RED_AB = (60.0, 50.0)
 
@@ -43,12 +43,7 @@ def preview_ab(item, x: float, y: float) -> np.ndarray:
 
 
 def photo(tmp_path: Path, size: tuple[int, int], name: str = "photo.jpg", source: str = "coffee.jpg") -> Path:
-    src = FIXTURES / source
-    img = (Image.open(src).convert("L").resize(size, Image.Resampling.BICUBIC) if src.is_file()
-           else synthetic_photo(size, 3))
-    path = tmp_path / name
-    img.save(path, quality=92)
-    return path
+    return gray_fixture_photo(tmp_path, name, size, source)
 
 
 def open_photo(qtbot, window, path: Path):

@@ -13,7 +13,7 @@ import pytest
 
 from desktop_app.colorize.photo_queue import ItemState
 
-from gui_helpers import drop_files
+from gui_helpers import drop_files, open_training_tab
 
 
 def launch(qtbot, wait_model: bool = True):
@@ -195,12 +195,7 @@ def test_quit_asks_while_training_runs(window, tiny_model, qtbot, tmp_path) -> N
 
     folder = tmp_path / "color photos"
     write_synthetic_photos(folder, 20, size=(64, 80), seed=5)
-    tab = window.training_tab
-    window.tabs.setCurrentWidget(tab)
-    tab.confirm = lambda title, text: True
-    window.colorize_tab.refresh_models()
-    qtbot.waitUntil(lambda: window.colorize_tab._model_list_loaded and tab.setup.arch_combo.count() > 0,
-                    timeout=30_000)
+    tab = open_training_tab(window, qtbot)
     setup = tab.setup
     tab.add_folders([folder])
     setup.advanced.set_open(True)

@@ -20,7 +20,7 @@ from desktop_app.training import jobs
 from desktop_app.training.budget import BudgetPlan, SpeedSample, make_plan, plan_steps
 from desktop_app.training.session import State
 
-from gui_helpers import TINY, TINY_AB, Heartbeat, drop_files
+from gui_helpers import TINY, TINY_AB, Heartbeat, drop_files, open_training_tab
 
 PHOTOS = 20  # 10 % validation -> 2 to check, 18 to train; batch 4 -> 4 steps per epoch
 SPE = 4
@@ -39,13 +39,7 @@ def color_photos(tmp_path: Path) -> Path:
 def training(window, qtbot):
     """The Training tab, in front, with the store's models listed as base choices (request model
     fixtures such as tiny_model before this one, so the store is filled when it is read)."""
-    tab = window.training_tab
-    window.tabs.setCurrentWidget(tab)
-    tab.confirm = lambda title, text: True
-    window.colorize_tab.refresh_models()
-    qtbot.waitUntil(lambda: window.colorize_tab._model_list_loaded and tab.setup.arch_combo.count() > 0,
-                    timeout=30_000)
-    return tab
+    return open_training_tab(window, qtbot)
 
 
 def scan(tab, qtbot, folder: Path) -> None:
