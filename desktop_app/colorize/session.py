@@ -115,28 +115,15 @@ def read_session(path: Path, check_files: bool = True) -> Session | None:
     """The session in `path` (None when there is none), every field checked; photos no longer on
     disk are left out and listed in `missing`. Imports torch (through ml_core.guidance.hints): call it on a
     worker thread, never while the window is waiting for its first frame."""
+    from ml_core.io.json_file import JsonFileError, read_json_file
+
     path = Path(path)
     try:
-        size = path.stat().st_size
+        data = read_json_file(path, max_bytes=MAX_SESSION_BYTES, kind="session file", reading="the session")
     except FileNotFoundError:
         return None
-    except OSError as exc:
-        raise SessionError(f"{path}: cannot read the session: {exc.strerror or exc}") from None
-    if size > MAX_SESSION_BYTES:
-        raise SessionError(f"{path}: {size:,} bytes is too large for a session file (at most {MAX_SESSION_BYTES:,})")
-    try:
-        text = path.read_bytes().decode("utf-8")
-        data = json.loads(text, parse_constant=_reject_constant)
-    except OSError as exc:
-        raise SessionError(f"{path}: cannot read the session: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise SessionError(f"{path}: not a session file: not UTF-8 text ({exc.reason})") from None
-    except json.JSONDecodeError as exc:
-        raise SessionError(f"{path}: not a session file: {exc}") from None
-    except RecursionError:
-        raise SessionError(f"{path}: not a session file: JSON nested too deeply") from None
-    except ValueError as exc:  # NaN/Infinity, or an integer of thousands of digits
-        raise SessionError(f"{path}: not a usable session file: {exc}") from None
+    except JsonFileError as exc:
+        raise SessionError(str(exc)) from None
     session = parse_session(data, str(path))
     if check_files:
         kept = [p for p in session.photos if p.path.is_file()]
@@ -178,10 +165,6 @@ def parse_session(data: Any, source: str = "<session>") -> Session:
         raise SessionError(f"{source}: selected must be the index of a photo (0..{len(photos) - 1}), "
                            f"got {shown(selected)}")
     return Session(photos=photos, selected=selected, model=model, view_mode=view_mode, adjust=adjust, repair=repair)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number a session may hold")
 
 
 def _no_unknown(data: dict, known: frozenset[str], source: str, what: str) -> None:

@@ -344,32 +344,17 @@ def parse_hints(data: Any, source: str = "<hints>") -> HintFile:
     return HintFile(tuple(specs), units, source)
 
 
-def _reject_constant(name: str) -> Any:
-    raise HintError(f"{name} is not a number a hint file may hold")
-
-
 def load_hint_file(path: Path) -> HintFile:
     """Read and check a hints JSON file; every problem raises HintError naming the file (and entry)."""
+    from ..io.json_file import JsonFileError, read_json_file
+
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise HintError(f"{path}: {size:,} bytes is too large for a hints file (at most {MAX_FILE_BYTES:,})")
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
+        data = read_json_file(path, max_bytes=MAX_FILE_BYTES, kind="JSON hints file", reading="hints")
+    except FileNotFoundError as exc:
         raise HintError(f"{path}: cannot read hints: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise HintError(f"{path}: not a JSON hints file: not UTF-8 text ({exc.reason})") from None
-    try:
-        data = json.loads(text, parse_constant=_reject_constant)
-    except HintError as exc:
-        raise HintError(f"{path}: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise HintError(f"{path}: not a JSON hints file: {exc}") from None
-    except RecursionError:
-        raise HintError(f"{path}: not a hints file: JSON nested too deeply") from None
-    except ValueError as exc:  # e.g. an integer of thousands of digits
-        raise HintError(f"{path}: not a usable JSON hints file: {exc}") from None
+    except JsonFileError as exc:
+        raise HintError(str(exc)) from None
     return parse_hints(data, str(path))
 
 
