@@ -52,16 +52,19 @@ def _drawn(name: str, rgba: int) -> QIcon:
     return QIcon(pixmap)
 
 
-def _paint_open(p: QPainter, c: QColor) -> None:
+def _polyline(p: QPainter, points: list[tuple[float, float]], closed: bool = False) -> None:
+    """Icons are mostly straight strokes: one call per outline instead of a moveTo/lineTo ladder."""
     path = QPainterPath()
-    path.moveTo(4, 9)
-    path.lineTo(12, 9)
-    path.lineTo(14, 11)
-    path.lineTo(27, 11)
-    path.lineTo(27, 25)
-    path.lineTo(4, 25)
-    path.closeSubpath()
+    path.moveTo(*points[0])
+    for x, y in points[1:]:
+        path.lineTo(x, y)
+    if closed:
+        path.closeSubpath()
     p.drawPath(path)
+
+
+def _paint_open(p: QPainter, c: QColor) -> None:
+    _polyline(p, [(4, 9), (12, 9), (14, 11), (27, 11), (27, 25), (4, 25)], closed=True)
     p.drawLine(QPointF(4, 15), QPointF(27, 15))
 
 
@@ -143,12 +146,7 @@ def _paint_confidence(p: QPainter, c: QColor) -> None:
 
 def _paint_tray(p: QPainter) -> None:
     """The open box under the export and import arrows."""
-    path = QPainterPath()
-    path.moveTo(5, 16)
-    path.lineTo(5, 27)
-    path.lineTo(27, 27)
-    path.lineTo(27, 16)
-    p.drawPath(path)
+    _polyline(p, [(5, 16), (5, 27), (27, 27), (27, 16)])
 
 
 def _paint_export(p: QPainter, c: QColor) -> None:
@@ -193,37 +191,13 @@ def _paint_remove(p: QPainter, c: QColor) -> None:
 
 def _paint_photo(p: QPainter, c: QColor) -> None:
     p.drawRoundedRect(QRectF(4, 6, 24, 20), 2, 2)
-    path = QPainterPath()
-    path.moveTo(6, 24)
-    path.lineTo(13, 15)
-    path.lineTo(18, 21)
-    path.lineTo(21, 18)
-    path.lineTo(26, 24)
-    p.drawPath(path)
+    _polyline(p, [(6, 24), (13, 15), (18, 21), (21, 18), (26, 24)])
     p.drawEllipse(QPointF(21, 11), 2, 2)
 
 
 def _paint_broken(p: QPainter, c: QColor) -> None:
-    path = QPainterPath()
-    path.moveTo(4, 6)
-    path.lineTo(28, 6)
-    path.lineTo(28, 14)
-    path.lineTo(22, 18)
-    path.lineTo(16, 14)
-    path.lineTo(10, 19)
-    path.lineTo(4, 15)
-    path.closeSubpath()
-    p.drawPath(path)
-    path2 = QPainterPath()
-    path2.moveTo(4, 20)
-    path2.lineTo(10, 24)
-    path2.lineTo(16, 19)
-    path2.lineTo(22, 23)
-    path2.lineTo(28, 19)
-    path2.lineTo(28, 27)
-    path2.lineTo(4, 27)
-    path2.closeSubpath()
-    p.drawPath(path2)
+    _polyline(p, [(4, 6), (28, 6), (28, 14), (22, 18), (16, 14), (10, 19), (4, 15)], closed=True)
+    _polyline(p, [(4, 20), (10, 24), (16, 19), (22, 23), (28, 19), (28, 27), (4, 27)], closed=True)
 
 
 def _paint_wheel(p: QPainter, c: QColor) -> None:
