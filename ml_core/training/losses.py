@@ -23,6 +23,7 @@ from torch import nn
 
 from ..color.quantize import BIN_SIZE, REBALANCE_LAMBDA, SOFT_NEIGHBORS, SOFT_SIGMA, ABBins, ChannelBins
 from ..models.base import ColorModel
+from .soft_ce import pixel_rows, sparse_soft_ce
 
 LOSSES = {"ab": ("mse", "huber"), "bins313": ("ce",), "bins_per_channel": ("ce",)}
 OPTIMIZERS = ("adam", "adamw", "adamax", "sgd")
@@ -114,6 +115,13 @@ class SoftEncoder:
     def __call__(self, ab: torch.Tensor, chunk: int = 1 << 16) -> tuple[torch.Tensor, torch.Tensor]:
         """ab (B, 2, h, w) natural units -> (indices, weights), each (B, K, h, w); weights sum to 1."""
         b, _, h, w = ab.shape
+        idx, wts = self.rows(ab, chunk)
+        return (idx.reshape(b, h, w, self.k).permute(0, 3, 1, 2),
+                wts.reshape(b, h, w, self.k).permute(0, 3, 1, 2))
+
+    def rows(self, ab: torch.Tensor, chunk: int = 1 << 16) -> tuple[torch.Tensor, torch.Tensor]:
+        """ab (B, 2, h, w) -> (indices, weights), each (B·h·w, K) in (b, y, x) pixel order: the
+        layout of channels-last logits read as rows (soft_ce.pixel_rows), which the loss uses."""
         pts = ab.detach().float().permute(0, 2, 3, 1).reshape(-1, 2)
         idx_parts, w_parts = [], []
         size = torch.tensor(self.shape, device=pts.device)
@@ -126,9 +134,9 @@ class SoftEncoder:
             dist2, j = torch.topk(d2, self.k, dim=1, largest=False)
             idx_parts.append(cand.gather(1, j))
             w_parts.append(torch.softmax(-dist2 / (2.0 * self.sigma * self.sigma), dim=1))
-        idx = torch.cat(idx_parts).reshape(b, h, w, self.k).permute(0, 3, 1, 2)
-        wts = torch.cat(w_parts).reshape(b, h, w, self.k).permute(0, 3, 1, 2)
-        return idx, wts
+        if len(idx_parts) == 1:
+            return idx_parts[0], w_parts[0]
+        return torch.cat(idx_parts), torch.cat(w_parts)
 
 
 def soft_encode(bins: ABBins, ab: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -149,11 +157,15 @@ def ab_bins_ce(
 def _ab_bins_ce_terms(
     logits: torch.Tensor, ab: torch.Tensor, bins: ABBins | SoftEncoder, class_weights: torch.Tensor | None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(the cross-entropy with class rebalancing, the same without it) from one soft encoding."""
+    """(the cross-entropy with class rebalancing, the same without it) from one soft encoding.
+
+    The logits are read as one row per pixel (free for the channels-last head output the trainer
+    produces) and the cross-entropy's gradient is written in one pass (soft_ce: measured cheaper
+    than autograd's log_softmax + gather on this memory-bound step).
+    """
     encoder = bins if isinstance(bins, SoftEncoder) else SoftEncoder(bins).to(ab.device)
-    idx, wts = encoder(ab.float())
-    logp = torch.log_softmax(logits.float(), dim=1)
-    ce = -(wts * logp.gather(1, idx)).sum(dim=1)  # (B, h, w)
+    idx, wts = encoder.rows(ab.float())
+    ce = sparse_soft_ce(pixel_rows(logits.float()), idx, wts)  # (B·h·w,)
     plain = ce.mean()
     if class_weights is None:
         return plain, plain
@@ -252,10 +264,14 @@ def make_optimizer(
     params = [p for p in params if p.requires_grad]
     if not params:
         raise ValueError("no trainable parameters (is everything frozen?)")
+    # The fused kernel updates every tensor in one pass: 14 ms of CPU per step of the default
+    # model where the per-tensor loop took 44 (one thread); results differ from the loop's by
+    # float rounding only (≤ 2.4e-7 after 20 steps), and stay deterministic.
+    fused = all(p.device.type in ("cpu", "cuda") for p in params) or None
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=wd)
+        return torch.optim.Adam(params, lr=lr, weight_decay=wd, fused=fused)
     if name == "adamw":
-        return torch.optim.AdamW(params, lr=lr, weight_decay=wd)
+        return torch.optim.AdamW(params, lr=lr, weight_decay=wd, fused=fused)
     if name == "adamax":
         return torch.optim.Adamax(params, lr=lr, weight_decay=wd)
     if name == "sgd":

@@ -31,6 +31,7 @@ from . import card as cardmod
 from .data import prepare_batch
 from .degrade import Damage
 from .losses import Criterion, check_loss_name, estimate_ab_counts, make_optimizer, rebalance_weights
+from .memory import retained_heap
 from .packed import PackedCorpus
 from .step import optimizer_step
 from .trainer import warm_start
@@ -96,6 +97,11 @@ def _cosine(lr: float, t: float, budget: float, warmup: float) -> float:
 
 def train_packed(cfg: PackedTrainConfig, log: Callable[[str], None] = print) -> Path:
     """Run the budgeted training; returns the written model file (fp16) in `cfg.out_dir`."""
+    with retained_heap():  # on a CPU run, no page faults for the step's tensors (training/memory.py)
+        return _train_packed(cfg, log)
+
+
+def _train_packed(cfg: PackedTrainConfig, log: Callable[[str], None]) -> Path:
     cfg.check()
     device = _device(cfg.device)
     torch.manual_seed(cfg.seed)

@@ -87,6 +87,7 @@ from .losses import (
     make_optimizer,
     rebalance_weights,
 )
+from .memory import retained_heap
 
 __all__ = [
     "NotEnoughPhotos", "TrainConfig", "Trainer", "TrainCallbacks", "TrainError", "TrainingDiverged", "RunStart",
@@ -243,7 +244,8 @@ class Trainer:
     def run(self) -> TrainResult:
         ctx = init_distributed(self.config.device)
         try:
-            return _Run(self, ctx).execute()
+            with retained_heap():  # no page faults for the step's tensors (training/memory.py)
+                return _Run(self, ctx).execute()
         finally:
             ctx.close()
 

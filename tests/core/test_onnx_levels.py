@@ -24,6 +24,19 @@ def test_same_stretch_as_torch_for_every_shape(shape: tuple[int, int]) -> None:
     assert np.abs(got - x).max() > 0.05  # the rule did stretch this input
 
 
+@pytest.mark.parametrize("side", [128, 40, 3])
+def test_robust_points_are_the_sorted_order_entries(side: int) -> None:
+    """The partial selection (top-k) returns exactly what sorting every value gives, ties included."""
+    g = torch.Generator().manual_seed(side)
+    x = torch.randint(0, 50, (4, 1, side, side), generator=g).float() / 100 - 0.25  # many equal values
+    black, white = levels.robust_points(x)
+    ordered = torch.sort(x.reshape(4, -1), dim=1).values
+    n = ordered.shape[1]
+    i_lo, i_hi = round(levels_np.LOW_PERCENTILE * (n - 1)), round(levels_np.HIGH_PERCENTILE * (n - 1))
+    assert torch.equal(black.flatten(), ordered[:, i_lo]) and torch.equal(white.flatten(), ordered[:, i_hi])
+    assert bool((white > black).all())
+
+
 def test_same_stretch_on_the_fixture_photos(fixture_photos: list[Path]) -> None:
     for path in fixture_photos:
         lum = (np.asarray(Image.open(path).convert("L"), np.float32) / 255.0 - 0.5) * 0.6  # faded copy
