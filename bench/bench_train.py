@@ -4,20 +4,28 @@ cold and a warm thumbnail cache.
     python bench/bench_train.py                 # all families, fp32 and bf16, 300 photos
     python bench/bench_train.py --quick         # fewer steps/photos
     python bench/bench_train.py --full-width    # also the published full-width networks (slow)
+    python bench/bench_train.py --step          # the default model's step: before/after issue 13.3
 
 Throughput is batch / median step time. A training step here is batch preparation (sRGB ->
 model space, channels-last) and then the packed trainer's own step (`ml_core.training.step`):
 forward, the family's loss at its output resolution, backward, gradient clipping and an Adam
 step, which is the folder trainer's step less its bookkeeping. Data loading reads real photos
 (default ../shared/photos/train, never copied) into a temporary cache.
+
+`--step` times the built-in default's architecture at the trainer's batch (32) and size (128²)
+as the step ran before issue 13.3 and as it runs now (bench/_step_variants.py says what differs),
+each in its own process, alternated; it prints images/s, the step's GFLOP/s as a fraction of the
+machine's measured fp32 3×3 conv throughput, and the top operators of the current step.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -112,6 +120,48 @@ def data_speed(files: list[Path], size: int, workers_list: list[int]) -> list[tu
     return rows
 
 
+def _child(variant: str, spec: dict) -> dict:
+    script = Path(__file__).resolve().parent / "_step_variants.py"
+    proc = subprocess.run([sys.executable, str(script), variant, json.dumps(spec)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{variant} step failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def default_step(batch: int, size: int, steps: int, rounds: int) -> None:
+    """Before/after images/s of the default model's training step and the share of conv peak it reaches."""
+    from ml_core.modelfiles.store import ModelStore
+
+    info = ModelStore().find("default").info
+    spec = {"arch": info.arch, "config": info.config, "batch": batch, "size": size, "steps": steps, "profile": False}
+    print(f"\nDefault model's training step ({info.arch} {json.dumps(info.config, sort_keys=True)}), batch {batch}, "
+          f"{size}², fp32, channels-last; {rounds} alternated processes per variant × {steps} steps")
+    times: dict[str, list[float]] = {"before": [], "after": []}
+    last: dict = {}
+    for r in range(rounds):
+        for variant in times:
+            spec["profile"] = variant == "after" and r == rounds - 1
+            last[variant] = _child(variant, spec)
+            times[variant].extend(last[variant]["times"])
+    peak = _child("peak", spec)
+    conv, gflop = peak["conv"], peak["gflop"]
+    print(f"threads {last['after']['threads']}, OMP_WAIT_POLICY={last['after']['omp_wait_policy'] or 'unset'}; "
+          f"step work {gflop:.1f} GFLOP (forward + backward); measured 3×3 conv peak: forward "
+          f"{conv['forward']:.0f} GFLOP/s, forward + backward {conv['train']:.0f} GFLOP/s")
+    print(f"{'variant':<8} {'median ms':>10} {'images/s':>9} {'GFLOP/s':>8} {'of fwd peak':>12} "
+          f"{'of fwd+bwd peak':>16}")
+    for variant, ts in times.items():
+        med = statistics.median(ts)
+        rate = gflop / med
+        print(f"{variant:<8} {med * 1e3:>10.0f} {batch / med:>9.1f} {rate:>8.0f} {rate / conv['forward']:>12.0%} "
+              f"{rate / conv['train']:>16.0%}")
+    speedup = statistics.median(times["before"]) / statistics.median(times["after"])
+    print(f"after / before: {speedup:.2f}x images/s (medians of {len(times['after'])} steps each)")
+    print("\nwhere an 'after' step's time goes (torch.profiler, self CPU time of the main thread):")
+    for name, count, ms, share in last["after"]["profile"][:10]:
+        print(f"  {name:<40} {count:>5} calls {ms:>8.1f} ms {share:>6.1%}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="2 timed steps, 100 photos")
@@ -127,7 +177,13 @@ def main() -> int:
     ap.add_argument("--photo-count", type=int, default=300)
     ap.add_argument("--skip-train", action="store_true")
     ap.add_argument("--skip-data", action="store_true")
+    ap.add_argument("--step", action="store_true",
+                    help="only the default model's step before/after issue 13.3 (batch 32, 128²)")
+    ap.add_argument("--rounds", type=int, default=2, help="--step: processes per variant, alternated")
     args = ap.parse_args()
+    if args.step:
+        default_step(32, 128, 3 if args.quick else args.steps, args.rounds)
+        return 0
     steps = 2 if args.quick else args.steps
     sizes = [int(s) for s in args.sizes.split(",")]
     precisions = [False] if args.no_bf16 else [False, True]
