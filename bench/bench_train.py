@@ -135,7 +135,7 @@ def default_step(batch: int, size: int, steps: int, rounds: int) -> None:
     info = ModelStore().find("default").info
     spec = {"arch": info.arch, "config": info.config, "batch": batch, "size": size, "steps": steps, "profile": False}
     print(f"\nDefault model's training step ({info.arch} {json.dumps(info.config, sort_keys=True)}), batch {batch}, "
-          f"{size}², fp32, channels-last; {rounds} alternated processes per variant × {steps} steps")
+          f"{size}², fp32, channels-last; {rounds} alternated processes per variant × {steps} steps", flush=True)
     times: dict[str, list[float]] = {"before": [], "after": []}
     last: dict = {}
     for r in range(rounds):
@@ -143,6 +143,9 @@ def default_step(batch: int, size: int, steps: int, rounds: int) -> None:
             spec["profile"] = variant == "after" and r == rounds - 1
             last[variant] = _child(variant, spec)
             times[variant].extend(last[variant]["times"])
+            # Printed as each process ends, so a run stopped early (a time limit) still tells something.
+            print(f"  process {r + 1} {variant:<6}: median {last[variant]['median'] * 1e3:.0f} ms "
+                  f"({batch / last[variant]['median']:.1f} images/s)", flush=True)
     peak = _child("peak", spec)
     conv, gflop = peak["conv"], peak["gflop"]
     print(f"threads {last['after']['threads']}, OMP_WAIT_POLICY={last['after']['omp_wait_policy'] or 'unset'}; "
