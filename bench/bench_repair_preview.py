@@ -5,7 +5,9 @@ ml_core.repair with the worker's cancel checks).
 Prints one table: per preview long side, the median and min of shrink + repair and of the repair
 alone (jobs._repaired_preview, no cache), and of a grain or fading strength change through the
 window's two-stage cache (jobs.RepairedCache: scratches filled once, grain and fading redone);
-scratches + grain + fading on at strength 0.5, heavy synthetic damage.
+scratches + grain + fading on at strength 0.5, heavy synthetic damage. Then how far the preview is
+from the export: the 12-MP repair (what export writes) shrunk to the preview's size against the
+preview's own repair, in gray levels, and how many mask pixels the two share.
 
     /work/runs/quiet.sh python bench/bench_repair_preview.py --repeats 7
 """
@@ -92,6 +94,35 @@ def main() -> None:
     print(f"Preview repair from a 12 MP photo, scratches + grain + fading at 0.5, {args.repeats} runs, medians")
     print_table(rows, [("size", "preview"), ("total", "shrink + repair"), ("repair", "repair alone"),
                        ("drag", "grain/fading change (cached fill)"), ("budget", "budget")])
+    print()
+    print_table(preview_vs_export(image, settings, args.sides),
+                [("size", "preview"), ("mean", "mean |diff|"), ("p99", "99th pct"), ("max", "max"),
+                 ("changed", "pixels > 2 levels"), ("mask", "mask agreement (IoU)")])
+
+
+def preview_vs_export(image, settings, sides: list[int]) -> list[dict]:
+    """The export's repair (full resolution) shrunk to each preview size, against the preview's repair,
+    in 8-bit gray levels; and the overlap of the two masks (the export's shrunk by nearest neighbour)."""
+    import cv2
+
+    from desktop_app.colorize.jobs import _repaired_preview
+    from ml_core.cancel import CancelToken
+    from ml_core.repair import repair_pixels
+
+    export, full = repair_pixels(image.pixels, settings)
+    rows = []
+    for side in sides:
+        small, (_before, mask, _s) = _repaired_preview(image, settings, side, CancelToken())
+        h, w = small.pixels.shape[:2]
+        shrunk = cv2.resize(export, (w, h), interpolation=cv2.INTER_AREA)
+        diff = np.abs(shrunk.astype(np.int16) - small.pixels.astype(np.int16))
+        export_mask = cv2.resize(full.mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+        union = (mask | export_mask).sum()
+        rows.append({"size": f"{w}×{h}", "mean": f"{diff.mean():.2f}", "p99": f"{np.percentile(diff, 99):.0f}",
+                     "max": f"{diff.max()}", "changed": f"{100 * (diff > 2).mean():.2f} %",
+                     "mask": f"{(mask & export_mask).sum() / union:.2f}" if union else "-"})
+    print("Preview vs export (gray levels, 0-255), same photo and settings:")
+    return rows
 
 
 if __name__ == "__main__":

@@ -61,7 +61,8 @@ def test_scratch_and_dust_on_a_gradient_are_found_and_filled_within_a_few_levels
 
 
 def test_thin_real_lines_are_not_masked() -> None:
-    """An object's drawn outline separates two tones (a scratch lies on one); a curve is no scratch."""
+    """An object's drawn outline separates two tones (a scratch lies on one); a small closed curve (a
+    ring, an eye's outline) is no scratch."""
     lum = gradient(seed=1) * 0 + 70.0 + np.random.default_rng(1).normal(0, 0.5, (240, 320)).astype(np.float32)
     lum[60:180, 80:240] = 35.0  # a dark object on a light background ...
     outline = np.zeros(lum.shape, np.uint8)
@@ -74,6 +75,74 @@ def test_thin_real_lines_are_not_masked() -> None:
     mask = damage_mask(lum, RepairSettings(scratches_strength=1.0))  # even at the highest sensitivity
     assert mask[outline > 0].mean() < 0.02, f"{mask[outline > 0].mean():.0%} of the outline masked"
     assert mask[ring > 0].mean() < 0.02, f"{mask[ring > 0].mean():.0%} of the curve masked"
+
+
+def draw_arc(lum: np.ndarray, center: tuple[int, int], radius: int, start: float, end: float, value: float,
+             width: int = 2) -> np.ndarray:
+    """`lum` with an anti-aliased circular arc (degrees, OpenCV's convention) of `value`; returns
+    the bool mask of the pixels it changed."""
+    cover = np.zeros(lum.shape, np.uint8)
+    cv2.ellipse(cover, center, (radius, radius), 0, start, end, 255, width, cv2.LINE_AA)
+    alpha = cover.astype(np.float32) / 255
+    lum += alpha * (value - lum)
+    return alpha > 0.02
+
+
+def assert_found_and_filled(result, clean: np.ndarray, damage: dict[str, np.ndarray],
+                            unfilled: np.ndarray | None = None) -> None:
+    """Each damage fully masked, filled within a few gray levels (except in `unfilled`: the fill
+    averages its surroundings, so it blurs a tone edge a scratch crosses), nothing masked away from it."""
+    for name, where in damage.items():
+        assert result.mask[where].mean() > 0.95, f"{name}: only {result.mask[where].mean():.0%} masked"
+        judged = where if unfilled is None else where & ~unfilled
+        error = np.abs(result.lightness[judged] - clean[judged])
+        assert error.max() < 2.5 and error.mean() < 1.0, \
+            f"{name}: filled {error.max():.2f} L* off (mean {error.mean():.2f})"
+    hit = np.logical_or.reduce(list(damage.values()))
+    near = cv2.dilate(hit.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    assert not result.mask[~near].any(), "pixels away from the damage were masked"
+
+
+def test_curved_cracks_on_a_gradient_are_found_and_filled_within_a_few_levels() -> None:
+    """A crack that bends (here arcs of 150 and 200 px radius, 60° and 50°) is not one straight
+    feature; it is found as its gently turning straight parts and then taken whole."""
+    clean = gradient(300, 400, seed=5)
+    damaged = clean.copy()
+    bright = draw_arc(damaged, (200, 300), 150, 240, 300, 92.0)
+    dark = draw_arc(damaged, (210, -120), 200, 65, 115, 6.0)
+    assert_found_and_filled(repair_lightness(damaged, SCRATCHES_ONLY), clean,
+                            {"bright crack": bright, "dark crack": dark})
+
+
+def test_crossing_scratches_and_a_scratch_over_a_tone_edge_are_found_whole() -> None:
+    """Two crossing scratches form one X-shaped feature (split by orientation); a scratch running
+    from a light area into a darker one has different sides where it crosses the edge and is
+    followed along its axis there."""
+    clean = gradient(300, 400, seed=6)
+    clean[:, 250:] -= 20.0  # a tone edge
+    damaged = clean.copy()
+    first = draw_line(damaged, (40, 20), (230, 280), 92.0, 2)
+    second = draw_line(damaged, (60, 270), (220, 30), 92.0, 2)
+    across = draw_line(damaged, (200, 150), (390, 200), 8.0, 2)  # dark, crosses the edge at x=250
+    edge = np.zeros(clean.shape, bool)
+    edge[:, 244:256] = True
+    assert_found_and_filled(repair_lightness(damaged, SCRATCHES_ONLY), clean,
+                            {"first of the X": first, "second of the X": second, "across the edge": across}, edge)
+
+
+def test_a_thin_outline_crossed_by_a_scratch_is_not_followed() -> None:
+    """Following a scratch along its axis takes only pixels oriented like it: an outline it crosses
+    (a thin dark line between two tones) stays unmasked beyond the crossing."""
+    lum = np.full((300, 400), 60.0, np.float32) + np.random.default_rng(9).normal(0, 0.5, (300, 400)).astype(np.float32)
+    lum[150:] -= 20.0
+    outline = np.zeros(lum.shape, bool)
+    outline[150, :] = True
+    lum[outline] = 10.0
+    scratch = draw_line(lum, (180, 5), (215, 295), 95.0, 2)
+    mask = damage_mask(lum, RepairSettings.only("scratches"))
+    assert mask[scratch].mean() > 0.9, f"the scratch: only {mask[scratch].mean():.0%} masked"
+    away = outline & (np.abs(np.arange(400) - 197)[None, :] > 12)
+    assert mask[away].mean() < 0.02, f"{mask[away].mean():.0%} of the outline masked"
 
 
 @pytest.mark.parametrize("shape,dtype", [((1, 1), np.uint8), ((3, 500), np.uint8), ((37, 23, 3), np.uint8),
