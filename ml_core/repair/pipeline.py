@@ -48,8 +48,9 @@ def repair_lightness(lum: np.ndarray, settings: RepairSettings,
     """Repair lightness `lum` (H×W, L* 0..100) as `settings` say; `lum` itself is not modified.
 
     `check` is called between steps (a CancelToken's raise_if_cancelled), so a preview that is
-    overtaken by a newer one stops early. Measured with all three tools on (bench/bench_repair.py,
-    2 cores): ~0.1 s for a 1-MP preview, ~0.3-0.6 s for 12 MP (detection runs at ≤ 1600 px).
+    overtaken by a newer one stops early. Measured with all three tools on (bench/bench_repair.py and
+    bench_repair_preview.py, 2 cores, quiet): ~0.05 s for a 1-MP preview, ~0.11 s at the window's
+    1600 px, ~0.26-0.32 s for 12 MP (detection runs at ≤ 1600 px).
     """
     out = _checked(lum).copy()
     timings: dict[str, float] = {}

@@ -237,11 +237,13 @@ def _hessian_ridges(lum: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def _judge_lines(xs: np.ndarray, ys: np.ndarray, lab: np.ndarray, n: int, tophat: np.ndarray, lum: np.ndarray,
-                 noise: float, occupied: tuple[np.ndarray, np.ndarray] | None = None
-                 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+                 noise: float, occupied: tuple[np.ndarray, np.ndarray] | None = None,
+                 neighbours: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Per label: is the feature a scratch (long, thin, straight, isolated, same tone on both sides,
-    no close parallel)? Also returns the features. `occupied`: (xs, ys) of other candidate pixels
-    that are no feature's surroundings (the rest of a feature that was split)."""
+    no close parallel)? Also returns the features, with "lines": which passed every test but the
+    sides and parallels. `occupied`: (xs, ys) of other candidate pixels that are no feature's
+    surroundings (the rest of a feature that was split). `neighbours`: further straight lines
+    ("cx", "cy", "angle", "length") a feature must not be parallel to."""
     f = _features(xs, ys, lab, n, tophat)
     labels = _label_image(tophat.shape, xs, ys, lab, n)
     if occupied is not None:  # label 1 is reserved for them (_split_by_orientation numbers from 2)
@@ -249,9 +251,19 @@ def _judge_lines(xs: np.ndarray, ys: np.ndarray, lab: np.ndarray, n: int, tophat
     isolation = f["contrast"] / (_ring_level(labels, n, tophat) + 0.5 * noise + 0.5)
     keep = (f["area"] > 0) & (f["length"] >= SCRATCH_MIN_LENGTH) & (f["width"] <= SCRATCH_MAX_WIDTH) \
         & (f["elongation"] >= SCRATCH_MIN_ELONGATION) & (isolation >= SCRATCH_ISOLATION)
+    f["lines"] = keep.copy()
     if keep.any():
-        keep &= ~_sides_differ(f, keep, lum, noise) & ~_has_parallels(f, keep)
+        keep &= ~_sides_differ(f, keep, lum, noise) & ~_parallel_to_any(f, keep, neighbours)
     return keep, f
+
+
+def _parallel_to_any(f: dict, keep: np.ndarray, neighbours: dict[str, np.ndarray] | None) -> np.ndarray:
+    """_has_parallels over the features `keep` and the `neighbours` lines together, for the features."""
+    if neighbours is None or len(neighbours["cx"]) == 0:
+        return _has_parallels(f, keep)
+    keys = ("angle", "cx", "cy", "length")
+    joint = {k: np.concatenate([f[k], neighbours[k]]) for k in keys}
+    return _has_parallels(joint, np.concatenate([keep, np.ones(len(neighbours["cx"]), bool)]))[: len(keep)]
 
 
 def _split_by_orientation(xs: np.ndarray, ys: np.ndarray, lab: np.ndarray, theta: np.ndarray,
@@ -410,7 +422,9 @@ def _scratches(tophat: np.ndarray, ridge: np.ndarray, lum: np.ndarray, seed_t: f
         sx, sy = xs[sel], ys[sel]
         px, py, pl, m, rest, parent = _split_by_orientation(sx, sy, lab[sel], direction(sx, sy), weights[sel], split)
         if len(px):
-            keep2, f2 = _judge_lines(px, py, pl, m, tophat, lum, noise, occupied=rest)
+            straight = np.nonzero(f["lines"])[0]  # the unsplit straight lines, also those a parallel rejected
+            keep2, f2 = _judge_lines(px, py, pl, m, tophat, lum, noise, occupied=rest,
+                                     neighbours={k: f[k][straight] for k in ("angle", "cx", "cy", "length")})
             found2 = keep2[pl]
             fx, fy = np.concatenate([fx, px[found2]]), np.concatenate([fy, py[found2]])
             # A feature whose straight parts are mostly scratches is all scratch: two crossing,
