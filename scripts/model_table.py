@@ -150,7 +150,7 @@ def main() -> int:
             rec["speed"] = measure_speed(name)
         if not args.limit:
             save(name, rec)
-    text = table(names)
+    text = table([e.name for e in builtins])  # the table always shows every built-in
     print(text)
     if not args.limit:
         write_table(text)
