@@ -57,7 +57,7 @@ def main() -> int:
         tab.add_paths([photos / COMPARE_PHOTO])
         shoot_compare(window, tab, args.out)
         window.close()
-        print(args.out / "compare.png")
+        print(args.out / "compare.png", args.out / "model_selector.png", sep="\n")
         return 0
     if args.repair_only:
         shoot_repair(window, tab, photos, args.out)
@@ -198,6 +198,24 @@ def shoot_compare(window, tab, out: Path) -> None:
     wait_until(lambda: not tab.comparison.running, 300, "the comparison")
     settle(500)
     window.grab().save(str(out / "compare.png"))
+    shoot_selector(window, tab, out)
+
+
+def shoot_selector(window, tab, out: Path) -> None:
+    """The model selector open: built-in models, then yours, each with its plain one-line summary."""
+    from PySide6.QtGui import QPainter
+
+    combo = tab.model_panel.combo
+    combo.showPopup()
+    settle(500)
+    popup = combo.view().window()
+    canvas = window.grab()
+    painter = QPainter(canvas)
+    painter.drawPixmap(popup.mapToGlobal(popup.rect().topLeft()) - window.mapToGlobal(window.rect().topLeft()),
+                       popup.grab())
+    painter.end()
+    canvas.save(str(out / "model_selector.png"))
+    combo.hidePopup()
 
 
 def _a_hint():
