@@ -41,9 +41,12 @@ def main() -> None:
     for model, meta in intros.items():
         if args.only and model != args.only:
             continue
+        target = REPO / "resources" / "models" / f"{model}.md"
+        if not target.with_suffix(".safetensors").exists():
+            print(f"skipped {model}: resources/models/{model}.safetensors is not trained yet")
+            continue
         parts = [meta["data"]] if isinstance(meta["data"], str) else meta["data"]  # e.g. sources + sampling
         data = "\n".join((args.intro.parent / part).read_text(encoding="utf-8").rstrip() + "\n" for part in parts)
-        target = REPO / "resources" / "models" / f"{model}.md"
         info = read_info(target.with_suffix(".safetensors"))
         train_card = (args.train_cards / f"{model}.md").read_text()
         log = train_card.split("\n", 1)[1]  # drop the trainer's title line
