@@ -98,3 +98,17 @@ def print_table(rows: list[dict], columns: list[tuple[str, str]]) -> None:
     print("  ".join("-" * w for w in widths))
     for b in body:
         print("  ".join(c.ljust(w) for c, w in zip(b, widths)))
+
+
+def step_times(step, steps: int, warmup: int = 2) -> list[float]:
+    """Seconds of each of `steps` calls of `step()`, after `warmup` untimed calls (oneDNN builds its
+    primitives, caches fill). Benches report medians of these: a median resists other processes'
+    bursts on a shared CPU."""
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    return times

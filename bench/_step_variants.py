@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import step_times  # noqa: E402
 
 from ml_core import runtime  # noqa: E402
 
@@ -87,13 +90,8 @@ def measure(variant: str, arch: str, config: dict, batch: int, size: int, steps:
                        bf16=False)
 
     with retained_heap() if variant == "after" else _nothing():
-        for _ in range(3):  # warm-up: oneDNN primitives, and the kept heap reaches its steady state
-            step()
-        times = []
-        for _ in range(steps):
-            t0 = time.perf_counter()
-            step()
-            times.append(time.perf_counter() - t0)
+        # 3 warm-up steps: oneDNN primitives, and the kept heap reaches its steady state
+        times = step_times(step, steps, warmup=3)
         out: dict[str, Any] = {"times": times, "threads": torch.get_num_threads(),
                                "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "")}
         if profile:

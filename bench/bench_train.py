@@ -34,6 +34,9 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import step_times  # noqa: E402
 
 from ml_core.models import available, create, model_class  # noqa: E402
 from ml_core.training.data import PhotoDataset, epoch_batches, prepare_batch, scan_photos  # noqa: E402
@@ -59,13 +62,7 @@ def train_speed(arch: str, config: dict, size: int, batch: int, steps: int, bf16
         inp = inp.contiguous(memory_format=torch.channels_last)
         optimizer_step(model, inp, chroma, crit, opt, params, bf16=bf16)
 
-    step()  # warm-up: oneDNN creates its primitives (and bf16 weight copies) on first use
-    step()
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t0)
+    times = step_times(step, steps)  # 2 warm-up steps: oneDNN primitives (and bf16 weight copies)
     return batch / statistics.median(times)  # the median resists other processes' bursts on a shared CPU
 
 
