@@ -33,6 +33,7 @@ from ml_core.evaluation.old_prints import (  # noqa: E402
     wash_summary,
 )
 from ml_core.inference.engine import Colorizer  # noqa: E402
+from ml_core.inference.model_input import to_uint8  # noqa: E402
 from ml_core.io.imageio import export_image, read_image  # noqa: E402
 from ml_core.modelfiles.store import ModelStore  # noqa: E402
 
@@ -60,12 +61,11 @@ def main() -> int:
     report: dict[str, dict] = {m: {"photos": {}} for m in args.models}
     for f in files:
         image = read_image(f)
-        gray = np.asarray(Image.fromarray(np.asarray(image.pixels if image.pixels.dtype == np.uint8 else
-                                                     (image.pixels / 257).astype(np.uint8))).convert("RGB"))
+        gray = np.asarray(Image.fromarray(to_uint8(image.pixels)).convert("RGB"))
         row = [thumb(gray, args.thumb)]
         for m, c in colorizers.items():
             rgb = c.colorize(image).rgb
-            rgb8 = rgb if rgb.dtype == np.uint8 else (rgb / 257).astype(np.uint8)
+            rgb8 = to_uint8(rgb)
             report[m]["photos"][f.name] = {"hue_spread": round(hue_spread(rgb8), 3),
                                            "mean_chroma": round(mean_chroma(rgb8), 2)}
             row.append(thumb(rgb8, args.thumb))
